@@ -1,0 +1,82 @@
+import {
+  InvalidJobInputError,
+  JobNotFoundError,
+  JobsError,
+  MediaNotFoundError,
+  QueueUnavailableError,
+} from '@app/jobs';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { codeForStatus, PROBLEM_CONTENT_TYPE, type ProblemDetails, problem } from './problem-details';
+import { RequestValidationException } from './request-validation';
+
+interface ProblemResponse {
+  body: ProblemDetails;
+  headers?: Record<string, string>;
+}
+
+/** The one place where errors become HTTP: every error response is an RFC 9457 problem. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { body, headers } = this.toProblem(exception);
+    if (body.status >= 500) this.logger.error({ err: exception }, 'Request failed');
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    reply
+      .status(body.status)
+      .headers({ ...headers, 'content-type': PROBLEM_CONTENT_TYPE })
+      .send(body);
+  }
+
+  private toProblem(exception: unknown): ProblemResponse {
+    if (exception instanceof JobsError) return this.fromDomainError(exception);
+    if (exception instanceof RequestValidationException) {
+      return { body: problem(400, 'validation_failed', 'The request is invalid', exception.fieldErrors) };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return { body: problem(status, codeForStatus(status), httpExceptionDetail(exception)) };
+    }
+    const clientError = asFastifyClientError(exception);
+    if (clientError)
+      return { body: problem(clientError.statusCode, codeForStatus(clientError.statusCode), clientError.message) };
+    return { body: problem(500, 'internal_error', 'An unexpected error occurred') };
+  }
+
+  private fromDomainError(error: JobsError): ProblemResponse {
+    if (error instanceof InvalidJobInputError) {
+      return { body: problem(400, error.code, 'The model input is invalid', error.problems) };
+    }
+    if (error instanceof JobNotFoundError || error instanceof MediaNotFoundError) {
+      return { body: problem(404, error.code, error.message) };
+    }
+    if (error instanceof QueueUnavailableError) {
+      return {
+        body: problem(HttpStatus.SERVICE_UNAVAILABLE, error.code, error.message),
+        headers: { 'retry-after': String(error.retryAfterSeconds) },
+      };
+    }
+    return { body: problem(500, error.code, error.message) };
+  }
+}
+
+function httpExceptionDetail(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/** Fastify's own request errors (bad JSON, body too large, unsupported media type) carry a 4xx. */
+function asFastifyClientError(error: unknown): { statusCode: number; message: string } | null {
+  const candidate = error as { statusCode?: unknown; message?: unknown; code?: unknown } | null;
+  const status = candidate?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  if (candidate?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { statusCode: status, message: 'Send the request body as application/json' };
+  }
+  return { statusCode: status, message: String(candidate?.message ?? codeForStatus(status)) };
+}

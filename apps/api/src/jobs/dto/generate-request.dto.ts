@@ -1,0 +1,45 @@
+import { MODEL_REFERENCE_PATTERN } from '@app/config';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
+
+export const MAX_INPUT_BYTES = 16 * 1024;
+
+const MaxSerializedBytes = (limit: number) =>
+  ValidateBy({
+    name: 'maxSerializedBytes',
+    validator: {
+      validate: (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '') <= limit,
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be at most ${limit} bytes as JSON`,
+    },
+  });
+
+export class GenerateRequest {
+  @ApiProperty({ minLength: 1, maxLength: 2000, example: 'a red fox in fresh snow, golden hour' })
+  @IsString()
+  @Length(1, 2000)
+  @Matches(/\S/, { message: 'prompt must not be blank' })
+  prompt: string;
+
+  @ApiPropertyOptional({
+    description: 'Model as `owner/name` or `owner/name:version`; the server default when omitted',
+    pattern: MODEL_REFERENCE_PATTERN.source,
+    example: 'black-forest-labs/flux-schnell',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(MODEL_REFERENCE_PATTERN, { message: 'model must look like owner/name or owner/name:version' })
+  model?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Further model inputs, passed to the generator (at most 16 KiB as JSON). The mock generator reads ' +
+      '`width` and `height` (16–1024), `num_outputs` (1–4) and `seed`.',
+    type: 'object',
+    additionalProperties: true,
+    example: { width: 512, height: 512, num_outputs: 1, seed: 42 },
+  })
+  @IsOptional()
+  @IsObject()
+  @MaxSerializedBytes(MAX_INPUT_BYTES)
+  input?: Record<string, unknown>;
+}

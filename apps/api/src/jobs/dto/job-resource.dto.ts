@@ -1,0 +1,95 @@
+import { JOB_STATUSES, type JobEntity, type JobStatus } from '@app/jobs';
+import { ApiProperty } from '@nestjs/swagger';
+
+export class JobError {
+  @ApiProperty({ example: 'upstream_unavailable' })
+  code: string;
+
+  @ApiProperty({ example: 'The generator is temporarily unavailable' })
+  message: string;
+
+  @ApiProperty({ description: 'Whether another attempt could succeed' })
+  retryable: boolean;
+}
+
+export class JobOutput {
+  @ApiProperty({ format: 'uri', example: 'http://localhost:8000/v1/media/0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b/0.png' })
+  url: string;
+
+  @ApiProperty({ example: 'image/png' })
+  contentType: string;
+
+  @ApiProperty({ example: 48213 })
+  bytes: number;
+
+  @ApiProperty({
+    description: 'Hex SHA-256 of the file',
+    example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  })
+  sha256: string;
+}
+
+export class JobResource {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ enum: JOB_STATUSES, enumName: 'JobStatus' })
+  status: JobStatus;
+
+  @ApiProperty()
+  prompt: string;
+
+  @ApiProperty({ example: 'black-forest-labs/flux-schnell' })
+  model: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  input: Record<string, unknown>;
+
+  @ApiProperty({ description: 'Attempts started so far' })
+  attempts: number;
+
+  @ApiProperty()
+  maxAttempts: number;
+
+  @ApiProperty({ type: JobError, nullable: true, description: 'The last error; kept while a retry is pending' })
+  error: JobError | null;
+
+  @ApiProperty({ type: [JobOutput] })
+  outputs: JobOutput[];
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  startedAt: string | null;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  completedAt: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}
+
+/** The public view of a job; output URLs are absolute, built from PUBLIC_BASE_URL. */
+export function toJobResource(job: JobEntity, publicBaseUrl: string): JobResource {
+  return {
+    id: job.id,
+    status: job.status,
+    prompt: job.prompt,
+    model: job.model,
+    input: job.input,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    error: job.error,
+    outputs: job.outputs.map((output) => ({
+      url: `${publicBaseUrl}/v1/media/${job.id}/${output.file}`,
+      contentType: output.contentType,
+      bytes: output.bytes,
+      sha256: output.sha256,
+    })),
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    completedAt: job.completedAt?.toISOString() ?? null,
+    updatedAt: job.updatedAt.toISOString(),
+  };
+}

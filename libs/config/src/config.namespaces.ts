@@ -1,0 +1,53 @@
+import { isAbsolute, resolve } from 'node:path';
+import { registerAs } from '@nestjs/config';
+import { parseEnvironment } from './environment';
+
+const environment = () => parseEnvironment(process.env);
+
+export const appConfig = registerAs('app', () => {
+  const env = environment();
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+    logLevel: env.LOG_LEVEL,
+  };
+});
+
+export const databaseConfig = registerAs('database', () => {
+  const env = environment();
+  return { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE };
+});
+
+export const queueConfig = registerAs('queue', () => {
+  const env = environment();
+  return {
+    redisUrl: env.REDIS_URL,
+    prefix: env.QUEUE_PREFIX,
+    attempts: env.JOB_ATTEMPTS,
+    backoffMs: env.JOB_BACKOFF_MS,
+    concurrency: env.WORKER_CONCURRENCY,
+  };
+});
+
+export const storageConfig = registerAs('storage', () => {
+  const env = environment();
+  const dir = env.STORAGE_LOCAL_DIR;
+  return { driver: env.STORAGE_DRIVER, localDir: isAbsolute(dir) ? dir : resolve(process.cwd(), dir) };
+});
+
+export const generatorConfig = registerAs('generator', () => {
+  const env = environment();
+  return {
+    kind: env.GENERATOR ?? (env.REPLICATE_API_TOKEN ? 'replicate' : 'mock'),
+    defaultModel: env.REPLICATE_DEFAULT_MODEL,
+    mock: { latencyMs: env.MOCK_LATENCY_MS, failureRate: env.MOCK_FAILURE_RATE },
+  };
+});
+
+export type AppConfig = ReturnType<typeof appConfig>;
+export type DatabaseConfig = ReturnType<typeof databaseConfig>;
+export type QueueConfig = ReturnType<typeof queueConfig>;
+export type StorageConfig = ReturnType<typeof storageConfig>;
+export type GeneratorConfig = ReturnType<typeof generatorConfig>;

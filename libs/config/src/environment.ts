@@ -1,0 +1,120 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+
+export const GENERATOR_KINDS = ['mock', 'replicate'] as const;
+export const STORAGE_DRIVERS = ['local'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `owner/name` or `owner/name:version`, as Replicate names models. */
+export const MODEL_REFERENCE_PATTERN = /^[\w.-]+\/[\w.-]+(:[\w.-]+)?$/;
+const toNumber = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+const urlOptions = { require_tld: false, require_protocol: true };
+
+/**
+ * Every setting the service reads, with its default. Values come from the process environment
+ * (and `.env`); an empty string counts as unset.
+ */
+export class Environment {
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 8000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsOptional()
+  @IsUrl({ ...urlOptions, protocols: ['http', 'https'] })
+  PUBLIC_BASE_URL?: string;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  HTTP_BODY_LIMIT_BYTES = 65536;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @IsUrl({ ...urlOptions, protocols: ['postgres', 'postgresql'] })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mediagen';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  DATABASE_POOL_SIZE = 10;
+
+  @IsUrl({ ...urlOptions, protocols: ['redis', 'rediss'] })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[\w.-]+$/, { message: 'QUEUE_PREFIX may contain only letters, digits, ".", "_" and "-"' })
+  QUEUE_PREFIX = 'mediagen';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  JOB_ATTEMPTS = 3;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  JOB_BACKOFF_MS = 2000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY = 4;
+
+  @IsIn(STORAGE_DRIVERS)
+  STORAGE_DRIVER: (typeof STORAGE_DRIVERS)[number] = 'local';
+
+  @IsString()
+  STORAGE_LOCAL_DIR = 'generated_images';
+
+  @IsOptional()
+  @IsIn(GENERATOR_KINDS)
+  GENERATOR?: (typeof GENERATOR_KINDS)[number];
+
+  @Matches(MODEL_REFERENCE_PATTERN, {
+    message: 'REPLICATE_DEFAULT_MODEL must look like owner/name or owner/name:version',
+  })
+  REPLICATE_DEFAULT_MODEL = 'black-forest-labs/flux-schnell';
+
+  @IsOptional()
+  @IsString()
+  REPLICATE_API_TOKEN?: string;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  MOCK_LATENCY_MS = 1000;
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  MOCK_FAILURE_RATE = 0;
+}
+
+export class InvalidEnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n  ${problems.join('\n  ')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+/** Parses and validates the environment; throws naming every bad variable. */
+export function parseEnvironment(raw: Record<string, string | undefined>): Environment {
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const environment = plainToInstance(Environment, present);
+  const errors = validateSync(environment, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    throw new InvalidEnvironmentError(
+      // Values are left out on purpose: some variables carry credentials.
+      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`),
+    );
+  }
+  return environment;
+}

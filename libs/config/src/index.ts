@@ -1,0 +1,15 @@
+export { AppConfigModule } from './app-config.module';
+export {
+  type AppConfig,
+  appConfig,
+  type DatabaseConfig,
+  databaseConfig,
+  type GeneratorConfig,
+  generatorConfig,
+  type QueueConfig,
+  queueConfig,
+  type StorageConfig,
+  storageConfig,
+} from './config.namespaces';
+export { Environment, InvalidEnvironmentError, MODEL_REFERENCE_PATTERN, parseEnvironment } from './environment';
+export { AppLoggerModule } from './logger.module';

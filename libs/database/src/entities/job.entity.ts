@@ -1,0 +1,61 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { JobStatus } from './job-status';
+
+export interface JobErrorRecord {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface JobOutputRecord {
+  /** File name inside the job's storage folder, e.g. `0.png`. */
+  file: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
+
+@Entity({ name: 'jobs' })
+@Check('jobs_status_check', `"status" IN ('queued', 'processing', 'succeeded', 'failed', 'canceled')`)
+@Index('jobs_status_created_at_idx', ['status', 'createdAt'])
+@Index('jobs_created_at_idx', ['createdAt'])
+export class JobEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  status: JobStatus;
+
+  @Column({ type: 'text' })
+  prompt: string;
+
+  @Column({ type: 'text' })
+  model: string;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  input: Record<string, unknown>;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'max_attempts', type: 'integer' })
+  maxAttempts: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  error: JobErrorRecord | null;
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  outputs: JobOutputRecord[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt: Date | null;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

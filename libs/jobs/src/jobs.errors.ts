@@ -1,0 +1,34 @@
+import type { InputProblem } from '@app/replicate';
+
+/** Domain errors the api maps to HTTP in one place (its problem filter). */
+export abstract class JobsError extends Error {
+  abstract readonly code: string;
+}
+
+export class JobNotFoundError extends JobsError {
+  readonly code = 'job_not_found';
+  constructor(readonly jobId: string) {
+    super(`No job with id ${jobId}`);
+  }
+}
+
+export class MediaNotFoundError extends JobsError {
+  readonly code = 'media_not_found';
+  constructor(jobId: string, file: string) {
+    super(`Job ${jobId} has no output named ${file}`);
+  }
+}
+
+export class InvalidJobInputError extends JobsError {
+  readonly code = 'invalid_input';
+  constructor(readonly problems: InputProblem[]) {
+    super(problems.map((problem) => problem.message).join('; '));
+  }
+}
+
+export class QueueUnavailableError extends JobsError {
+  readonly code = 'queue_unavailable';
+  constructor(readonly retryAfterSeconds: number) {
+    super('The job queue is unavailable; the job was not accepted. Try again shortly.');
+  }
+}

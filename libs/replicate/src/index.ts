@@ -1,0 +1,5 @@
+export { GenerationError, type GenerationErrorCode } from './generation.error';
+export { GeneratorModule } from './generator.module';
+export { type GeneratedMedia, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
+export { renderMockImage } from './mock-image';
+export { MockMediaGenerator } from './mock-media-generator';

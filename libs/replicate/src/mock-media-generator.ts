@@ -1,0 +1,56 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GenerationError } from './generation.error';
+import { type GeneratedMedia, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
+import { renderMockImage } from './mock-image';
+import { parseMockInput } from './mock-input';
+
+export interface MockGeneratorSettings {
+  latencyMs: number;
+  /** Chance from 0 to 1 that an attempt fails with a transient error. */
+  failureRate: number;
+}
+
+/** An offline generator that makes real PNG files, with configurable latency and failures. */
+export class MockMediaGenerator extends MediaGenerator {
+  constructor(
+    private readonly settings: MockGeneratorSettings,
+    private readonly random: () => number = Math.random,
+  ) {
+    super();
+  }
+
+  checkInput(_model: string, input: Record<string, unknown>): InputProblem[] {
+    return parseMockInput(input).problems;
+  }
+
+  async generate(request: GenerationRequest): Promise<GeneratedMedia[]> {
+    const { value: input, problems } = parseMockInput(request.input);
+    if (problems.length > 0) {
+      throw new GenerationError('invalid_input', problems.map((problem) => problem.message).join('; '), {
+        retryable: false,
+      });
+    }
+    if (this.settings.latencyMs > 0) await sleep(this.settings.latencyMs);
+    if (input.failPermanently) {
+      throw new GenerationError('prediction_failed', 'The mock generator was asked to fail permanently', {
+        retryable: false,
+      });
+    }
+    if (request.attempt <= input.failFirstAttempts || this.random() < this.settings.failureRate) {
+      throw new GenerationError('upstream_unavailable', `The mock generator failed attempt ${request.attempt}`, {
+        retryable: true,
+      });
+    }
+    return Array.from({ length: input.numOutputs }, (_, index) => ({
+      contentType: 'image/png',
+      extension: 'png',
+      // Rendered when storage reads it, so only one image at a time sits in memory.
+      content: Readable.from(
+        (function* () {
+          yield renderMockImage(request.prompt, input.seed + index, input.width, input.height);
+        })(),
+      ),
+    }));
+  }
+}

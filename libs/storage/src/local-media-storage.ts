@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestStream } from './digest-stream';
+import { assertSafeKey, InvalidMediaKeyError } from './media-key';
+import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
+
+/** Keeps media as files under one root folder (`generated_images/` by default). */
+export class LocalMediaStorage extends MediaStorage {
+  private readonly root: string;
+
+  constructor(root: string) {
+    super();
+    this.root = resolve(root);
+  }
+
+  async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    // Write beside the target and rename, so readers never see a half-written file and a
+    // re-run of the same job replaces the old file in one step.
+    const partial = `${path}.${randomUUID()}.partial`;
+    const digest = new DigestStream();
+    try {
+      await pipeline(content, digest, createWriteStream(partial));
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    return { key, contentType, bytes: digest.bytes, sha256: digest.hex() };
+  }
+
+  async open(key: string): Promise<MediaObject | null> {
+    const path = this.pathOf(key);
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) return null;
+      return { stream: createReadStream(path), bytes: info.size };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  private pathOf(key: string): string {
+    assertSafeKey(key);
+    const path = resolve(this.root, key);
+    if (!path.startsWith(this.root + sep)) throw new InvalidMediaKeyError(key);
+    return path;
+  }
+}

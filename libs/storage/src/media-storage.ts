@@ -1,0 +1,22 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredMedia {
+  key: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface MediaObject {
+  stream: Readable;
+  bytes: number;
+}
+
+/** Where generated media lives. Keys are `/`-separated relative paths such as `{jobId}/0.png`. */
+export abstract class MediaStorage {
+  /** Stores `content` under `key`, replacing any earlier object, and reports its size and digest. */
+  abstract save(key: string, content: Readable, contentType: string): Promise<StoredMedia>;
+
+  /** Opens a stored object for reading, or returns null when it does not exist. */
+  abstract open(key: string): Promise<MediaObject | null>;
+}
