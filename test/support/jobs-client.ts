@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface JobBody {
@@ -45,6 +46,25 @@ export class JobsClient {
       if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
       await sleep(25);
     }
+  }
+
+  /** A GET whose path is sent byte for byte (fetch would normalise `..` and `%2E%2E` away). */
+  rawGet(path: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${this.baseUrl}${path}`, { method: 'GET' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: res.headers['content-type'],
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   /** Fetches an output by the path of its public URL (whose origin is PUBLIC_BASE_URL). */

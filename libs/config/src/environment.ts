@@ -7,7 +7,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** `owner/name` or `owner/name:version`, as Replicate names models. */
 export const MODEL_REFERENCE_PATTERN = /^[\w.-]+\/[\w.-]+(:[\w.-]+)?$/;
-const toNumber = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? (DECIMAL.test(value.trim()) ? Number(value) : Number.NaN) : value;
 const urlOptions = { require_tld: false, require_protocol: true };
 
 /**

@@ -22,7 +22,7 @@ const RULES = {
   width: { field: 'width', min: 16, max: 1024, fallback: 512 },
   height: { field: 'height', min: 16, max: 1024, fallback: 512 },
   numOutputs: { field: 'num_outputs', min: 1, max: 4, fallback: 1 },
-  seed: { field: 'seed', min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 },
+  seed: { field: 'seed', min: 0, max: 2 ** 32 - 1, fallback: 0 },
   failFirstAttempts: { field: 'fail_first_attempts', min: 0, max: 100, fallback: 0 },
 } satisfies Record<string, IntegerRule>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,9 +37,14 @@ export class LocalMediaStorage extends MediaStorage {
   async open(key: string): Promise<MediaObject | null> {
     const path = this.pathOf(key);
     try {
-      const info = await stat(path);
-      if (!info.isFile()) return null;
-      return { stream: createReadStream(path), bytes: info.size };
+      // Size and stream come from one open file, so a concurrent replace cannot mix them up.
+      const file = await open(path, 'r');
+      const info = await file.stat();
+      if (!info.isFile()) {
+        await file.close();
+        return null;
+      }
+      return { stream: file.createReadStream(), bytes: info.size };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;

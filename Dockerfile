@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# One image for both apps (and the migration runner); pick the process with the command:
+#   api (default):  node dist/apps/api/apps/api/src/main.js
+#   worker:         node dist/apps/worker/apps/worker/src/main.js
+#   migrations:     node dist/cli/libs/database/src/migrate.js
+# e.g. `docker run --rm mediagen node dist/apps/worker/apps/worker/src/main.js`.
+# Node >= 20.19 is required: NestJS 12 is ESM-only and is loaded through require(esm).
+
+# ---- build: install everything, compile, then drop dev dependencies ----
+FROM node:20-slim AS build
+WORKDIR /app
+
+COPY package.json package-lock.json ./
+# `npm install`, not `npm ci`: the lockfile lacks the optional platform binaries,
+# so `npm ci` fails against our registry.
+# --ignore-scripts mirrors package.json "allowScripts", which denies every dependency that has an
+# install script; the npm 10 bundled with node:20 does not read that field, so say it explicitly.
+RUN npm install --ignore-scripts --no-audit --no-fund
+
+COPY nest-cli.json tsconfig.json tsconfig.cli.json ./
+COPY apps ./apps
+COPY libs ./libs
+COPY migrations ./migrations
+# -> dist/apps/api/..., dist/apps/worker/..., dist/cli/... (see package.json "build")
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime: production dependencies + compiled output, non-root ----
+FROM node:20-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+    PORT=8000
+
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+
+# Local media storage (STORAGE_LOCAL_DIR defaults to generated_images, relative to /app).
+# Mount a volume shared by api and worker here; a fresh named volume inherits this ownership.
+RUN mkdir -p /app/generated_images && chown node:node /app/generated_images
+
+USER node
+EXPOSE 8000
+CMD ["node", "dist/apps/api/apps/api/src/main.js"]

@@ -1,0 +1,253 @@
+import { resolve } from 'node:path';
+import { appConfig, generatorConfig, storageConfig } from './config.namespaces';
+import { InvalidEnvironmentError, parseEnvironment } from './environment';
+
+function problemsOf(raw: Record<string, string | undefined>): string[] {
+  try {
+    parseEnvironment(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    return (error as InvalidEnvironmentError).problems;
+  }
+  throw new Error('expected parseEnvironment to throw');
+}
+
+function messageOf(raw: Record<string, string | undefined>): string {
+  try {
+    parseEnvironment(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    return (error as Error).message;
+  }
+  throw new Error('expected parseEnvironment to throw');
+}
+
+describe('parseEnvironment', () => {
+  it('uses the defaults when the environment is empty', () => {
+    const env = parseEnvironment({});
+
+    expect(env).toMatchObject({
+      PORT: 8000,
+      HOST: '0.0.0.0',
+      HTTP_BODY_LIMIT_BYTES: 65536,
+      LOG_LEVEL: 'info',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/mediagen',
+      DATABASE_POOL_SIZE: 10,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'mediagen',
+      JOB_ATTEMPTS: 3,
+      JOB_BACKOFF_MS: 2000,
+      WORKER_CONCURRENCY: 4,
+      STORAGE_DRIVER: 'local',
+      STORAGE_LOCAL_DIR: 'generated_images',
+      REPLICATE_DEFAULT_MODEL: 'black-forest-labs/flux-schnell',
+      MOCK_LATENCY_MS: 1000,
+      MOCK_FAILURE_RATE: 0,
+    });
+    expect(env.PUBLIC_BASE_URL).toBeUndefined();
+    expect(env.GENERATOR).toBeUndefined();
+    expect(env.REPLICATE_API_TOKEN).toBeUndefined();
+  });
+
+  it('parses numeric settings from strings', () => {
+    const env = parseEnvironment({
+      PORT: '3000',
+      JOB_ATTEMPTS: '5',
+      JOB_BACKOFF_MS: '0',
+      WORKER_CONCURRENCY: '16',
+      MOCK_LATENCY_MS: '250',
+      MOCK_FAILURE_RATE: '0.25',
+    });
+
+    expect(env.PORT).toBe(3000);
+    expect(env.JOB_ATTEMPTS).toBe(5);
+    expect(env.JOB_BACKOFF_MS).toBe(0);
+    expect(env.WORKER_CONCURRENCY).toBe(16);
+    expect(env.MOCK_LATENCY_MS).toBe(250);
+    expect(env.MOCK_FAILURE_RATE).toBe(0.25);
+  });
+
+  it('keeps valid string settings as given', () => {
+    const env = parseEnvironment({
+      DATABASE_URL: 'postgresql://app:pw@db:5432/media',
+      REDIS_URL: 'rediss://cache.example.com:6380',
+      GENERATOR: 'replicate',
+      REPLICATE_DEFAULT_MODEL: 'stability-ai/sdxl:39ed52f2',
+      LOG_LEVEL: 'debug',
+    });
+
+    expect(env.DATABASE_URL).toBe('postgresql://app:pw@db:5432/media');
+    expect(env.REDIS_URL).toBe('rediss://cache.example.com:6380');
+    expect(env.GENERATOR).toBe('replicate');
+    expect(env.REPLICATE_DEFAULT_MODEL).toBe('stability-ai/sdxl:39ed52f2');
+    expect(env.LOG_LEVEL).toBe('debug');
+  });
+
+  it('treats empty strings as unset, falling back to the defaults', () => {
+    const env = parseEnvironment({ PORT: '', DATABASE_URL: '', GENERATOR: '', MOCK_FAILURE_RATE: '', LOG_LEVEL: '' });
+
+    expect(env.PORT).toBe(8000);
+    expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/mediagen');
+    expect(env.GENERATOR).toBeUndefined();
+    expect(env.MOCK_FAILURE_RATE).toBe(0);
+    expect(env.LOG_LEVEL).toBe('info');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['JOB_ATTEMPTS', '0'],
+    ['WORKER_CONCURRENCY', '0'],
+    ['MOCK_FAILURE_RATE', '1.5'],
+    ['MOCK_FAILURE_RATE', '-0.1'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['PUBLIC_BASE_URL', 'ftp://media.example.com'],
+    ['STORAGE_DRIVER', 'ftp'],
+    ['GENERATOR', 'dalle'],
+    ['REPLICATE_DEFAULT_MODEL', 'no-slash'],
+    ['QUEUE_PREFIX', 'has space'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s with an InvalidEnvironmentError naming the variable', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name}\\b`));
+    expect(messageOf({ [name]: value })).toContain(name);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf({ PORT: 'abc', JOB_ATTEMPTS: '0', STORAGE_DRIVER: 'ftp', LOG_LEVEL: 'loud' });
+
+    const named = problems.map((problem) => problem.split(':')[0]);
+    expect(named.sort()).toEqual(['JOB_ATTEMPTS', 'LOG_LEVEL', 'PORT', 'STORAGE_DRIVER']);
+  });
+
+  it('names the error class so logs make clear what failed', () => {
+    expect(() => parseEnvironment({ PORT: 'abc' })).toThrow(
+      expect.objectContaining({ name: 'InvalidEnvironmentError' }),
+    );
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://admin:s3cret@db.internal/media'],
+    ['DATABASE_URL', 'postgres://admin:s3cret@'],
+    ['REDIS_URL', 'http://default:s3cret@cache.internal:6379'],
+  ])('never repeats the value of %s in the error, since it may hold a credential', (name, value) => {
+    const message = messageOf({ [name]: value });
+
+    expect(message).toContain(name);
+    expect(message).not.toContain('s3cret');
+    expect(problemsOf({ [name]: value }).join('\n')).not.toContain('s3cret');
+  });
+});
+
+describe('config namespaces', () => {
+  const savedEnv = process.env;
+  // Settings the namespaces read; cleared so the developer's own shell cannot change the outcome.
+  const SETTINGS = [
+    'PORT',
+    'HOST',
+    'PUBLIC_BASE_URL',
+    'GENERATOR',
+    'REPLICATE_API_TOKEN',
+    'REPLICATE_DEFAULT_MODEL',
+    'STORAGE_DRIVER',
+    'STORAGE_LOCAL_DIR',
+    'MOCK_LATENCY_MS',
+    'MOCK_FAILURE_RATE',
+  ];
+
+  beforeEach(() => {
+    process.env = { ...savedEnv };
+    for (const name of SETTINGS) delete process.env[name];
+  });
+
+  afterEach(() => {
+    process.env = savedEnv;
+    jest.restoreAllMocks();
+  });
+
+  describe('generatorConfig', () => {
+    it('picks the mock generator when no Replicate token is set', () => {
+      expect(generatorConfig().kind).toBe('mock');
+    });
+
+    it('picks Replicate when a Replicate token is set', () => {
+      process.env.REPLICATE_API_TOKEN = 'r8_token';
+
+      expect(generatorConfig().kind).toBe('replicate');
+    });
+
+    it('lets GENERATOR override the choice made from the token', () => {
+      process.env.REPLICATE_API_TOKEN = 'r8_token';
+      process.env.GENERATOR = 'mock';
+
+      expect(generatorConfig().kind).toBe('mock');
+    });
+
+    it('lets GENERATOR pick Replicate even without a token', () => {
+      process.env.GENERATOR = 'replicate';
+
+      expect(generatorConfig().kind).toBe('replicate');
+    });
+
+    it('passes the mock latency and failure rate through as numbers', () => {
+      process.env.MOCK_LATENCY_MS = '0';
+      process.env.MOCK_FAILURE_RATE = '0.5';
+
+      expect(generatorConfig().mock).toEqual({ latencyMs: 0, failureRate: 0.5 });
+    });
+  });
+
+  describe('appConfig', () => {
+    it('derives the public base URL from PORT when PUBLIC_BASE_URL is unset', () => {
+      process.env.PORT = '9123';
+
+      expect(appConfig()).toMatchObject({ port: 9123, publicBaseUrl: 'http://localhost:9123' });
+    });
+
+    it('strips trailing slashes from PUBLIC_BASE_URL', () => {
+      process.env.PUBLIC_BASE_URL = 'https://media.example.com/';
+
+      expect(appConfig().publicBaseUrl).toBe('https://media.example.com');
+    });
+
+    it('keeps a path in PUBLIC_BASE_URL, without its trailing slash', () => {
+      process.env.PUBLIC_BASE_URL = 'https://example.com/media//';
+
+      expect(appConfig().publicBaseUrl).toBe('https://example.com/media');
+    });
+
+    it('throws when the environment is invalid', () => {
+      process.env.PORT = 'abc';
+
+      expect(() => appConfig()).toThrow(InvalidEnvironmentError);
+    });
+  });
+
+  describe('storageConfig', () => {
+    it('resolves a relative STORAGE_LOCAL_DIR against the current working directory', () => {
+      const cwd = resolve('/srv/mediagen');
+      jest.spyOn(process, 'cwd').mockReturnValue(cwd);
+      process.env.STORAGE_LOCAL_DIR = 'data/media';
+
+      expect(storageConfig()).toEqual({ driver: 'local', localDir: resolve(cwd, 'data', 'media') });
+    });
+
+    it('defaults to generated_images under the current working directory', () => {
+      const cwd = resolve('/srv/mediagen');
+      jest.spyOn(process, 'cwd').mockReturnValue(cwd);
+
+      expect(storageConfig().localDir).toBe(resolve(cwd, 'generated_images'));
+    });
+
+    it('keeps an absolute STORAGE_LOCAL_DIR as is', () => {
+      const absolute = resolve('/var/lib/mediagen');
+      process.env.STORAGE_LOCAL_DIR = absolute;
+
+      expect(storageConfig().localDir).toBe(absolute);
+    });
+  });
+});

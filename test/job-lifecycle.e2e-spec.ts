@@ -1,0 +1,74 @@
+import { GenerationService } from '@app/jobs';
+import { GenerationQueueProducer } from '@app/queue';
+import { DataSource } from 'typeorm';
+import { JobsClient } from './support/jobs-client';
+import { type RunningService, startService } from './support/service';
+
+describe('job lifecycle guards', () => {
+  let service: RunningService;
+  let client: JobsClient;
+  let generation: GenerationService;
+  let database: DataSource;
+
+  beforeAll(async () => {
+    service = await startService();
+    client = new JobsClient(service.baseUrl);
+    generation = service.worker.get(GenerationService);
+    database = service.api.get(DataSource);
+  });
+  afterAll(() => service.stop());
+
+  const finishedJob = async (prompt: string) =>
+    client.waitUntilDone((await client.submit({ prompt, input: { width: 24, height: 24, seed: 3 } })).id);
+
+  it('queues the job under its row id', async () => {
+    const job = await client.submit({ prompt: 'same id' });
+
+    const queued = await service.queue.getJob(job.id);
+    const [row] = await database.query('SELECT id FROM jobs WHERE id = $1', [job.id]);
+
+    expect(queued?.data).toEqual({ jobId: job.id });
+    expect(row.id).toBe(job.id);
+  });
+
+  it('ignores a late attempt once the job is terminal', async () => {
+    const done = await finishedJob('late attempt');
+
+    await generation.runAttempt(done.id, { number: 2, isLast: true });
+
+    expect(await client.job(done.id)).toEqual(done);
+  });
+
+  it('ignores an attempt older than the one the row records', async () => {
+    const done = await finishedJob('old attempt');
+    await database.query(`UPDATE jobs SET status = 'processing', attempts = 2 WHERE id = $1`, [done.id]);
+
+    await generation.runAttempt(done.id, { number: 1, isLast: true });
+
+    expect(await client.job(done.id)).toMatchObject({ status: 'processing', attempts: 2 });
+  });
+
+  it('re-runs an interrupted job to the same files, without duplicate outputs', async () => {
+    const first = await finishedJob('interrupted');
+    await database.query(`UPDATE jobs SET status = 'processing', outputs = '[]' WHERE id = $1`, [first.id]);
+
+    await generation.runAttempt(first.id, { number: 2, isLast: false });
+    const rerun = await client.job(first.id);
+
+    expect(rerun).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(rerun.outputs).toEqual(first.outputs);
+    expect(rerun.startedAt).toBe(first.startedAt);
+  });
+
+  it('enqueues a job id at most once', async () => {
+    await service.queue.pause();
+    const job = await client.submit({ prompt: 'once' });
+    await service.worker.get(GenerationQueueProducer).enqueue(job.id, 3);
+
+    const waiting = await service.queue.getJobs(['waiting']);
+    await service.queue.resume();
+
+    expect(waiting.filter((entry) => entry.id === job.id)).toHaveLength(1);
+    expect((await client.waitUntilDone(job.id)).status).toBe('succeeded');
+  });
+});
