@@ -1,4 +1,5 @@
 import { CreateJobs1764043200000 } from './1764043200000-CreateJobs';
+import { AddPredictionId1764129600000 } from './1764129600000-AddPredictionId';
 
 /** Every migration, oldest first. Add each new one here after reviewing the generated SQL. */
-export const migrations = [CreateJobs1764043200000];
+export const migrations = [CreateJobs1764043200000, AddPredictionId1764129600000];

@@ -1,4 +1,4 @@
-import type { QueueConfig } from '@app/config';
+import type { GeneratorConfig, QueueConfig } from '@app/config';
 import type { AttemptInfo, GenerationService } from '@app/jobs';
 import type { GenerationJobData } from '@app/queue';
 import { GenerationError } from '@app/replicate';
@@ -30,7 +30,13 @@ describe('GenerationProcessor', () => {
   beforeEach(() => {
     runAttempt = jest.fn<Promise<void>, [string, AttemptInfo]>().mockResolvedValue(undefined);
     const generation = { runAttempt } as unknown as GenerationService;
-    processor = new GenerationProcessor(generation, { concurrency: 2 } as QueueConfig);
+    processor = new GenerationProcessor(
+      generation,
+      { concurrency: 2 } as QueueConfig,
+      {
+        startsPerMinute: null,
+      } as GeneratorConfig,
+    );
   });
 
   describe('process', () => {

@@ -39,10 +39,25 @@ export const storageConfig = registerAs('storage', () => {
 
 export const generatorConfig = registerAs('generator', () => {
   const env = environment();
+  const kind = env.GENERATOR ?? (env.REPLICATE_API_TOKEN ? 'replicate' : 'mock');
   return {
-    kind: env.GENERATOR ?? (env.REPLICATE_API_TOKEN ? 'replicate' : 'mock'),
+    kind,
     defaultModel: env.REPLICATE_DEFAULT_MODEL,
+    allowedModels: (env.REPLICATE_ALLOWED_MODELS ?? '')
+      .split(',')
+      .map((model) => model.trim())
+      .filter(Boolean),
+    /** Prediction creations per minute across every worker; only the Replicate generator is limited. */
+    startsPerMinute: kind === 'replicate' ? env.REPLICATE_MAX_CREATES_PER_MINUTE : null,
     mock: { latencyMs: env.MOCK_LATENCY_MS, failureRate: env.MOCK_FAILURE_RATE },
+    replicate: {
+      apiToken: env.REPLICATE_API_TOKEN ?? '',
+      baseUrl: env.REPLICATE_BASE_URL,
+      predictionTimeoutMs: env.REPLICATE_PREDICTION_TIMEOUT_MS,
+      pollIntervalMs: env.REPLICATE_POLL_INTERVAL_MS,
+      requestTimeoutMs: env.REPLICATE_REQUEST_TIMEOUT_MS,
+    },
+    outputs: { timeoutMs: env.OUTPUT_DOWNLOAD_TIMEOUT_MS, maxBytes: env.MAX_OUTPUT_BYTES },
   };
 });
 

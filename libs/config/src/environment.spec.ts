@@ -72,6 +72,7 @@ describe('parseEnvironment', () => {
       DATABASE_URL: 'postgresql://app:pw@db:5432/media',
       REDIS_URL: 'rediss://cache.example.com:6380',
       GENERATOR: 'replicate',
+      REPLICATE_API_TOKEN: 'r8_token',
       REPLICATE_DEFAULT_MODEL: 'stability-ai/sdxl:39ed52f2',
       LOG_LEVEL: 'debug',
     });
@@ -187,10 +188,20 @@ describe('config namespaces', () => {
       expect(generatorConfig().kind).toBe('mock');
     });
 
-    it('lets GENERATOR pick Replicate even without a token', () => {
+    it('refuses GENERATOR=replicate without a token, naming the missing variable', () => {
       process.env.GENERATOR = 'replicate';
 
-      expect(generatorConfig().kind).toBe('replicate');
+      expect(() => generatorConfig()).toThrow(/REPLICATE_API_TOKEN/);
+    });
+
+    it('parses the model allow-list and limits creations only for Replicate', () => {
+      process.env.REPLICATE_API_TOKEN = 'r8_token';
+      process.env.REPLICATE_ALLOWED_MODELS = ' acme/one , acme/two:v2 ';
+      process.env.REPLICATE_MAX_CREATES_PER_MINUTE = '120';
+
+      expect(generatorConfig()).toMatchObject({ allowedModels: ['acme/one', 'acme/two:v2'], startsPerMinute: 120 });
+      process.env.GENERATOR = 'mock';
+      expect(generatorConfig().startsPerMinute).toBeNull();
     });
 
     it('passes the mock latency and failure rate through as numbers', () => {

@@ -88,6 +88,47 @@ export class Environment {
   @IsString()
   REPLICATE_API_TOKEN?: string;
 
+  @IsUrl({ ...urlOptions, protocols: ['http', 'https'] })
+  REPLICATE_BASE_URL = 'https://api.replicate.com/v1';
+
+  /** Comma-separated `owner/name` (any version) or `owner/name:version` entries; unset allows every model. */
+  @IsOptional()
+  @Matches(/^\s*[\w.-]+\/[\w.-]+(:[\w.-]+)?\s*(,\s*[\w.-]+\/[\w.-]+(:[\w.-]+)?\s*)*$/, {
+    message: 'REPLICATE_ALLOWED_MODELS must be a comma-separated list of owner/name or owner/name:version',
+  })
+  REPLICATE_ALLOWED_MODELS?: string;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  REPLICATE_PREDICTION_TIMEOUT_MS = 600_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(10)
+  REPLICATE_POLL_INTERVAL_MS = 1000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  REPLICATE_REQUEST_TIMEOUT_MS = 30_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  REPLICATE_MAX_CREATES_PER_MINUTE = 500;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  OUTPUT_DOWNLOAD_TIMEOUT_MS = 120_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  MAX_OUTPUT_BYTES = 100 * 1024 * 1024;
+
   @Transform(toNumber)
   @IsInt()
   @Min(0)
@@ -111,12 +152,13 @@ export class InvalidEnvironmentError extends Error {
 export function parseEnvironment(raw: Record<string, string | undefined>): Environment {
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
   const environment = plainToInstance(Environment, present);
-  const errors = validateSync(environment, { forbidUnknownValues: false });
-  if (errors.length > 0) {
-    throw new InvalidEnvironmentError(
-      // Values are left out on purpose: some variables carry credentials.
-      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`),
-    );
+  const problems = validateSync(environment, { forbidUnknownValues: false }).map(
+    // Values are left out on purpose: some variables carry credentials.
+    (error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`,
+  );
+  if (environment.GENERATOR === 'replicate' && !environment.REPLICATE_API_TOKEN) {
+    problems.push('REPLICATE_API_TOKEN: is required when GENERATOR=replicate');
   }
+  if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return environment;
 }

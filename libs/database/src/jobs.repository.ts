@@ -18,6 +18,7 @@ export interface JobChange {
   attempts?: number;
   error?: JobErrorRecord | null;
   outputs?: JobOutputRecord[];
+  predictionId?: string | null;
   /** Sets `started_at` unless an earlier attempt already did. */
   markStarted?: boolean;
   markCompleted?: boolean;
@@ -40,7 +41,14 @@ export class JobsRepository {
   constructor(@InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>) {}
 
   async insert(job: NewJob): Promise<JobEntity> {
-    const row = this.jobs.create({ ...job, status: 'queued', attempts: 0, error: null, outputs: [] });
+    const row = this.jobs.create({
+      ...job,
+      status: 'queued',
+      attempts: 0,
+      error: null,
+      outputs: [],
+      predictionId: null,
+    });
     return this.jobs.save(row);
   }
 
@@ -61,6 +69,7 @@ export class JobsRepository {
         ...(change.attempts !== undefined && { attempts: change.attempts }),
         ...(change.error !== undefined && { error: change.error }),
         ...(change.outputs !== undefined && { outputs: change.outputs }),
+        ...(change.predictionId !== undefined && { predictionId: change.predictionId }),
         ...(change.markStarted && { startedAt: () => 'COALESCE(started_at, now())' }),
         ...(change.markCompleted && { completedAt: () => 'now()' }),
         updatedAt: () => 'now()',

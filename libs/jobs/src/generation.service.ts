@@ -51,28 +51,32 @@ export class GenerationService {
         model: job.model,
         prompt: job.prompt,
         input: job.input,
+        predictionId: job.predictionId,
+        recordPrediction: (predictionId) =>
+          this.recordChange(jobId, attempt.number, { status: 'processing', predictionId }),
       });
       outputs = await Promise.all(media.map((item, index) => this.store(jobId, index, item)));
     } catch (thrown) {
       const error = GenerationError.from(thrown);
-      const final = !error.retryable || attempt.isLast;
+      // A rate-limited attempt does not count against the job's attempts (BullMQ re-queues it).
+      const final = !error.retryable || (attempt.isLast && error.retryAfterMs === undefined);
       this.logger.warn(
         { jobId, attempt: attempt.number, code: error.code, final, err: error.cause ?? error },
         'Attempt failed',
       );
       const record = { code: error.code, message: error.message, retryable: error.retryable };
-      await this.recordOutcome(
+      await this.recordChange(
         jobId,
         attempt.number,
         final ? { status: 'failed', error: record, markCompleted: true } : { status: 'queued', error: record },
       );
       throw error;
     }
-    await this.recordOutcome(jobId, attempt.number, { status: 'succeeded', error: null, outputs, markCompleted: true });
+    await this.recordChange(jobId, attempt.number, { status: 'succeeded', error: null, outputs, markCompleted: true });
     this.logger.log({ jobId, attempt: attempt.number, outputs: outputs.length }, 'Attempt succeeded');
   }
 
-  private async recordOutcome(jobId: string, attempt: number, change: JobChange): Promise<void> {
+  private async recordChange(jobId: string, attempt: number, change: JobChange): Promise<void> {
     const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
     if (!recorded) this.logger.warn({ jobId, attempt, status: change.status }, 'Outcome not recorded: job moved on');
   }

@@ -1,7 +1,7 @@
 import { type GeneratorConfig, generatorConfig, type QueueConfig, queueConfig } from '@app/config';
 import { type JobEntity, type JobOutputRecord, JobsRepository } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
-import { MediaGenerator } from '@app/replicate';
+import { type InputProblem, MediaGenerator } from '@app/replicate';
 import { isSafeSegment, type MediaObject, MediaStorage, mediaKey } from '@app/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InvalidJobInputError, JobNotFoundError, MediaNotFoundError, QueueUnavailableError } from './jobs.errors';
@@ -32,7 +32,7 @@ export class JobsService {
   async submit(command: SubmitJobCommand): Promise<JobEntity> {
     const model = command.model ?? this.generatorSettings.defaultModel;
     const input = command.input ?? {};
-    const problems = this.generator.checkInput(model, input);
+    const problems = [...this.checkModel(model), ...this.generator.checkInput(model, input)];
     if (problems.length > 0) throw new InvalidJobInputError(problems);
 
     const job = await this.jobs.insert({
@@ -58,6 +58,13 @@ export class JobsService {
       throw new QueueUnavailableError(ENQUEUE_RETRY_AFTER_SECONDS);
     }
     return job;
+  }
+
+  /** With an allow-list configured, only its models (`owner/name` allows every version). */
+  private checkModel(model: string): InputProblem[] {
+    const allowed = this.generatorSettings.allowedModels;
+    if (allowed.length === 0 || allowed.includes(model) || allowed.includes(model.split(':')[0])) return [];
+    return [{ field: 'model', message: `model ${model} is not allowed on this server` }];
   }
 
   async get(id: string): Promise<JobEntity> {

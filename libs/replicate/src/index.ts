@@ -3,3 +3,5 @@ export { GeneratorModule } from './generator.module';
 export { type GeneratedMedia, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
 export { renderMockImage } from './mock-image';
 export { MockMediaGenerator } from './mock-media-generator';
+export { OutputDownloader } from './output-downloader';
+export { ReplicateMediaGenerator } from './replicate-media-generator';

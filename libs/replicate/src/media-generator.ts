@@ -7,6 +7,10 @@ export interface GenerationRequest {
   model: string;
   prompt: string;
   input: Record<string, unknown>;
+  /** The upstream prediction an earlier attempt started, if any: resume it instead of paying twice. */
+  predictionId: string | null;
+  /** Persists a newly created prediction's id; called before waiting on it. */
+  recordPrediction(predictionId: string): Promise<void>;
 }
 
 export interface GeneratedMedia {

@@ -7,7 +7,16 @@ import { MockMediaGenerator } from './mock-media-generator';
 const MODEL = 'black-forest-labs/flux-schnell';
 
 function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return { jobId: 'job-1', attempt: 1, model: MODEL, prompt: 'a red fox in the snow', input: {}, ...overrides };
+  return {
+    jobId: 'job-1',
+    attempt: 1,
+    model: MODEL,
+    prompt: 'a red fox in the snow',
+    input: {},
+    predictionId: null,
+    recordPrediction: async () => {},
+    ...overrides,
+  };
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

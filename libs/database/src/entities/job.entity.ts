@@ -44,6 +44,10 @@ export class JobEntity {
   @Column({ type: 'jsonb', nullable: true })
   error: JobErrorRecord | null;
 
+  /** The upstream prediction the current or last attempt started, so a retry can resume it. */
+  @Column({ name: 'prediction_id', type: 'text', nullable: true })
+  predictionId: string | null;
+
   @Column({ type: 'jsonb', default: () => "'[]'" })
   outputs: JobOutputRecord[];
 

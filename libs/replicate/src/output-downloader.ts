@@ -1,0 +1,124 @@
+import { Readable } from 'node:stream';
+import { GenerationError } from './generation.error';
+import type { GeneratedMedia } from './media-generator';
+import { resolveMediaType, SNIFF_BYTES } from './media-type';
+
+export interface OutputDownloadSettings {
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+const DATA_URI = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
+
+/**
+ * Opens a model output (an http(s) URL or a data: URI) as a stream for the storage port: the
+ * media type checked against the bytes, the size capped while it streams, the whole download
+ * bounded in time. Upstream files are deleted after an hour, so this runs as soon as they exist.
+ */
+export class OutputDownloader {
+  constructor(
+    private readonly settings: OutputDownloadSettings,
+    private readonly fetchFn: typeof fetch = fetch,
+  ) {}
+
+  async open(url: string): Promise<GeneratedMedia> {
+    return url.startsWith('data:') ? this.openDataUri(url) : this.openRemote(url);
+  }
+
+  private openDataUri(uri: string): GeneratedMedia {
+    const match = DATA_URI.exec(uri);
+    if (!match)
+      throw new GenerationError('output_unavailable', 'An output is a malformed data: URI', { retryable: false });
+    const [, declared, parameters, payload] = match;
+    const body = parameters.split(';').includes('base64')
+      ? Buffer.from(payload, 'base64')
+      : Buffer.from(decodeURIComponent(payload));
+    this.checkSize(body.length);
+    const type = resolveMediaType(body.subarray(0, SNIFF_BYTES), declared || null);
+    return { ...type, content: Readable.from([body]) };
+  }
+
+  private async openRemote(url: string): Promise<GeneratedMedia> {
+    const { protocol } = new URL(url);
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new GenerationError('output_unavailable', `An output has an unsupported URL scheme ${protocol}`, {
+        retryable: false,
+      });
+    }
+    const signal = AbortSignal.timeout(this.settings.timeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetchFn(url, { signal });
+    } catch (error) {
+      throw this.transferError(error, signal);
+    }
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      const gone = response.status === 404 || response.status === 410 || response.status === 403;
+      throw new GenerationError(
+        'output_unavailable',
+        `Downloading an output failed with HTTP ${response.status}${gone ? ' (the file is gone)' : ''}`,
+        { retryable: !gone },
+      );
+    }
+    const declaredLength = Number(response.headers.get('content-length'));
+    if (declaredLength > 0) this.checkSize(declaredLength);
+
+    const chunks = Readable.fromWeb(response.body as Parameters<typeof Readable.fromWeb>[0])[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    try {
+      while (headBytes < SNIFF_BYTES) {
+        const next = await chunks.next();
+        if (next.done) break;
+        head.push(next.value);
+        headBytes += next.value.length;
+      }
+    } catch (error) {
+      throw this.transferError(error, signal);
+    }
+    const type = resolveMediaType(Buffer.concat(head).subarray(0, SNIFF_BYTES), response.headers.get('content-type'));
+    return { ...type, content: Readable.from(this.capped(head, chunks, signal)) };
+  }
+
+  private async *capped(head: Buffer[], rest: AsyncIterator<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
+    let total = 0;
+    for (const chunk of head) {
+      total += chunk.length;
+      this.checkSize(total);
+      yield chunk;
+    }
+    try {
+      for (let next = await rest.next(); !next.done; next = await rest.next()) {
+        total += next.value.length;
+        this.checkSize(total);
+        yield next.value;
+      }
+    } catch (error) {
+      throw this.transferError(error, signal);
+    } finally {
+      // Also runs when the consumer stops early: releases the connection.
+      await rest.return?.();
+    }
+  }
+
+  private checkSize(bytes: number): void {
+    if (bytes > this.settings.maxBytes) {
+      throw new GenerationError(
+        'output_too_large',
+        `An output is larger than the ${this.settings.maxBytes}-byte limit`,
+        {
+          retryable: false,
+        },
+      );
+    }
+  }
+
+  private transferError(error: unknown, signal: AbortSignal): GenerationError {
+    if (error instanceof GenerationError) return error;
+    const message = signal.aborted
+      ? `Downloading an output took longer than ${this.settings.timeoutMs} ms`
+      : 'Downloading an output failed: the connection broke';
+    return new GenerationError('output_unavailable', message, { retryable: true, cause: error });
+  }
+}

@@ -1,0 +1,118 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Replicate, { type Prediction } from 'replicate';
+import { GenerationError } from './generation.error';
+import { type GeneratedMedia, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
+import type { OutputDownloader } from './output-downloader';
+import { isFinished, predictionFailure } from './prediction-outcome';
+import { collectMediaUrls } from './prediction-output';
+import { classifyUpstreamError } from './upstream-errors';
+import { createSingleShotFetch, UpstreamHttpError } from './upstream-fetch';
+
+export interface ReplicateSettings {
+  apiToken: string;
+  baseUrl: string;
+  predictionTimeoutMs: number;
+  pollIntervalMs: number;
+  requestTimeoutMs: number;
+}
+
+/**
+ * Generates through Replicate with the official client. Per attempt: resume the prediction an
+ * earlier attempt stored when it is still useful, otherwise create one and store its id before
+ * waiting; poll until it ends or the deadline passes (then cancel it upstream); download every
+ * output ourselves.
+ */
+export class ReplicateMediaGenerator extends MediaGenerator {
+  private readonly client: Replicate;
+
+  constructor(
+    private readonly settings: ReplicateSettings,
+    private readonly downloader: OutputDownloader,
+  ) {
+    super();
+    this.client = new Replicate({
+      auth: settings.apiToken,
+      baseUrl: settings.baseUrl,
+      fetch: createSingleShotFetch(settings.requestTimeoutMs),
+      useFileOutput: false,
+    });
+  }
+
+  checkInput(): InputProblem[] {
+    // Inputs are model-specific; Replicate validates them (a 422 fails the job without retries).
+    return [];
+  }
+
+  async generate(request: GenerationRequest): Promise<GeneratedMedia[]> {
+    try {
+      const started = (await this.resumable(request.predictionId)) ?? (await this.create(request));
+      const finished = await this.waitUntilFinished(started);
+      if (finished.status !== 'succeeded') throw predictionFailure(finished);
+      return await this.openOutputs(finished);
+    } catch (error) {
+      throw classifyUpstreamError(error);
+    }
+  }
+
+  /** The stored prediction if it is still running or already succeeded; null when a new one is needed. */
+  private async resumable(predictionId: string | null): Promise<Prediction | null> {
+    if (!predictionId) return null;
+    try {
+      const prediction = await this.client.predictions.get(predictionId);
+      return prediction.status === 'failed' || prediction.status === 'canceled' || prediction.status === 'aborted'
+        ? null
+        : prediction;
+    } catch (error) {
+      if (error instanceof UpstreamHttpError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  private async create(request: GenerationRequest): Promise<Prediction> {
+    const [model, version] = request.model.split(':');
+    const input = { ...request.input, prompt: request.prompt };
+    const prediction = await this.client.predictions.create(version ? { version, input } : { model, input });
+    await request.recordPrediction(prediction.id);
+    return prediction;
+  }
+
+  private async waitUntilFinished(prediction: Prediction): Promise<Prediction> {
+    const created = Date.parse(prediction.created_at);
+    const deadline = (Number.isNaN(created) ? Date.now() : created) + this.settings.predictionTimeoutMs;
+    let current = prediction;
+    while (!isFinished(current)) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) await this.giveUp(current);
+      await sleep(Math.min(this.settings.pollIntervalMs, remaining));
+      current = await this.client.predictions.get(current.id);
+    }
+    return current;
+  }
+
+  private async giveUp(prediction: Prediction): Promise<never> {
+    try {
+      await this.client.predictions.cancel(prediction.id);
+    } catch {
+      // Best effort: the prediction may have finished meanwhile; the timeout is what matters.
+    }
+    throw new GenerationError(
+      'prediction_timeout',
+      `Prediction ${prediction.id} did not finish within ${this.settings.predictionTimeoutMs} ms and was canceled`,
+      { retryable: true },
+    );
+  }
+
+  private async openOutputs(prediction: Prediction): Promise<GeneratedMedia[]> {
+    const urls = collectMediaUrls(prediction.output);
+    if (urls.length > 0) return Promise.all(urls.map((url) => this.downloader.open(url)));
+    if (prediction.output === null || prediction.output === undefined) {
+      throw new GenerationError('prediction_failed', `Prediction ${prediction.id} succeeded without output`, {
+        retryable: false,
+      });
+    }
+    // Output with no media in it (text, numbers, structured data) is kept as JSON.
+    const json = Buffer.from(JSON.stringify(prediction.output));
+    return [{ contentType: 'application/json', extension: 'json', content: Readable.from([json]) }];
+  }
+}
