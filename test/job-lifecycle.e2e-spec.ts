@@ -1,3 +1,4 @@
+import { JobsRepository } from '@app/database';
 import { GenerationService } from '@app/jobs';
 import { GenerationQueueProducer } from '@app/queue';
 import { DataSource } from 'typeorm';
@@ -34,25 +35,42 @@ describe('job lifecycle guards', () => {
   it('ignores a late attempt once the job is terminal', async () => {
     const done = await finishedJob('late attempt');
 
-    await generation.runAttempt(done.id, { number: 2, isLast: true });
+    await generation.runAttempt(done.id, { queueHasNoRetryLeft: false });
 
     expect(await client.job(done.id)).toEqual(done);
   });
 
-  it('ignores an attempt older than the one the row records', async () => {
+  it('lets no older attempt overwrite the outcome of a newer one', async () => {
     const done = await finishedJob('old attempt');
-    await database.query(`UPDATE jobs SET status = 'processing', attempts = 2 WHERE id = $1`, [done.id]);
+    await database.query(`UPDATE jobs SET status = 'processing' WHERE id = $1`, [done.id]);
+    await generation.runAttempt(done.id, { queueHasNoRetryLeft: false });
 
-    await generation.runAttempt(done.id, { number: 1, isLast: true });
+    const lateWrite = await service.worker
+      .get(JobsRepository)
+      .updateIf(done.id, { from: ['processing'], attempt: 1 }, { status: 'failed', markCompleted: true });
 
-    expect(await client.job(done.id)).toMatchObject({ status: 'processing', attempts: 2 });
+    expect(lateWrite).toBe(false);
+    expect(await client.job(done.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('fails a job delivered again after its last attempt was lost', async () => {
+    const done = await finishedJob('lost last attempt');
+    await database.query(`UPDATE jobs SET status = 'processing', attempts = max_attempts WHERE id = $1`, [done.id]);
+
+    await generation.runAttempt(done.id, { queueHasNoRetryLeft: false });
+
+    expect(await client.job(done.id)).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      error: { code: 'attempts_exhausted', retryable: true },
+    });
   });
 
   it('re-runs an interrupted job to the same files, without duplicate outputs', async () => {
     const first = await finishedJob('interrupted');
     await database.query(`UPDATE jobs SET status = 'processing', outputs = '[]' WHERE id = $1`, [first.id]);
 
-    await generation.runAttempt(first.id, { number: 2, isLast: false });
+    await generation.runAttempt(first.id, { queueHasNoRetryLeft: false });
     const rerun = await client.job(first.id);
 
     expect(rerun).toMatchObject({ status: 'succeeded', attempts: 2 });

@@ -11,6 +11,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter(), {
     bufferLogs: true,
     bodyParser: false,
+    abortOnError: false,
   });
   const config = app.get<AppConfig>(appConfig.KEY);
   app.useLogger(app.get(Logger));

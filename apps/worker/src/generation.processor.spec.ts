@@ -1,96 +1,104 @@
-import type { GeneratorConfig, QueueConfig } from '@app/config';
-import type { AttemptInfo, GenerationService } from '@app/jobs';
-import type { GenerationJobData } from '@app/queue';
+import { type AttemptContext, AttemptInterruptedError, type GenerationService } from '@app/jobs';
+import type { GenerationJobData, GenerationQueueProducer } from '@app/queue';
 import { GenerationError } from '@app/replicate';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { GenerationProcessor } from './generation.processor';
 
 interface FakeJob {
   data: GenerationJobData;
-  attemptsStarted: number;
   attemptsMade: number;
   opts: { attempts?: number };
+  moveToDelayed: jest.Mock;
 }
 
-function fakeJob(overrides: Partial<FakeJob> = {}): Job<GenerationJobData> {
+function fakeJob(overrides: Partial<FakeJob> = {}): Job<GenerationJobData> & FakeJob {
   const job: FakeJob = {
     data: { jobId: 'j1' },
-    attemptsStarted: 2,
     attemptsMade: 1,
     opts: { attempts: 3 },
+    moveToDelayed: jest.fn().mockResolvedValue(undefined),
     ...overrides,
   };
-  return job as unknown as Job<GenerationJobData>;
+  return job as unknown as Job<GenerationJobData> & FakeJob;
 }
 
 describe('GenerationProcessor', () => {
-  let runAttempt: jest.Mock<Promise<void>, [string, AttemptInfo]>;
+  let runAttempt: jest.Mock<Promise<void>, [string, AttemptContext]>;
+  let rateLimit: jest.Mock<Promise<void>, [number]>;
   let processor: GenerationProcessor;
 
   beforeEach(() => {
-    runAttempt = jest.fn<Promise<void>, [string, AttemptInfo]>().mockResolvedValue(undefined);
-    const generation = { runAttempt } as unknown as GenerationService;
+    runAttempt = jest.fn<Promise<void>, [string, AttemptContext]>().mockResolvedValue(undefined);
+    rateLimit = jest.fn<Promise<void>, [number]>().mockResolvedValue(undefined);
     processor = new GenerationProcessor(
-      generation,
-      { concurrency: 2 } as QueueConfig,
-      {
-        startsPerMinute: null,
-      } as GeneratorConfig,
+      { runAttempt } as unknown as GenerationService,
+      { rateLimit } as unknown as GenerationQueueProducer,
     );
   });
 
-  describe('process', () => {
-    it('runs the attempt numbered by BullMQ’s attemptsStarted, not the last one while attempts remain', async () => {
-      await processor.process(fakeJob());
+  it('runs the attempt with the abort signal and says whether BullMQ has retries left', async () => {
+    const signal = new AbortController().signal;
 
-      expect(runAttempt).toHaveBeenCalledTimes(1);
-      expect(runAttempt).toHaveBeenCalledWith('j1', { number: 2, isLast: false });
-    });
+    await processor.process(fakeJob(), 'token', signal);
 
-    it('marks the attempt as the last one when it is the final allowed attempt', async () => {
-      await processor.process(fakeJob({ attemptsStarted: 3, attemptsMade: 2 }));
+    expect(runAttempt).toHaveBeenCalledWith('j1', { queueHasNoRetryLeft: false, signal });
+  });
 
-      expect(runAttempt).toHaveBeenCalledWith('j1', { number: 3, isLast: true });
-    });
+  it.each([
+    [2, 3, true],
+    [0, 3, false],
+    [0, undefined, true],
+  ])('with %i attempts made of %s, queueHasNoRetryLeft is %s', async (attemptsMade, attempts, expected) => {
+    await processor.process(fakeJob({ attemptsMade, opts: { attempts } }));
 
-    it('treats a job without an attempts option as having a single, last attempt', async () => {
-      await processor.process(fakeJob({ attemptsStarted: 1, attemptsMade: 0, opts: {} }));
+    expect(runAttempt).toHaveBeenCalledWith('j1', expect.objectContaining({ queueHasNoRetryLeft: expected }));
+  });
 
-      expect(runAttempt).toHaveBeenCalledWith('j1', { number: 1, isLast: true });
-    });
+  it('turns a permanent GenerationError into an UnrecoverableError with the same message', async () => {
+    runAttempt.mockRejectedValue(
+      new GenerationError('invalid_input', 'input.width is too large', { retryable: false }),
+    );
 
-    it('resolves when the attempt succeeds', async () => {
-      await expect(processor.process(fakeJob())).resolves.toBeUndefined();
-    });
+    const failure = processor.process(fakeJob());
 
-    it('turns a permanent GenerationError into an UnrecoverableError with the same message, so BullMQ stops retrying', async () => {
-      runAttempt.mockRejectedValue(
-        new GenerationError('invalid_input', 'input.width must be an integer from 16 to 1024', { retryable: false }),
-      );
+    await expect(failure).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(failure).rejects.toThrow('input.width is too large');
+  });
 
-      const failure = processor.process(fakeJob());
+  it('rethrows a retryable GenerationError as the same instance, so BullMQ retries it with backoff', async () => {
+    const transient = new GenerationError('upstream_unavailable', 'Replicate is down', { retryable: true });
+    runAttempt.mockRejectedValue(transient);
 
-      await expect(failure).rejects.toBeInstanceOf(UnrecoverableError);
-      await expect(failure).rejects.toThrow('input.width must be an integer from 16 to 1024');
-    });
+    await expect(processor.process(fakeJob())).rejects.toBe(transient);
+    expect(rateLimit).not.toHaveBeenCalled();
+  });
 
-    it('rethrows a retryable GenerationError as the same instance, so BullMQ retries it', async () => {
-      const transient = new GenerationError('upstream_unavailable', 'Replicate is down', { retryable: true });
-      runAttempt.mockRejectedValue(transient);
+  it('rate-limits the whole queue on upstream throttling and re-queues without using an attempt', async () => {
+    runAttempt.mockRejectedValue(
+      new GenerationError('upstream_rate_limited', 'Throttled', { retryable: true, retryAfterMs: 7000 }),
+    );
 
-      const thrown = await processor.process(fakeJob()).catch((error: unknown) => error);
+    const thrown = await processor.process(fakeJob()).catch((error: unknown) => error);
 
-      expect(thrown).toBe(transient);
-      expect(thrown).not.toBeInstanceOf(UnrecoverableError);
-    });
+    expect(rateLimit).toHaveBeenCalledWith(7000);
+    expect((thrown as Error).name).toBe('RateLimitError');
+  });
 
-    it('rethrows any other error as is', async () => {
-      const unexpected = new TypeError('cannot read properties of undefined');
-      runAttempt.mockRejectedValue(unexpected);
+  it('hands an interrupted attempt back to the queue at once', async () => {
+    runAttempt.mockRejectedValue(new AttemptInterruptedError('j1'));
+    const job = fakeJob();
+    const before = Date.now();
 
-      const thrown = await processor.process(fakeJob()).catch((error: unknown) => error);
+    await expect(processor.process(job, 'lock-token')).rejects.toBeInstanceOf(DelayedError);
 
-      expect(thrown).toBe(unexpected);
-    });
+    expect(job.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'lock-token');
+    expect(job.moveToDelayed.mock.calls[0][0]).toBeGreaterThanOrEqual(before);
+  });
+
+  it('rethrows any other error as is', async () => {
+    const unexpected = new TypeError('cannot read properties of undefined');
+    runAttempt.mockRejectedValue(unexpected);
+
+    await expect(processor.process(fakeJob())).rejects.toBe(unexpected);
   });
 });

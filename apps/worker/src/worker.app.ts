@@ -5,7 +5,7 @@ import { WorkerModule } from './worker.module';
 
 /** Builds the worker: no HTTP listener, just the queue processor and what it needs. */
 export async function createWorkerApp(): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   return app;

@@ -28,6 +28,15 @@ export const queueConfig = registerAs('queue', () => {
     attempts: env.JOB_ATTEMPTS,
     backoffMs: env.JOB_BACKOFF_MS,
     concurrency: env.WORKER_CONCURRENCY,
+    shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
+    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
+    sweep: {
+      intervalMs: env.SWEEP_INTERVAL_MS,
+      queuedAgeMs: env.SWEEP_QUEUED_AGE_MS,
+      processingAgeMs: env.SWEEP_PROCESSING_AGE_MS,
+    },
   };
 });
 

@@ -69,6 +69,41 @@ export class Environment {
   @Max(1000)
   WORKER_CONCURRENCY = 4;
 
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  WORKER_SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  WORKER_LOCK_DURATION_MS = 60_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  WORKER_STALLED_INTERVAL_MS = 30_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  WORKER_MAX_STALLED_COUNT = 2;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  SWEEP_INTERVAL_MS = 15_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  SWEEP_QUEUED_AGE_MS = 30_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  SWEEP_PROCESSING_AGE_MS = 60_000;
+
   @IsIn(STORAGE_DRIVERS)
   STORAGE_DRIVER: (typeof STORAGE_DRIVERS)[number] = 'local';
 

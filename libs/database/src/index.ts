@@ -1,5 +1,6 @@
 export { buildDataSourceOptions, type DatabaseConnectionSettings } from './data-source.options';
 export { DatabaseModule } from './database.module';
+export { isDatabaseUnavailable } from './database-availability';
 export { ensureDatabaseExists } from './ensure-database';
 export { JobEntity, type JobErrorRecord, type JobOutputRecord } from './entities/job.entity';
 export { JOB_STATUSES, type JobStatus } from './entities/job-status';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type Repository } from 'typeorm';
+import { In, LessThan, type Repository } from 'typeorm';
 import type { JobErrorRecord, JobOutputRecord } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
@@ -9,12 +9,11 @@ export interface JobGuard {
   from: readonly JobStatus[];
   /** The change belongs to this attempt: it applies only while the row records it. */
   attempt?: number;
-  /** The change starts attempt N: it applies only while the row records fewer attempts. */
-  attemptsBelow?: number;
 }
 
 export interface JobChange {
   status: JobStatus;
+  /** Sets the attempt count; used to give back an attempt that was interrupted before it ran. */
   attempts?: number;
   error?: JobErrorRecord | null;
   outputs?: JobOutputRecord[];
@@ -57,6 +56,38 @@ export class JobsRepository {
   }
 
   /**
+   * Starts the next attempt in one statement: moves the job to `processing` and counts the
+   * attempt, unless it is in none of `from` or has no attempt left. Returns the attempt number
+   * the row now records, which every later write of this attempt must name.
+   */
+  async beginAttempt(id: string, from: readonly JobStatus[]): Promise<number | null> {
+    const result = await this.jobs
+      .createQueryBuilder()
+      .update(JobEntity)
+      .set({
+        status: 'processing',
+        attempts: () => 'attempts + 1',
+        startedAt: () => 'COALESCE(started_at, now())',
+        updatedAt: () => 'now()',
+      })
+      .where({ id, status: In([...from]) })
+      .andWhere('attempts < max_attempts')
+      .returning(['attempts'])
+      .execute();
+    const [row] = result.raw as { attempts: number }[];
+    return row ? row.attempts : null;
+  }
+
+  /** Non-terminal jobs in `status` untouched since `before`, oldest first. */
+  findUntouchedSince(status: JobStatus, before: Date, limit: number): Promise<JobEntity[]> {
+    return this.jobs.find({
+      where: { status, updatedAt: LessThan(before) },
+      order: { updatedAt: 'ASC' },
+      take: limit,
+    });
+  }
+
+  /**
    * Applies `change` only while the row matches `guard`; returns whether it did. A guard names
    * the states the change may start from and, inside an attempt, the attempt it belongs to.
    */
@@ -76,7 +107,6 @@ export class JobsRepository {
       })
       .where({ id, status: In([...guard.from]) });
     if (guard.attempt !== undefined) query.andWhere('attempts = :attempt', { attempt: guard.attempt });
-    if (guard.attemptsBelow !== undefined) query.andWhere('attempts < :below', { below: guard.attemptsBelow });
     const result = await query.execute();
     return (result.affected ?? 0) > 0;
   }

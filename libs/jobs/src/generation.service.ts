@@ -1,14 +1,15 @@
-import { type JobChange, type JobOutputRecord, JobsRepository } from '@app/database';
+import { type JobChange, type JobEntity, type JobOutputRecord, JobsRepository } from '@app/database';
 import { type GeneratedMedia, GenerationError, MediaGenerator } from '@app/replicate';
 import { MediaStorage, mediaKey } from '@app/storage';
 import { Injectable, Logger } from '@nestjs/common';
-import { statusesLeadingTo } from './job-lifecycle';
+import { isTerminal, statusesLeadingTo } from './job-lifecycle';
+import { AttemptInterruptedError } from './jobs.errors';
 
-export interface AttemptInfo {
-  /** Attempts started so far, this one included. */
-  number: number;
-  /** No attempt is left after this one if it fails. */
-  isLast: boolean;
+export interface AttemptContext {
+  /** The queue will not retry this job again, whatever the row says. */
+  queueHasNoRetryLeft: boolean;
+  /** Aborted when the worker shuts down: the attempt is then handed back, not failed. */
+  signal?: AbortSignal;
 }
 
 /** Runs one attempt of a job: generate, store every output, record the outcome. */
@@ -23,62 +24,105 @@ export class GenerationService {
   ) {}
 
   /**
-   * Resolves when the attempt succeeded or had nothing to do (the job is terminal, or a newer
-   * attempt owns it); throws a GenerationError when it failed, after recording the failure:
+   * Resolves when the attempt succeeded or had nothing to do (the job is terminal, or has no
+   * attempt left). Throws a GenerationError when it failed, after recording the failure:
    * `failed` when no attempt is left or the error is permanent, otherwise back to `queued`.
+   * Throws AttemptInterruptedError when `signal` aborted it; the attempt is then given back.
    */
-  async runAttempt(jobId: string, attempt: AttemptInfo): Promise<void> {
-    const started = await this.jobs.updateIf(
-      jobId,
-      { from: statusesLeadingTo('processing'), attemptsBelow: attempt.number },
-      { status: 'processing', attempts: attempt.number, markStarted: true },
-    );
-    const job = started ? await this.jobs.findById(jobId) : null;
-    if (!job) {
-      this.logger.warn(
-        { jobId, attempt: attempt.number },
-        'Job is finished, missing or owned by a newer attempt; skipping',
-      );
+  async runAttempt(jobId: string, context: AttemptContext): Promise<void> {
+    const attempt = await this.jobs.beginAttempt(jobId, statusesLeadingTo('processing'));
+    const job = attempt === null ? null : await this.jobs.findById(jobId);
+    if (attempt === null || !job) {
+      await this.failIfOutOfAttempts(jobId);
       return;
     }
-    this.logger.log({ jobId, attempt: attempt.number, model: job.model }, 'Attempt started');
+    const isLast = attempt >= job.maxAttempts || context.queueHasNoRetryLeft;
+    this.logger.log({ jobId, attempt, model: job.model }, 'Attempt started');
 
     let outputs: JobOutputRecord[];
     try {
-      const media = await this.generator.generate({
-        jobId,
-        attempt: attempt.number,
-        model: job.model,
-        prompt: job.prompt,
-        input: job.input,
-        predictionId: job.predictionId,
-        recordPrediction: (predictionId) =>
-          this.recordChange(jobId, attempt.number, { status: 'processing', predictionId }),
-      });
-      outputs = await Promise.all(media.map((item, index) => this.store(jobId, index, item)));
+      outputs = await this.generate(job, attempt, context.signal);
     } catch (thrown) {
-      const error = GenerationError.from(thrown);
-      // A rate-limited attempt does not count against the job's attempts (BullMQ re-queues it).
-      const final = !error.retryable || (attempt.isLast && error.retryAfterMs === undefined);
-      this.logger.warn(
-        { jobId, attempt: attempt.number, code: error.code, final, err: error.cause ?? error },
-        'Attempt failed',
-      );
-      const record = { code: error.code, message: error.message, retryable: error.retryable };
-      await this.recordChange(
-        jobId,
-        attempt.number,
-        final ? { status: 'failed', error: record, markCompleted: true } : { status: 'queued', error: record },
-      );
-      throw error;
+      throw await this.recordFailure(job, attempt, isLast, thrown, context.signal);
     }
-    await this.recordChange(jobId, attempt.number, { status: 'succeeded', error: null, outputs, markCompleted: true });
-    this.logger.log({ jobId, attempt: attempt.number, outputs: outputs.length }, 'Attempt succeeded');
+    const recorded = await this.recordChange(jobId, attempt, {
+      status: 'succeeded',
+      error: null,
+      outputs,
+      markCompleted: true,
+    });
+    if (recorded) this.logger.log({ jobId, attempt, outputs: outputs.length }, 'Attempt succeeded');
   }
 
-  private async recordChange(jobId: string, attempt: number, change: JobChange): Promise<void> {
+  private async generate(job: JobEntity, attempt: number, signal?: AbortSignal): Promise<JobOutputRecord[]> {
+    const media = await this.generator.generate({
+      jobId: job.id,
+      attempt,
+      model: job.model,
+      prompt: job.prompt,
+      input: job.input,
+      predictionId: job.predictionId,
+      recordPrediction: async (predictionId) => {
+        await this.recordChange(job.id, attempt, { status: 'processing', predictionId });
+      },
+      signal,
+    });
+    return Promise.all(media.map((item, index) => this.store(job.id, index, item)));
+  }
+
+  /** Records why the attempt failed and returns the error for the queue to act on. */
+  private async recordFailure(
+    job: JobEntity,
+    attempt: number,
+    isLast: boolean,
+    thrown: unknown,
+    signal?: AbortSignal,
+  ): Promise<Error> {
+    if (signal?.aborted) {
+      this.logger.warn({ jobId: job.id, attempt }, 'Attempt interrupted by shutdown; handing the job back');
+      await this.recordChange(job.id, attempt, { status: 'queued', attempts: attempt - 1 });
+      return new AttemptInterruptedError(job.id);
+    }
+    const error = GenerationError.from(thrown);
+    const record = { code: error.code, message: error.message, retryable: error.retryable };
+    const throttled = error.retryAfterMs !== undefined;
+    const final = !error.retryable || (isLast && !throttled);
+    this.logger.warn({ jobId: job.id, attempt, code: error.code, final, err: error.cause ?? error }, 'Attempt failed');
+    await this.recordChange(
+      job.id,
+      attempt,
+      final
+        ? { status: 'failed', error: record, markCompleted: true }
+        : // A throttled attempt never reached the generator, so it is given back.
+          { status: 'queued', error: record, ...(throttled && { attempts: attempt - 1 }) },
+    );
+    return error;
+  }
+
+  /** A job delivered again after its last attempt was lost (say, its worker was killed) ends here. */
+  private async failIfOutOfAttempts(jobId: string): Promise<void> {
+    const job = await this.jobs.findById(jobId);
+    if (!job || isTerminal(job.status) || job.attempts < job.maxAttempts) return;
+    const failed = await this.jobs.updateIf(
+      jobId,
+      { from: statusesLeadingTo('failed'), attempt: job.attempts },
+      {
+        status: 'failed',
+        error: {
+          code: 'attempts_exhausted',
+          message: 'The last attempt was lost and no attempt is left',
+          retryable: true,
+        },
+        markCompleted: true,
+      },
+    );
+    if (failed) this.logger.warn({ jobId, attempts: job.attempts }, 'Job failed: its last attempt was lost');
+  }
+
+  private async recordChange(jobId: string, attempt: number, change: JobChange): Promise<boolean> {
     const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
-    if (!recorded) this.logger.warn({ jobId, attempt, status: change.status }, 'Outcome not recorded: job moved on');
+    if (!recorded) this.logger.warn({ jobId, attempt, status: change.status }, 'Change not recorded: job moved on');
+    return recorded;
   }
 
   private async store(jobId: string, index: number, media: GeneratedMedia): Promise<JobOutputRecord> {

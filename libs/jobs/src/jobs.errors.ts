@@ -26,9 +26,10 @@ export class InvalidJobInputError extends JobsError {
   }
 }
 
-export class QueueUnavailableError extends JobsError {
-  readonly code = 'queue_unavailable';
-  constructor(readonly retryAfterSeconds: number) {
-    super('The job queue is unavailable; the job was not accepted. Try again shortly.');
+/** An attempt stopped by a worker shutdown; the job goes back to the queue for another worker. */
+export class AttemptInterruptedError extends JobsError {
+  readonly code = 'attempt_interrupted';
+  constructor(readonly jobId: string) {
+    super(`Attempt of job ${jobId} was interrupted by shutdown`);
   }
 }

@@ -5,10 +5,11 @@ import { StorageModule } from '@app/storage';
 import { Module } from '@nestjs/common';
 import { GenerationService } from './generation.service';
 import { JobsService } from './jobs.service';
+import { ReconciliationService } from './reconciliation.service';
 
 @Module({
   imports: [DatabaseModule, QueueModule, GeneratorModule, StorageModule],
-  providers: [JobsService, GenerationService],
-  exports: [JobsService, GenerationService],
+  providers: [JobsService, GenerationService, ReconciliationService],
+  exports: [JobsService, GenerationService, ReconciliationService],
 })
 export class JobsModule {}

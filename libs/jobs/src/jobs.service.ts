@@ -4,7 +4,7 @@ import { GenerationQueueProducer } from '@app/queue';
 import { type InputProblem, MediaGenerator } from '@app/replicate';
 import { isSafeSegment, type MediaObject, MediaStorage, mediaKey } from '@app/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InvalidJobInputError, JobNotFoundError, MediaNotFoundError, QueueUnavailableError } from './jobs.errors';
+import { InvalidJobInputError, JobNotFoundError, MediaNotFoundError } from './jobs.errors';
 
 export interface SubmitJobCommand {
   prompt: string;
@@ -12,7 +12,8 @@ export interface SubmitJobCommand {
   input?: Record<string, unknown>;
 }
 
-const ENQUEUE_RETRY_AFTER_SECONDS = 5;
+/** How long a submit waits for Redis before answering anyway. */
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 /** The job use cases the api offers: submit, read, and read an output. */
 @Injectable()
@@ -41,23 +42,29 @@ export class JobsService {
       input,
       maxAttempts: this.queueSettings.attempts,
     });
-    try {
-      await this.queue.enqueue(job.id, job.maxAttempts);
-    } catch (error) {
-      this.logger.error({ jobId: job.id, err: error }, 'Could not enqueue job');
-      // Without a queue entry no worker would ever take the job: end it rather than leave it stuck.
-      await this.jobs.updateIf(
-        job.id,
-        { from: ['queued'] },
-        {
-          status: 'failed',
-          error: { code: 'queue_unavailable', message: 'The job could not be queued', retryable: true },
-          markCompleted: true,
-        },
-      );
-      throw new QueueUnavailableError(ENQUEUE_RETRY_AFTER_SECONDS);
-    }
+    await this.enqueueOrLeaveToSweep(job);
     return job;
+  }
+
+  /**
+   * The job is accepted once its row is committed. If Redis is down or slow the enqueue is left
+   * to the workers' reconciliation sweep, which queues every `queued` row BullMQ does not hold.
+   */
+  private async enqueueOrLeaveToSweep(job: JobEntity): Promise<void> {
+    const enqueue = this.queue.enqueue(job.id, job.maxAttempts);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`enqueue took over ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([enqueue, timeout]);
+    } catch (error) {
+      // A late enqueue may still land; that is harmless, the job id makes it idempotent.
+      enqueue.catch(() => undefined);
+      this.logger.warn({ jobId: job.id, err: error }, 'Could not enqueue the job now; the sweep will');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** With an allow-list configured, only its models (`owner/name` allows every version). */

@@ -1,10 +1,19 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type { JobState, Queue } from 'bullmq';
 import { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
 
-/** The one typed way to put work on the generation queue. */
+/** Queue states in which BullMQ will still run the job by itself. */
+const LIVE_STATES: readonly (JobState | 'unknown')[] = [
+  'waiting',
+  'delayed',
+  'active',
+  'prioritized',
+  'waiting-children',
+];
+
+/** The one typed way to put work on the generation queue and ask about it. */
 @Injectable()
 export class GenerationQueueProducer {
   constructor(
@@ -16,5 +25,25 @@ export class GenerationQueueProducer {
   async enqueue(jobId: string, attempts: number): Promise<void> {
     const options = generationJobOptions(attempts, this.config.backoffMs);
     await this.queue.add('generate', { jobId }, { ...options, jobId });
+  }
+
+  /** Whether BullMQ still holds the job in a state from which it will run it. */
+  async isLive(jobId: string): Promise<boolean> {
+    return LIVE_STATES.includes(await this.queue.getJobState(jobId));
+  }
+
+  /**
+   * Enqueues a job BullMQ no longer runs: it was lost (Redis data loss) or finished without the
+   * row following. A finished entry is removed first, since adding an existing id does nothing.
+   */
+  async requeue(jobId: string, attempts: number): Promise<void> {
+    const existing = await this.queue.getJob(jobId);
+    if (existing && ((await existing.isCompleted()) || (await existing.isFailed()))) await existing.remove();
+    await this.enqueue(jobId, attempts);
+  }
+
+  /** Holds every worker back for `delayMs` (an upstream throttled us). */
+  async rateLimit(delayMs: number): Promise<void> {
+    await this.queue.rateLimit(delayMs);
   }
 }

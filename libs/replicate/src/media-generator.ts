@@ -11,6 +11,8 @@ export interface GenerationRequest {
   predictionId: string | null;
   /** Persists a newly created prediction's id; called before waiting on it. */
   recordPrediction(predictionId: string): Promise<void>;
+  /** Aborted when the worker shuts down; long waits should stop early. */
+  signal?: AbortSignal;
 }
 
 export interface GeneratedMedia {

@@ -9,6 +9,10 @@ export const SNIFF_BYTES = 16;
 const ascii = (bytes: Uint8Array, from: number, text: string) =>
   bytes.length >= from + text.length && [...text].every((char, i) => bytes[from + i] === char.charCodeAt(0));
 
+/** ISO base media files (MP4 and relatives) name their kind in the brand after `ftyp`. */
+const ftyp = (bytes: Uint8Array, brands: string[]) =>
+  ascii(bytes, 4, 'ftyp') && brands.some((brand) => ascii(bytes, 8, brand));
+
 const SIGNATURES: { type: MediaType; matches: (bytes: Uint8Array) => boolean }[] = [
   { type: { contentType: 'image/png', extension: 'png' }, matches: (b) => ascii(b, 0, '\x89PNG\r\n\x1a\n') },
   {
@@ -24,6 +28,10 @@ const SIGNATURES: { type: MediaType; matches: (bytes: Uint8Array) => boolean }[]
     matches: (b) => ascii(b, 0, 'RIFF') && ascii(b, 8, 'WEBP'),
   },
   { type: { contentType: 'audio/wav', extension: 'wav' }, matches: (b) => ascii(b, 0, 'RIFF') && ascii(b, 8, 'WAVE') },
+  { type: { contentType: 'image/avif', extension: 'avif' }, matches: (b) => ftyp(b, ['avif', 'avis']) },
+  { type: { contentType: 'image/heic', extension: 'heic' }, matches: (b) => ftyp(b, ['heic', 'heix', 'mif1', 'msf1']) },
+  { type: { contentType: 'video/quicktime', extension: 'mov' }, matches: (b) => ftyp(b, ['qt  ']) },
+  { type: { contentType: 'audio/mp4', extension: 'm4a' }, matches: (b) => ftyp(b, ['M4A ', 'M4B ']) },
   { type: { contentType: 'video/mp4', extension: 'mp4' }, matches: (b) => ascii(b, 4, 'ftyp') },
   { type: { contentType: 'video/webm', extension: 'webm' }, matches: (b) => ascii(b, 0, '\x1a\x45\xdf\xa3') },
   { type: { contentType: 'audio/ogg', extension: 'ogg' }, matches: (b) => ascii(b, 0, 'OggS') },

@@ -31,7 +31,7 @@ export class MockMediaGenerator extends MediaGenerator {
         retryable: false,
       });
     }
-    if (this.settings.latencyMs > 0) await sleep(this.settings.latencyMs);
+    if (this.settings.latencyMs > 0) await sleep(this.settings.latencyMs, undefined, { signal: request.signal });
     if (input.failPermanently) {
       throw new GenerationError('prediction_failed', 'The mock generator was asked to fail permanently', {
         retryable: false,

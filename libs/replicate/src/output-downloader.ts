@@ -8,7 +8,7 @@ export interface OutputDownloadSettings {
   maxBytes: number;
 }
 
-const DATA_URI = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
+const DATA_URI = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/is;
 
 /**
  * Opens a model output (an http(s) URL or a data: URI) as a stream for the storage port: the
@@ -21,8 +21,9 @@ export class OutputDownloader {
     private readonly fetchFn: typeof fetch = fetch,
   ) {}
 
-  async open(url: string): Promise<GeneratedMedia> {
-    return url.startsWith('data:') ? this.openDataUri(url) : this.openRemote(url);
+  /** `abort` stops the download early (worker shutdown); the time limit applies regardless. */
+  async open(url: string, abort?: AbortSignal): Promise<GeneratedMedia> {
+    return url.startsWith('data:') ? this.openDataUri(url) : this.openRemote(url, abort);
   }
 
   private openDataUri(uri: string): GeneratedMedia {
@@ -30,27 +31,29 @@ export class OutputDownloader {
     if (!match)
       throw new GenerationError('output_unavailable', 'An output is a malformed data: URI', { retryable: false });
     const [, declared, parameters, payload] = match;
-    const body = parameters.split(';').includes('base64')
+    const body = parameters.toLowerCase().split(';').includes('base64')
       ? Buffer.from(payload, 'base64')
-      : Buffer.from(decodeURIComponent(payload));
+      : percentDecode(payload);
     this.checkSize(body.length);
     const type = resolveMediaType(body.subarray(0, SNIFF_BYTES), declared || null);
     return { ...type, content: Readable.from([body]) };
   }
 
-  private async openRemote(url: string): Promise<GeneratedMedia> {
-    const { protocol } = new URL(url);
+  private async openRemote(url: string, abort?: AbortSignal): Promise<GeneratedMedia> {
+    const protocol = URL.canParse(url) ? new URL(url).protocol : null;
     if (protocol !== 'http:' && protocol !== 'https:') {
-      throw new GenerationError('output_unavailable', `An output has an unsupported URL scheme ${protocol}`, {
+      const problem = protocol ? `has the unsupported scheme ${protocol}` : 'is not a valid URL';
+      throw new GenerationError('output_unavailable', `An output URL ${problem}`, {
         retryable: false,
       });
     }
-    const signal = AbortSignal.timeout(this.settings.timeoutMs);
+    const timeout = AbortSignal.timeout(this.settings.timeoutMs);
+    const signal = abort ? AbortSignal.any([abort, timeout]) : timeout;
     let response: Response;
     try {
       response = await this.fetchFn(url, { signal });
     } catch (error) {
-      throw this.transferError(error, signal);
+      throw this.transferError(error, timeout);
     }
     if (!response.ok || !response.body) {
       await response.body?.cancel();
@@ -62,7 +65,10 @@ export class OutputDownloader {
       );
     }
     const declaredLength = Number(response.headers.get('content-length'));
-    if (declaredLength > 0) this.checkSize(declaredLength);
+    if (declaredLength > this.settings.maxBytes) {
+      await response.body.cancel();
+      this.checkSize(declaredLength);
+    }
 
     const chunks = Readable.fromWeb(response.body as Parameters<typeof Readable.fromWeb>[0])[Symbol.asyncIterator]();
     const head: Buffer[] = [];
@@ -75,27 +81,28 @@ export class OutputDownloader {
         headBytes += next.value.length;
       }
     } catch (error) {
-      throw this.transferError(error, signal);
+      await chunks.return?.();
+      throw this.transferError(error, timeout);
     }
     const type = resolveMediaType(Buffer.concat(head).subarray(0, SNIFF_BYTES), response.headers.get('content-type'));
-    return { ...type, content: Readable.from(this.capped(head, chunks, signal)) };
+    return { ...type, content: Readable.from(this.capped(head, chunks, timeout)) };
   }
 
-  private async *capped(head: Buffer[], rest: AsyncIterator<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
+  private async *capped(head: Buffer[], rest: AsyncIterator<Buffer>, timeout: AbortSignal): AsyncGenerator<Buffer> {
     let total = 0;
-    for (const chunk of head) {
-      total += chunk.length;
-      this.checkSize(total);
-      yield chunk;
-    }
     try {
+      for (const chunk of head) {
+        total += chunk.length;
+        this.checkSize(total);
+        yield chunk;
+      }
       for (let next = await rest.next(); !next.done; next = await rest.next()) {
         total += next.value.length;
         this.checkSize(total);
         yield next.value;
       }
     } catch (error) {
-      throw this.transferError(error, signal);
+      throw this.transferError(error, timeout);
     } finally {
       // Also runs when the consumer stops early: releases the connection.
       await rest.return?.();
@@ -114,11 +121,26 @@ export class OutputDownloader {
     }
   }
 
-  private transferError(error: unknown, signal: AbortSignal): GenerationError {
+  private transferError(error: unknown, timeout: AbortSignal): GenerationError {
     if (error instanceof GenerationError) return error;
-    const message = signal.aborted
+    const message = timeout.aborted
       ? `Downloading an output took longer than ${this.settings.timeoutMs} ms`
       : 'Downloading an output failed: the connection broke';
     return new GenerationError('output_unavailable', message, { retryable: true, cause: error });
   }
+}
+
+/** Percent-decodes a non-base64 data: URI payload byte for byte (it may hold binary data). */
+function percentDecode(payload: string): Buffer {
+  const bytes: number[] = [];
+  for (let index = 0; index < payload.length; index++) {
+    const hex = payload.slice(index + 1, index + 3);
+    if (payload[index] === '%' && /^[\da-f]{2}$/i.test(hex)) {
+      bytes.push(Number.parseInt(hex, 16));
+      index += 2;
+    } else {
+      bytes.push(...Buffer.from(payload[index]));
+    }
+  }
+  return Buffer.from(bytes);
 }

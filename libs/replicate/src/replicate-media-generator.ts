@@ -47,9 +47,9 @@ export class ReplicateMediaGenerator extends MediaGenerator {
   async generate(request: GenerationRequest): Promise<GeneratedMedia[]> {
     try {
       const started = (await this.resumable(request.predictionId)) ?? (await this.create(request));
-      const finished = await this.waitUntilFinished(started);
+      const finished = await this.waitUntilFinished(started, request.signal);
       if (finished.status !== 'succeeded') throw predictionFailure(finished);
-      return await this.openOutputs(finished);
+      return await this.openOutputs(finished, request.signal);
     } catch (error) {
       throw classifyUpstreamError(error);
     }
@@ -69,6 +69,7 @@ export class ReplicateMediaGenerator extends MediaGenerator {
     }
   }
 
+  /** Not abortable: a create cut short could leave a billed prediction nobody knows about. */
   private async create(request: GenerationRequest): Promise<Prediction> {
     const [model, version] = request.model.split(':');
     const input = { ...request.input, prompt: request.prompt };
@@ -77,15 +78,16 @@ export class ReplicateMediaGenerator extends MediaGenerator {
     return prediction;
   }
 
-  private async waitUntilFinished(prediction: Prediction): Promise<Prediction> {
+  /** An abort (shutdown) stops the wait, not the prediction: its stored id lets the next attempt resume it. */
+  private async waitUntilFinished(prediction: Prediction, signal?: AbortSignal): Promise<Prediction> {
     const created = Date.parse(prediction.created_at);
     const deadline = (Number.isNaN(created) ? Date.now() : created) + this.settings.predictionTimeoutMs;
     let current = prediction;
     while (!isFinished(current)) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) await this.giveUp(current);
-      await sleep(Math.min(this.settings.pollIntervalMs, remaining));
-      current = await this.client.predictions.get(current.id);
+      await sleep(Math.min(this.settings.pollIntervalMs, remaining), undefined, { signal });
+      current = await this.client.predictions.get(current.id, { signal });
     }
     return current;
   }
@@ -103,9 +105,18 @@ export class ReplicateMediaGenerator extends MediaGenerator {
     );
   }
 
-  private async openOutputs(prediction: Prediction): Promise<GeneratedMedia[]> {
+  /** Opens every output; if one fails, the others are closed instead of left hanging. */
+  private async openAll(urls: string[], signal?: AbortSignal): Promise<GeneratedMedia[]> {
+    const opened = await Promise.allSettled(urls.map((url) => this.downloader.open(url, signal)));
+    const failure = opened.find((result) => result.status === 'rejected');
+    if (!failure) return opened.map((result) => (result as PromiseFulfilledResult<GeneratedMedia>).value);
+    for (const result of opened) if (result.status === 'fulfilled') result.value.content.destroy();
+    throw failure.reason;
+  }
+
+  private async openOutputs(prediction: Prediction, signal?: AbortSignal): Promise<GeneratedMedia[]> {
     const urls = collectMediaUrls(prediction.output);
-    if (urls.length > 0) return Promise.all(urls.map((url) => this.downloader.open(url)));
+    if (urls.length > 0) return this.openAll(urls, signal);
     if (prediction.output === null || prediction.output === undefined) {
       throw new GenerationError('prediction_failed', `Prediction ${prediction.id} succeeded without output`, {
         retryable: false,

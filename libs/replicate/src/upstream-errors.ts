@@ -4,10 +4,11 @@ import { UpstreamHttpError, UpstreamTimeoutError } from './upstream-fetch';
 /** How long to hold every worker back after a 429 that names no Retry-After. */
 export const DEFAULT_RATE_LIMIT_WAIT_MS = 10_000;
 
+/** Replicate's problem-details body; every field is checked before use, the upstream owns its shape. */
 interface ProblemBody {
-  title?: string;
-  detail?: string;
-  invalid_fields?: { field?: string; description?: string }[];
+  title?: unknown;
+  detail?: unknown;
+  invalid_fields?: { field?: unknown; description?: unknown }[];
 }
 
 /**
@@ -79,12 +80,12 @@ function describeProblem(body: string): string {
     return '';
   }
   if (typeof problem !== 'object' || problem === null) return '';
-  const fields = (problem.invalid_fields ?? [])
-    .map((field) => [field.field, field.description].filter(Boolean).join(': '))
+  const summary = [problem.detail, problem.title].find((text) => typeof text === 'string');
+  const fields = (Array.isArray(problem.invalid_fields) ? problem.invalid_fields : [])
+    .filter((field) => typeof field === 'object' && field !== null)
+    .map((field) => [field.field, field.description].filter((text) => typeof text === 'string').join(': '))
     .filter(Boolean);
-  const text = [problem.detail ?? problem.title, fields.length ? `(${fields.join('; ')})` : '']
-    .filter(Boolean)
-    .join(' ');
+  const text = [summary, fields.length ? `(${fields.join('; ')})` : ''].filter(Boolean).join(' ');
   return text ? `: ${text}` : '';
 }
 

@@ -1,14 +1,16 @@
 import {
   InvalidJobInputError,
+  isDatabaseUnavailable,
   JobNotFoundError,
   JobsError,
   MediaNotFoundError,
-  QueueUnavailableError,
 } from '@app/jobs';
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, type ProblemDetails, problem } from './problem-details';
 import { RequestValidationException } from './request-validation';
+
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 interface ProblemResponse {
   body: ProblemDetails;
@@ -39,6 +41,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return { body: problem(status, codeForStatus(status), httpExceptionDetail(exception)) };
     }
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        body: problem(503, 'database_unavailable', 'The job database is unavailable; try again shortly'),
+        headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+      };
+    }
     const clientError = asFastifyClientError(exception);
     if (clientError)
       return { body: problem(clientError.statusCode, codeForStatus(clientError.statusCode), clientError.message) };
@@ -51,12 +59,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (error instanceof JobNotFoundError || error instanceof MediaNotFoundError) {
       return { body: problem(404, error.code, error.message) };
-    }
-    if (error instanceof QueueUnavailableError) {
-      return {
-        body: problem(HttpStatus.SERVICE_UNAVAILABLE, error.code, error.message),
-        headers: { 'retry-after': String(error.retryAfterSeconds) },
-      };
     }
     return { body: problem(500, error.code, error.message) };
   }

@@ -19,6 +19,7 @@ export interface JobOutputRecord {
 @Check('jobs_status_check', `"status" IN ('queued', 'processing', 'succeeded', 'failed', 'canceled')`)
 @Index('jobs_status_created_at_idx', ['status', 'createdAt'])
 @Index('jobs_created_at_idx', ['createdAt'])
+@Index('jobs_status_updated_at_idx', ['status', 'updatedAt'])
 export class JobEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,0 +1,81 @@
+import { type QueueConfig, queueConfig } from '@app/config';
+import { type JobEntity, JobsRepository } from '@app/database';
+import { GenerationQueueProducer } from '@app/queue';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { statusesLeadingTo } from './job-lifecycle';
+
+export interface SweepReport {
+  checked: number;
+  requeued: number;
+  failed: number;
+}
+
+/** Rows checked per status in one sweep; a larger backlog is worked through over several sweeps. */
+const BATCH = 500;
+
+/**
+ * PostgreSQL is the truth about jobs; this brings the queue back in line with it. It finds jobs
+ * that are `queued` or `processing` in the database but that BullMQ no longer runs (Redis lost
+ * its data, an enqueue failed after the row was committed, an attempt's worker died) and queues
+ * them again, or fails them when no attempt is left. Every step is idempotent and guarded, so
+ * all worker replicas may sweep at the same time.
+ */
+@Injectable()
+export class ReconciliationService {
+  private readonly logger = new Logger(ReconciliationService.name);
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly queue: GenerationQueueProducer,
+    @Inject(queueConfig.KEY) private readonly settings: QueueConfig,
+  ) {}
+
+  async sweep(now = Date.now()): Promise<SweepReport> {
+    const { queuedAgeMs, processingAgeMs } = this.settings.sweep;
+    const candidates = [
+      ...(await this.jobs.findUntouchedSince('queued', new Date(now - queuedAgeMs), BATCH)),
+      ...(await this.jobs.findUntouchedSince('processing', new Date(now - processingAgeMs), BATCH)),
+    ];
+    const report: SweepReport = { checked: candidates.length, requeued: 0, failed: 0 };
+    for (const job of candidates) {
+      if (await this.queue.isLive(job.id)) continue;
+      const outcome = await this.recover(job);
+      if (outcome) report[outcome] += 1;
+    }
+    if (report.requeued || report.failed) this.logger.warn(report, 'Sweep recovered jobs the queue had lost');
+    return report;
+  }
+
+  private async recover(job: JobEntity): Promise<'requeued' | 'failed' | null> {
+    const attemptsLeft = job.maxAttempts - job.attempts;
+    if (job.status === 'processing') {
+      // Nobody holds this attempt any more: end it as lost, then retry or fail per the policy.
+      const change =
+        attemptsLeft > 0
+          ? { status: 'queued' as const }
+          : {
+              status: 'failed' as const,
+              error: {
+                code: 'attempts_exhausted',
+                message: 'The last attempt was lost and no attempt is left',
+                retryable: true,
+              },
+              markCompleted: true,
+            };
+      const changed = await this.jobs.updateIf(
+        job.id,
+        { from: statusesLeadingTo(change.status), attempt: job.attempts },
+        change,
+      );
+      if (!changed) return null;
+      if (change.status === 'failed') return 'failed';
+    }
+    if (attemptsLeft <= 0) return null;
+    await this.queue.requeue(job.id, attemptsLeft);
+    this.logger.warn(
+      { jobId: job.id, status: job.status, attempts: job.attempts },
+      'Requeued a job the queue had lost',
+    );
+    return 'requeued';
+  }
+}

@@ -1,0 +1,315 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PNG } from 'pngjs';
+import { GenerationError } from './generation.error';
+import { OutputDownloader } from './output-downloader';
+
+interface TestServer {
+  origin: string;
+  requests: number;
+  close(): Promise<void>;
+}
+
+const servers: TestServer[] = [];
+
+async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+  const server = createServer((req, res) => {
+    testServer.requests += 1;
+    handler(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const testServer: TestServer = {
+    origin: `http://127.0.0.1:${port}`,
+    requests: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(testServer);
+  return testServer;
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+const PNG_BYTES: Buffer = PNG.sync.write(new PNG({ width: 2, height: 2 }));
+
+const serve =
+  (body: Buffer | string, headers: Record<string, string | number> = {}, status = 200) =>
+  (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers });
+    res.end(body);
+  };
+
+/** Writes the body in small pieces with pauses between them, without Content-Length (chunked). */
+const trickle =
+  (body: Buffer, pieceSize: number, headers: Record<string, string> = {}) =>
+  async (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, headers);
+    for (let offset = 0; offset < body.length; offset += pieceSize) {
+      if (res.destroyed) return;
+      res.write(body.subarray(offset, offset + pieceSize));
+      await sleep(2);
+    }
+    res.end();
+  };
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<GenerationError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(GenerationError);
+    return error as GenerationError;
+  }
+  throw new Error('Expected the promise to reject, but it resolved');
+}
+
+const downloader = (settings: Partial<{ timeoutMs: number; maxBytes: number }> = {}) =>
+  new OutputDownloader({ timeoutMs: 2000, maxBytes: 1024 * 1024, ...settings });
+
+describe('OutputDownloader over http', () => {
+  it('types a PNG served as application/octet-stream by its bytes and streams exactly those bytes', async () => {
+    const server = await startServer(serve(PNG_BYTES, { 'content-type': 'application/octet-stream' }));
+
+    const media = await downloader().open(`${server.origin}/out-0`);
+
+    expect(media.contentType).toBe('image/png');
+    expect(media.extension).toBe('png');
+    expect((await readAll(media.content)).equals(PNG_BYTES)).toBe(true);
+  });
+
+  it('reassembles a body written in many small chunks', async () => {
+    const server = await startServer(trickle(PNG_BYTES, 3, { 'content-type': 'application/octet-stream' }));
+
+    const media = await downloader().open(`${server.origin}/out-0`);
+
+    expect(media.contentType).toBe('image/png');
+    expect((await readAll(media.content)).equals(PNG_BYTES)).toBe(true);
+  });
+
+  it('uses the declared type when the bytes are not recognised', async () => {
+    const server = await startServer(
+      serve('{"caption":"a cat"}', { 'content-type': 'application/json; charset=utf-8' }),
+    );
+
+    const media = await downloader().open(`${server.origin}/out.json`);
+
+    expect(media).toMatchObject({ contentType: 'application/json', extension: 'json' });
+    expect((await readAll(media.content)).toString()).toBe('{"caption":"a cat"}');
+  });
+
+  it('handles a body shorter than the sniffing window', async () => {
+    const server = await startServer(serve('hi', { 'content-type': 'text/plain' }));
+
+    const media = await downloader().open(`${server.origin}/short.txt`);
+
+    expect(media).toMatchObject({ contentType: 'text/plain', extension: 'txt' });
+    expect((await readAll(media.content)).toString()).toBe('hi');
+  });
+
+  it('accepts a body of exactly maxBytes', async () => {
+    const body = Buffer.alloc(64, 7);
+    const server = await startServer(trickle(body, 10));
+
+    const media = await downloader({ maxBytes: 64 }).open(`${server.origin}/exact`);
+
+    expect((await readAll(media.content)).equals(body)).toBe(true);
+  });
+
+  it('rejects from open when Content-Length announces more than maxBytes', async () => {
+    const server = await startServer(serve(Buffer.alloc(100, 1)));
+
+    const error = await rejectionOf(downloader({ maxBytes: 50 }).open(`${server.origin}/big`));
+
+    expect(error.code).toBe('output_too_large');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('50');
+  });
+
+  it('fails while streaming a chunked body that grows past maxBytes, after at most maxBytes', async () => {
+    const server = await startServer(trickle(Buffer.alloc(200, 1), 10));
+    const media = await downloader({ maxBytes: 50 }).open(`${server.origin}/big`);
+    let received = 0;
+
+    const error = await rejectionOf(
+      (async () => {
+        for await (const chunk of media.content) received += (chunk as Buffer).length;
+      })(),
+    );
+
+    expect(error.code).toBe('output_too_large');
+    expect(error.retryable).toBe(false);
+    expect(received).toBeLessThanOrEqual(50);
+  });
+
+  it('fails while streaming a chunked body that arrives past maxBytes all at once', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.alloc(200, 1));
+    });
+
+    const error = await rejectionOf(
+      (async () => {
+        const media = await downloader({ maxBytes: 50 }).open(`${server.origin}/big`);
+        await readAll(media.content);
+      })(),
+    );
+
+    expect(error.code).toBe('output_too_large');
+    expect(error.retryable).toBe(false);
+  });
+
+  it.each([404, 410])('treats HTTP %i as a gone output, not retried', async (status) => {
+    const server = await startServer(serve('<Error>NoSuchKey</Error>', { 'content-type': 'application/xml' }, status));
+
+    const error = await rejectionOf(downloader().open(`${server.origin}/gone`));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain(String(status));
+  });
+
+  it.each([500, 503])('treats HTTP %i as a retryable unavailable output', async (status) => {
+    const server = await startServer(serve('oops', {}, status));
+
+    const error = await rejectionOf(downloader().open(`${server.origin}/flaky`));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain(String(status));
+  });
+
+  it('fails reading with a retryable error naming the time limit when the body stalls', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-length': PNG_BYTES.length + 1000 });
+      res.write(PNG_BYTES);
+      // The rest never comes.
+    });
+    const startedAt = Date.now();
+    const media = await downloader({ timeoutMs: 200 }).open(`${server.origin}/slow`);
+
+    const error = await rejectionOf(readAll(media.content));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('200 ms');
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+  });
+
+  it('rejects from open with the time limit when no body byte arrives in time', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.flushHeaders();
+    });
+    const startedAt = Date.now();
+
+    const error = await rejectionOf(downloader({ timeoutMs: 150 }).open(`${server.origin}/slow`));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('150 ms');
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+  });
+
+  it('rejects from open with the time limit when the server never answers', async () => {
+    const server = await startServer(() => undefined);
+
+    const error = await rejectionOf(downloader({ timeoutMs: 150 }).open(`${server.origin}/never`));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('150 ms');
+  });
+
+  it('fails reading with a retryable error when the connection breaks mid-body', async () => {
+    const server = await startServer(async (req, res) => {
+      res.writeHead(200, { 'content-length': PNG_BYTES.length + 1000 });
+      res.write(PNG_BYTES);
+      await sleep(30);
+      req.socket.destroy();
+    });
+    const media = await downloader().open(`${server.origin}/broken`);
+
+    const error = await rejectionOf(readAll(media.content));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).not.toContain('2000 ms');
+  });
+
+  it('rejects with a retryable error when nothing listens', async () => {
+    const server = await startServer(() => undefined);
+    const url = `${server.origin}/x`;
+    await server.close();
+
+    const error = await rejectionOf(downloader().open(url));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(true);
+  });
+});
+
+describe('OutputDownloader with data: URIs', () => {
+  it('decodes a base64 PNG and types it by its bytes', async () => {
+    const media = await downloader().open(`data:application/octet-stream;base64,${PNG_BYTES.toString('base64')}`);
+
+    expect(media.contentType).toBe('image/png');
+    expect(media.extension).toBe('png');
+    expect((await readAll(media.content)).equals(PNG_BYTES)).toBe(true);
+  });
+
+  it('decodes a percent-encoded text URI with its declared type', async () => {
+    const media = await downloader().open('data:text/plain,hello%20world');
+
+    expect(media.contentType).toBe('text/plain');
+    expect(media.extension).toBe('txt');
+    expect((await readAll(media.content)).toString()).toBe('hello world');
+  });
+
+  it('reads the declared type past its parameters', async () => {
+    const media = await downloader().open('data:image/svg+xml;charset=utf-8,%3Csvg%2F%3E');
+
+    expect(media).toMatchObject({ contentType: 'image/svg+xml', extension: 'svg' });
+    expect((await readAll(media.content)).toString()).toBe('<svg/>');
+  });
+
+  it('rejects a data: URI larger than maxBytes', async () => {
+    const uri = `data:application/octet-stream;base64,${Buffer.alloc(100, 1).toString('base64')}`;
+
+    const error = await rejectionOf(downloader({ maxBytes: 50 }).open(uri));
+
+    expect(error.code).toBe('output_too_large');
+    expect(error.retryable).toBe(false);
+  });
+
+  it('rejects a malformed data: URI as an unavailable output', async () => {
+    const error = await rejectionOf(downloader().open('data:'));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(false);
+  });
+});
+
+describe('OutputDownloader with other schemes', () => {
+  it('rejects an ftp:// URL as an unavailable output, not retried', async () => {
+    const error = await rejectionOf(downloader().open('ftp://files.example.test/out.png'));
+
+    expect(error.code).toBe('output_unavailable');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('ftp:');
+  });
+});
