@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestStream } from './digest-stream';
@@ -11,23 +11,30 @@ import { type MediaObject, MediaStorage, type StoredMedia } from './media-storag
 /** Keeps media as files under one root folder (`generated_images/` by default). */
 export class LocalMediaStorage extends MediaStorage {
   private readonly root: string;
+  private readonly partialDir: string;
 
   constructor(root: string) {
     super();
     this.root = resolve(root);
+    this.partialDir = join(this.root, '.partial');
   }
 
   async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    // Write beside the target and rename, so readers never see a half-written file and a
-    // re-run of the same job replaces the old file in one step.
-    const partial = `${path}.${randomUUID()}.partial`;
+    await mkdir(this.partialDir, { recursive: true });
+    // Write to a temporary file and rename it into place, so readers never see a half-written
+    // file, a re-run replaces the old file in one step, and a crash mid-write leaves nothing in
+    // the job's folder (the `.partial` folder is not reachable through any media key).
+    const partial = join(this.partialDir, `${randomUUID()}.partial`);
     const digest = new DigestStream();
+    const output = createWriteStream(partial);
     try {
-      await pipeline(content, digest, createWriteStream(partial));
+      await pipeline(content, digest, output);
       await rename(partial, path);
     } catch (error) {
+      // A write stream destroyed while still opening creates its file afterwards: wait for it.
+      if (!output.closed) await new Promise<void>((closed) => output.once('close', () => closed()));
       await rm(partial, { force: true });
       throw error;
     }
