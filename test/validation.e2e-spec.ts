@@ -82,9 +82,9 @@ describe('bad input gets a 4xx problem, never a 500', () => {
   });
 
   it('answers 400 for a status id that is not a UUID and 404 for an unknown one', async () => {
-    const invalid = await expectProblem(await client.get('/v1/status/not-a-uuid'), 400, 'validation_failed');
+    const invalid = await expectProblem(await client.getStatus('not-a-uuid'), 400, 'validation_failed');
     expect(invalid.errors).toEqual([expect.objectContaining({ field: 'id' })]);
-    await expectProblem(await client.get('/v1/status/9b2f9a43-3c3e-4f3a-9d51-0c8f0f3f6b7e'), 404, 'job_not_found');
+    await expectProblem(await client.getStatus('9b2f9a43-3c3e-4f3a-9d51-0c8f0f3f6b7e'), 404, 'job_not_found');
   });
 
   it('answers 404 for unknown routes as a problem too', async () => {
@@ -128,7 +128,7 @@ describe('bad input gets a 4xx problem, never a 500', () => {
     });
 
     it('serves the real output of the same job', async () => {
-      expect((await client.get(`/v1/media/${jobId}/0.png`)).status).toBe(200);
+      expect((await client.media(`http://media.test/v1/media/${jobId}/0.png`)).status).toBe(200);
     });
   });
 });

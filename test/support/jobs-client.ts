@@ -1,40 +1,57 @@
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createMediagenClient, type JobResource, type MediagenClient } from '@app/client';
 
-export interface JobBody {
-  id: string;
-  status: string;
-  attempts: number;
-  maxAttempts: number;
-  error: { code: string; message: string; retryable: boolean } | null;
-  outputs: { url: string; contentType: string; bytes: number; sha256: string }[];
-  [key: string]: unknown;
-}
+export type JobBody = JobResource;
 
-const TERMINAL = ['succeeded', 'failed', 'canceled'];
+const TERMINAL: JobResource['status'][] = ['succeeded', 'failed', 'canceled'];
 
-/** A thin HTTP client for the e2e specs: real requests against the running api. */
+/**
+ * The e2e specs' client: every call to a documented route goes through the client generated from
+ * openapi.json, so a contract break fails the suite. Results come back as plain Responses so specs
+ * can check status, headers and body alike.
+ */
 export class JobsClient {
-  constructor(private readonly baseUrl: string) {}
+  readonly api: MediagenClient;
 
-  post(path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-    return fetch(`${this.baseUrl}${path}`, { method: 'POST', headers, body });
+  constructor(private readonly baseUrl: string) {
+    this.api = createMediagenClient(baseUrl);
   }
 
+  /** POST /v1/generate with a raw body (possibly malformed) and headers. */
+  async post(
+    _path: '/v1/generate',
+    body: string,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ): Promise<Response> {
+    const { data, error, response } = await this.api.POST('/v1/generate', {
+      body: {} as never,
+      bodySerializer: () => body,
+      headers,
+    });
+    return replay(response, data ?? error);
+  }
+
+  async getStatus(id: string): Promise<Response> {
+    const { data, error, response } = await this.api.GET('/v1/status/{id}', { params: { path: { id } } });
+    return replay(response, data ?? error);
+  }
+
+  /** A GET on any path, typed or not (unknown routes included). */
   get(path: string, headers: Record<string, string> = {}) {
     return fetch(`${this.baseUrl}${path}`, { headers });
   }
 
-  async submit(body: Record<string, unknown>): Promise<JobBody> {
-    const response = await this.post('/v1/generate', JSON.stringify(body));
-    if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as JobBody;
+  async submit(body: { prompt: string; model?: string; input?: Record<string, unknown> }): Promise<JobBody> {
+    const { data, error, response } = await this.api.POST('/v1/generate', { body });
+    if (!data) throw new Error(`submit answered ${response.status}: ${JSON.stringify(error)}`);
+    return data;
   }
 
   async job(id: string): Promise<JobBody> {
-    const response = await this.get(`/v1/status/${id}`);
-    if (response.status !== 200) throw new Error(`status answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as JobBody;
+    const { data, error, response } = await this.api.GET('/v1/status/{id}', { params: { path: { id } } });
+    if (!data) throw new Error(`status answered ${response.status}: ${JSON.stringify(error)}`);
+    return data;
   }
 
   /** Polls the status endpoint until the job is terminal. */
@@ -46,6 +63,18 @@ export class JobsClient {
       if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
       await sleep(25);
     }
+  }
+
+  /** Downloads an output by its public URL (whose origin is PUBLIC_BASE_URL) through the typed media route. */
+  async media(url: string, headers: Record<string, string> = {}): Promise<Response> {
+    const [, , , jobId, file] = new URL(url).pathname.split('/');
+    const { data, error, response } = await this.api.GET('/v1/media/{jobId}/{file}', {
+      params: { path: { jobId, file } },
+      headers,
+      parseAs: 'arrayBuffer',
+    });
+    if (data instanceof ArrayBuffer) return new Response(data, { status: response.status, headers: response.headers });
+    return replay(response, error);
   }
 
   /** A GET whose path is sent byte for byte (fetch would normalise `..` and `%2E%2E` away). */
@@ -66,9 +95,10 @@ export class JobsClient {
       req.end();
     });
   }
+}
 
-  /** Fetches an output by the path of its public URL (whose origin is PUBLIC_BASE_URL). */
-  media(url: string, headers: Record<string, string> = {}) {
-    return this.get(new URL(url).pathname, headers);
-  }
+/** A fresh Response carrying what openapi-fetch already read from `response`. */
+function replay(response: Response, body: unknown): Response {
+  const text = body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body);
+  return new Response(response.status === 304 ? null : text, { status: response.status, headers: response.headers });
 }

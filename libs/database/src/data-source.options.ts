@@ -20,6 +20,8 @@ export function buildDataSourceOptions(settings: DatabaseConnectionSettings): Da
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    extra: { max: settings.poolSize, connectionTimeoutMillis: 5000 },
+    // Bounded waits for a connection and for each query, and TCP keep-alive, so a silent or
+    // vanished server turns into an error (a 503 for the api) instead of a request that hangs.
+    extra: { max: settings.poolSize, connectionTimeoutMillis: 5000, query_timeout: 15_000, keepAlive: true },
   };
 }

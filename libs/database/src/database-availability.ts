@@ -2,7 +2,7 @@
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 // node-postgres raises these without a code when a connection cannot be had or is lost.
-const POOL_MESSAGES = [/timeout exceeded when trying to connect/i, /Connection terminated/i];
+const POOL_MESSAGES = [/timeout exceeded when trying to connect/i, /Connection terminated/i, /Query read timeout/i];
 // TypeORM's error when the connection under a transaction died mid-way.
 const CONNECTION_LOST_ERRORS = new Set(['QueryRunnerAlreadyReleasedError']);
 

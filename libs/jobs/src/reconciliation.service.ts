@@ -37,8 +37,12 @@ export class ReconciliationService {
       ...(await this.jobs.findUntouchedSince('processing', new Date(now - processingAgeMs), BATCH)),
     ];
     const report: SweepReport = { checked: candidates.length, requeued: 0, failed: 0 };
-    for (const job of candidates) {
-      if (await this.queue.isLive(job.id)) continue;
+    for (const candidate of candidates) {
+      if (await this.queue.isLive(candidate.id)) continue;
+      // Read the row again: the job may have finished between the two reads, and then BullMQ
+      // rightly holds it no more.
+      const job = await this.jobs.findById(candidate.id);
+      if (!job || job.status !== candidate.status || job.attempts !== candidate.attempts) continue;
       const outcome = await this.recover(job);
       if (outcome) report[outcome] += 1;
     }

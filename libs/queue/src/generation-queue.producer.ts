@@ -1,6 +1,6 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { JobState, Queue } from 'bullmq';
 import { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
 
@@ -15,11 +15,18 @@ const LIVE_STATES: readonly (JobState | 'unknown')[] = [
 
 /** The one typed way to put work on the generation queue and ask about it. */
 @Injectable()
-export class GenerationQueueProducer {
+export class GenerationQueueProducer implements OnModuleInit {
+  private readonly logger = new Logger(GenerationQueueProducer.name);
+
   constructor(
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue<GenerationJobData>,
     @Inject(queueConfig.KEY) private readonly config: QueueConfig,
   ) {}
+
+  onModuleInit(): void {
+    // Without a listener, connection errors while Redis is down go to the console, around the logger.
+    this.queue.on('error', (error) => this.logger.warn({ err: error }, 'Queue connection error'));
+  }
 
   /** Enqueues the row `jobId` under the same BullMQ job id, so enqueueing twice is harmless. */
   async enqueue(jobId: string, attempts: number): Promise<void> {

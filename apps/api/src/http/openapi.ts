@@ -1,18 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
+const packageJson = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
+
+/** The OpenAPI document, built from the controllers and DTOs; keys sorted so the output is stable. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
+    .setOpenAPIVersion('3.0.3')
     .setTitle('mediagen')
-    .setDescription('Asynchronous media generation: submit a prompt, poll the job, download the media.')
-    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .setDescription(
+      'Asynchronous media generation. Submit a prompt with `POST /v1/generate` (answered at once with ' +
+        '`202` and the job), follow it with `GET /v1/status/{id}`, then download its outputs from ' +
+        '`GET /v1/media/{jobId}/{file}`. Every error is an RFC 9457 problem (`application/problem+json`).',
+    )
+    .setVersion(packageJson.version)
+    .setContact('mediagen maintainers', 'https://github.com/mediagen/mediagen', 'maintainers@mediagen.dev')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('http://localhost:8000', 'Local development (npm start)')
+    .addTag('jobs', 'Submit generation jobs and follow them')
+    .addTag('media', 'Download generated outputs')
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  return sortKeys(document) as OpenAPIObject;
 }
 
-/** Swagger UI at `/docs`, the JSON document at `/docs-json`. */
-export function serveOpenApiDocs(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+/** Swagger UI at `/docs` (JSON at `/docs-json`) and ReDoc at `/redoc`, all served from installed packages. */
+export function serveOpenApiDocs(app: NestFastifyApplication): void {
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  const redocBundle = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'));
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.get('/redoc', (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', REDOC_CSP).send(REDOC_PAGE),
+  );
+  fastify.get('/redoc/redoc.standalone.js', (_request, reply) =>
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(redocBundle),
+  );
+}
+
+// The page loads nothing from elsewhere (ReDoc would fetch its logo from a CDN): everything is ours.
+const REDOC_CSP = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self' 'unsafe-inline'",
+  "script-src 'self'",
+  "worker-src 'self' blob:",
+  "font-src 'self' data:",
+].join('; ');
+
+const REDOC_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>mediagen API reference</title>
+  </head>
+  <body>
+    <redoc spec-url="/docs-json" hide-download-button="false" disable-search="false"></redoc>
+    <script src="/redoc/redoc.standalone.js"></script>
+  </body>
+</html>
+`;
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
 }

@@ -1,8 +1,8 @@
 import { JobsService } from '@app/jobs';
 import { Controller, Get, Headers, Param, Res, StreamableFile } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ProblemDetails } from '../http/problem-details';
+import { ApiProblemResponses } from '../http/api-problem-responses';
 import { UuidParam } from '../http/uuid-param';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -13,10 +13,25 @@ export class MediaController {
   constructor(private readonly jobs: JobsService) {}
 
   @Get(':jobId/:file')
-  @ApiOperation({ summary: 'Download an output', description: 'Streams one stored output of a job.' })
-  @ApiProduces('image/png', 'application/octet-stream')
-  @ApiOkResponse({ description: 'The file', schema: { type: 'string', format: 'binary' } })
-  @ApiNotFoundResponse({ type: ProblemDetails })
+  @ApiOperation({
+    summary: 'Download an output',
+    description:
+      'Streams one output of a job, as listed in its `outputs`. Files never change: the `ETag` is ' +
+      'their SHA-256 and they may be cached for good.',
+  })
+  @ApiParam({ name: 'jobId', description: 'The job id', format: 'uuid' })
+  @ApiParam({ name: 'file', description: 'The output file name, e.g. `0.png`', example: '0.png' })
+  @ApiResponse({
+    status: 200,
+    description: 'The file, with its media type (image, video, audio…)',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    headers: {
+      ETag: { description: 'The quoted SHA-256 of the file', schema: { type: 'string' } },
+      'Cache-Control': { description: '`public, max-age=31536000, immutable`', schema: { type: 'string' } },
+    },
+  })
+  @ApiResponse({ status: 304, description: 'Not modified: `If-None-Match` matches the ETag' })
+  @ApiProblemResponses(400, 404, 503)
   async getMedia(
     @UuidParam('jobId') jobId: string,
     @Param('file') file: string,

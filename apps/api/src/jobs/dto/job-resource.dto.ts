@@ -8,7 +8,7 @@ export class JobError {
   @ApiProperty({ example: 'The generator is temporarily unavailable' })
   message: string;
 
-  @ApiProperty({ description: 'Whether another attempt could succeed' })
+  @ApiProperty({ description: 'Whether another attempt could succeed', example: true })
   retryable: boolean;
 }
 
@@ -19,7 +19,7 @@ export class JobOutput {
   @ApiProperty({ example: 'image/png' })
   contentType: string;
 
-  @ApiProperty({ example: 48213 })
+  @ApiProperty({ type: 'integer', example: 48213 })
   bytes: number;
 
   @ApiProperty({
@@ -30,25 +30,30 @@ export class JobOutput {
 }
 
 export class JobResource {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b' })
   id: string;
 
-  @ApiProperty({ enum: JOB_STATUSES, enumName: 'JobStatus' })
+  @ApiProperty({ enum: JOB_STATUSES, enumName: 'JobStatus', example: 'succeeded' })
   status: JobStatus;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'a red fox in fresh snow, golden hour' })
   prompt: string;
 
   @ApiProperty({ example: 'black-forest-labs/flux-schnell' })
   model: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The model inputs as submitted (their shape depends on the model)',
+    example: { width: 512, height: 512, seed: 7 },
+  })
   input: Record<string, unknown>;
 
-  @ApiProperty({ description: 'Attempts started so far' })
+  @ApiProperty({ type: 'integer', description: 'Attempts started so far', example: 1 })
   attempts: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', description: 'Attempts allowed before the job fails', example: 3 })
   maxAttempts: number;
 
   @ApiProperty({ type: JobError, nullable: true, description: 'The last error; kept while a retry is pending' })
@@ -57,16 +62,16 @@ export class JobResource {
   @ApiProperty({ type: [JobOutput] })
   outputs: JobOutput[];
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-25T10:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, example: '2026-11-25T10:00:00.120Z' })
   startedAt: string | null;
 
-  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, example: '2026-11-25T10:00:01.480Z' })
   completedAt: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-25T10:00:01.480Z' })
   updatedAt: string;
 }
 

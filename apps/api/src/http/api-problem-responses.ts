@@ -1,0 +1,27 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ProblemDetails } from './problem-details';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is invalid (malformed JSON, a bad field, a bad id)',
+  404: 'No such job or file',
+  413: 'The request body is larger than HTTP_BODY_LIMIT_BYTES',
+  415: 'The request body is not application/json',
+  503: 'PostgreSQL is unreachable; retry after `Retry-After` seconds',
+};
+
+/** Documents each status as an RFC 9457 problem (application/problem+json). */
+export const ApiProblemResponses = (...statuses: (keyof typeof DESCRIPTIONS)[]) =>
+  applyDecorators(
+    ApiExtraModels(ProblemDetails),
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status],
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetails) } } },
+        ...(status === 503 && {
+          headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
+        }),
+      }),
+    ),
+  );

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { migrate } from '../../libs/database/src/migrate';
+import { TEST_DATABASE_URL } from './test-database';
+
+export interface IsolatedDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A migrated database of the spec's own, next to the shared `mediagen_test`. For specs whose
+ * workers sweep aggressively (SWEEP_*_AGE_MS=0): the sweep takes every `queued`/`processing` row
+ * of its database that its own queue prefix does not hold, so on the shared database it would take
+ * over the jobs of the e2e files running at the same time.
+ */
+export async function createIsolatedDatabase(tag: string): Promise<IsolatedDatabase> {
+  const url = new URL(TEST_DATABASE_URL);
+  const name = `${url.pathname.slice(1)}_${tag}_${randomUUID().slice(0, 8)}`;
+  url.pathname = `/${name}`;
+  await migrate({ url: url.toString(), poolSize: 2 });
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const maintenance = new URL(url);
+      maintenance.pathname = '/postgres';
+      const client = new Client({ connectionString: maintenance.toString() });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
