@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
-import { JobsClient } from './support/jobs-client';
-import { type RunningService, startService } from './support/service';
+import { useService } from './support/service';
 
 describe('submit → status → media', () => {
-  let service: RunningService;
-  let client: JobsClient;
-
-  beforeAll(async () => {
-    service = await startService();
-    client = new JobsClient(service.baseUrl);
-  });
-  afterAll(() => service.stop());
+  const running = useService();
 
   it('accepts a prompt with 202, a Location and a queued job resource', async () => {
-    const response = await client.post('/v1/generate', JSON.stringify({ prompt: 'a red fox' }));
+    const response = await running.client.post('/v1/generate', JSON.stringify({ prompt: 'a red fox' }));
     const job = await response.json();
 
     expect(response.status).toBe(202);
@@ -36,12 +28,12 @@ describe('submit → status → media', () => {
   });
 
   it('runs the job to succeeded and serves PNGs that decode at the requested size', async () => {
-    const submitted = await client.submit({
+    const submitted = await running.client.submit({
       prompt: 'a lighthouse at dusk',
       model: 'acme/painter:v2',
       input: { width: 96, height: 64, num_outputs: 2, seed: 7 },
     });
-    const job = await client.waitUntilDone(submitted.id);
+    const job = await running.client.waitUntilDone(submitted.id);
 
     expect(job).toMatchObject({ status: 'succeeded', attempts: 1, error: null, model: 'acme/painter:v2' });
     expect(job.startedAt).not.toBeNull();
@@ -49,7 +41,7 @@ describe('submit → status → media', () => {
     expect(job.outputs).toHaveLength(2);
     for (const [index, output] of job.outputs.entries()) {
       expect(output.url).toBe(`http://media.test/v1/media/${job.id}/${index}.png`);
-      const response = await client.media(output.url);
+      const response = await running.client.media(output.url);
       const body = Buffer.from(await response.arrayBuffer());
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('image/png');
@@ -64,12 +56,12 @@ describe('submit → status → media', () => {
   });
 
   it('answers 304 to a conditional request with the current ETag', async () => {
-    const job = await client.waitUntilDone(
-      (await client.submit({ prompt: 'cached', input: { width: 32, height: 32 } })).id,
+    const job = await running.client.waitUntilDone(
+      (await running.client.submit({ prompt: 'cached', input: { width: 32, height: 32 } })).id,
     );
     const [output] = job.outputs;
 
-    const response = await client.media(output.url, { 'if-none-match': `"${output.sha256}"` });
+    const response = await running.client.media(output.url, { 'if-none-match': `"${output.sha256}"` });
 
     expect(response.status).toBe(304);
   });
@@ -77,12 +69,12 @@ describe('submit → status → media', () => {
   it('handles 50 concurrent submissions, all succeeding', async () => {
     const submissions = await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
-        client.submit({ prompt: `fox number ${index}`, input: { width: 32, height: 32 } }),
+        running.client.submit({ prompt: `fox number ${index}`, input: { width: 32, height: 32 } }),
       ),
     );
     expect(new Set(submissions.map((job) => job.id)).size).toBe(50);
 
-    const finished = await Promise.all(submissions.map((job) => client.waitUntilDone(job.id, 45_000)));
+    const finished = await Promise.all(submissions.map((job) => running.client.waitUntilDone(job.id, 45_000)));
 
     expect(finished.map((job) => job.status)).toEqual(Array(50).fill('succeeded'));
   });

@@ -2,7 +2,7 @@ import { JobsRepository } from '@app/database';
 import { GenerationService } from '@app/jobs';
 import { GenerationQueueProducer } from '@app/queue';
 import { DataSource } from 'typeorm';
-import { JobsClient } from './support/jobs-client';
+import type { JobsClient } from './support/jobs-client';
 import { type RunningService, startService } from './support/service';
 
 describe('job lifecycle guards', () => {
@@ -13,7 +13,7 @@ describe('job lifecycle guards', () => {
 
   beforeAll(async () => {
     service = await startService();
-    client = new JobsClient(service.baseUrl);
+    ({ client } = service);
     generation = service.worker.get(GenerationService);
     database = service.api.get(DataSource);
   });

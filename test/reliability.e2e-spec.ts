@@ -72,7 +72,7 @@ describe('Redis data loss', () => {
   beforeAll(async () => {
     env.set(EAGER_SWEEP);
     service = await startService();
-    client = new JobsClient(service.baseUrl);
+    ({ client } = service);
   });
   afterAll(async () => {
     await service?.stop();
@@ -111,7 +111,7 @@ describe('a processing job whose queue entry vanished', () => {
   beforeAll(async () => {
     env.set(EAGER_SWEEP);
     service = await startService();
-    client = new JobsClient(service.baseUrl);
+    ({ client } = service);
     rows = service.api.get(DataSource);
   });
   afterAll(async () => {

@@ -32,7 +32,7 @@ describe('real generation through Replicate (a fake Replicate server driven by t
       MAX_OUTPUT_BYTES: '4096',
     });
     service = await startService();
-    client = new JobsClient(service.baseUrl);
+    ({ client } = service);
   });
   afterAll(async () => {
     await service.stop();

@@ -1,34 +1,26 @@
-import { JobsClient } from './support/jobs-client';
-import { type RunningService, startService } from './support/service';
+import { useService } from './support/service';
 
 // The mock generator fails on request: `fail_first_attempts: N` fails the first N attempts with a
 // transient error, `fail_permanently: true` fails every attempt with a permanent one.
 describe('retries', () => {
-  let service: RunningService;
-  let client: JobsClient;
-
-  beforeAll(async () => {
-    service = await startService();
-    client = new JobsClient(service.baseUrl);
-  });
-  afterAll(() => service.stop());
+  const running = useService();
 
   it('retries transient failures and succeeds on the third attempt', async () => {
-    const submitted = await client.submit({
+    const submitted = await running.client.submit({
       prompt: 'stubborn',
       input: { width: 16, height: 16, fail_first_attempts: 2 },
     });
 
-    const job = await client.waitUntilDone(submitted.id);
+    const job = await running.client.waitUntilDone(submitted.id);
 
     expect(job).toMatchObject({ status: 'succeeded', attempts: 3, maxAttempts: 3, error: null });
     expect(job.outputs).toHaveLength(1);
   });
 
   it('fails with the last error once every attempt failed transiently', async () => {
-    const submitted = await client.submit({ prompt: 'hopeless', input: { fail_first_attempts: 10 } });
+    const submitted = await running.client.submit({ prompt: 'hopeless', input: { fail_first_attempts: 10 } });
 
-    const job = await client.waitUntilDone(submitted.id);
+    const job = await running.client.waitUntilDone(submitted.id);
 
     expect(job).toMatchObject({
       status: 'failed',
@@ -40,9 +32,9 @@ describe('retries', () => {
   });
 
   it('fails at once, without retrying, on a permanent error', async () => {
-    const submitted = await client.submit({ prompt: 'doomed', input: { fail_permanently: true } });
+    const submitted = await running.client.submit({ prompt: 'doomed', input: { fail_permanently: true } });
 
-    const job = await client.waitUntilDone(submitted.id);
+    const job = await running.client.waitUntilDone(submitted.id);
 
     expect(job).toMatchObject({
       status: 'failed',
@@ -52,13 +44,13 @@ describe('retries', () => {
   });
 
   it('shows the attempts made and the last error while a retry is pending', async () => {
-    await service.queue.pause();
-    const submitted = await client.submit({ prompt: 'patience', input: { fail_first_attempts: 1 } });
-    await service.queue.resume();
+    await running.service.queue.pause();
+    const submitted = await running.client.submit({ prompt: 'patience', input: { fail_first_attempts: 1 } });
+    await running.service.queue.resume();
 
-    let pending = await client.job(submitted.id);
-    while (pending.error === null && pending.status !== 'succeeded') pending = await client.job(submitted.id);
-    const done = await client.waitUntilDone(submitted.id);
+    let pending = await running.client.job(submitted.id);
+    while (pending.error === null && pending.status !== 'succeeded') pending = await running.client.job(submitted.id);
+    const done = await running.client.waitUntilDone(submitted.id);
 
     expect(pending).toMatchObject({ attempts: 1, error: { code: 'upstream_unavailable', retryable: true } });
     expect(['queued', 'processing']).toContain(pending.status);

@@ -1,17 +1,9 @@
-import { JobsClient } from './support/jobs-client';
-import { type RunningService, startService } from './support/service';
+import { useService } from './support/service';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 describe('bad input gets a 4xx problem, never a 500', () => {
-  let service: RunningService;
-  let client: JobsClient;
-
-  beforeAll(async () => {
-    service = await startService();
-    client = new JobsClient(service.baseUrl);
-  });
-  afterAll(() => service.stop());
+  const running = useService();
 
   async function expectProblem(response: Response, status: number, code: string) {
     const body = await response.json();
@@ -35,7 +27,7 @@ describe('bad input gets a 4xx problem, never a 500', () => {
     ['an unknown top-level field', { prompt: 'fox', colour: 'red' }, 'colour'],
   ])('rejects %s with 400 naming the field', async (_case, body, field) => {
     const problem = await expectProblem(
-      await client.post('/v1/generate', JSON.stringify(body)),
+      await running.client.post('/v1/generate', JSON.stringify(body)),
       400,
       'validation_failed',
     );
@@ -48,22 +40,22 @@ describe('bad input gets a 4xx problem, never a 500', () => {
     ['five outputs', { num_outputs: 5 }, 'input.num_outputs'],
     ['a fractional seed', { seed: 1.5 }, 'input.seed'],
   ])('rejects model input with %s before queueing', async (_case, input, field) => {
-    const response = await client.post('/v1/generate', JSON.stringify({ prompt: 'fox', input }));
+    const response = await running.client.post('/v1/generate', JSON.stringify({ prompt: 'fox', input }));
     const problem = await expectProblem(response, 400, 'invalid_input');
     expect(problem.errors).toEqual([expect.objectContaining({ field })]);
   });
 
   it('rejects a body that is not a JSON object', async () => {
-    await expectProblem(await client.post('/v1/generate', '"just a string"'), 400, 'validation_failed');
-    await expectProblem(await client.post('/v1/generate', '[]'), 400, 'validation_failed');
+    await expectProblem(await running.client.post('/v1/generate', '"just a string"'), 400, 'validation_failed');
+    await expectProblem(await running.client.post('/v1/generate', '[]'), 400, 'validation_failed');
   });
 
   it('rejects malformed JSON with 400', async () => {
-    await expectProblem(await client.post('/v1/generate', '{"prompt": "fox",'), 400, 'bad_request');
+    await expectProblem(await running.client.post('/v1/generate', '{"prompt": "fox",'), 400, 'bad_request');
   });
 
   it('rejects an empty JSON body with 400', async () => {
-    const response = await client.post('/v1/generate', '');
+    const response = await running.client.post('/v1/generate', '');
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
@@ -71,24 +63,24 @@ describe('bad input gets a 4xx problem, never a 500', () => {
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])(
     'rejects content type %s with 415',
     async (contentType) => {
-      const response = await client.post('/v1/generate', 'prompt=fox', { 'content-type': contentType });
+      const response = await running.client.post('/v1/generate', 'prompt=fox', { 'content-type': contentType });
       await expectProblem(response, 415, 'unsupported_media_type');
     },
   );
 
   it('rejects a body over the size limit with 413', async () => {
     const body = JSON.stringify({ prompt: 'fox', input: { blob: 'x'.repeat(100 * 1024) } });
-    await expectProblem(await client.post('/v1/generate', body, JSON_HEADERS), 413, 'payload_too_large');
+    await expectProblem(await running.client.post('/v1/generate', body, JSON_HEADERS), 413, 'payload_too_large');
   });
 
   it('answers 400 for a status id that is not a UUID and 404 for an unknown one', async () => {
-    const invalid = await expectProblem(await client.getStatus('not-a-uuid'), 400, 'validation_failed');
+    const invalid = await expectProblem(await running.client.getStatus('not-a-uuid'), 400, 'validation_failed');
     expect(invalid.errors).toEqual([expect.objectContaining({ field: 'id' })]);
-    await expectProblem(await client.getStatus('9b2f9a43-3c3e-4f3a-9d51-0c8f0f3f6b7e'), 404, 'job_not_found');
+    await expectProblem(await running.client.getStatus('9b2f9a43-3c3e-4f3a-9d51-0c8f0f3f6b7e'), 404, 'job_not_found');
   });
 
   it('answers 404 for unknown routes as a problem too', async () => {
-    await expectProblem(await client.get('/v1/nothing-here'), 404, 'not_found');
+    await expectProblem(await running.client.get('/v1/nothing-here'), 404, 'not_found');
   });
 
   describe('media paths cannot leave the storage root', () => {
@@ -96,7 +88,11 @@ describe('bad input gets a 4xx problem, never a 500', () => {
 
     beforeAll(async () => {
       jobId = (
-        await client.waitUntilDone((await client.submit({ prompt: 'paths', input: { width: 16, height: 16 } })).id)
+        await running.client.waitUntilDone(
+          (
+            await running.client.submit({ prompt: 'paths', input: { width: 16, height: 16 } })
+          ).id,
+        )
       ).id;
     });
 
@@ -111,24 +107,24 @@ describe('bad input gets a 4xx problem, never a 500', () => {
       '..%5C..%5Cpackage.json',
       '1.png',
     ])('refuses %s with 404', async (file) => {
-      const response = await client.rawGet(`/v1/media/${jobId}/${file}`);
+      const response = await running.client.rawGet(`/v1/media/${jobId}/${file}`);
       expect(response.status).toBe(404);
       expect(response.contentType).toMatch(/^application\/problem\+json/);
       expect(response.body).not.toContain('"name"');
     });
 
     it('refuses dot segments that escape the job folder', async () => {
-      const response = await client.rawGet(`/v1/media/${jobId}/../../package.json`);
+      const response = await running.client.rawGet(`/v1/media/${jobId}/../../package.json`);
       expect(response.status).toBe(404);
       expect(response.body).not.toContain('"name"');
     });
 
     it('refuses a job id that is not a UUID with 400', async () => {
-      await expectProblem(await client.get('/v1/media/..%2F..%2Fetc/passwd'), 400, 'validation_failed');
+      await expectProblem(await running.client.get('/v1/media/..%2F..%2Fetc/passwd'), 400, 'validation_failed');
     });
 
     it('serves the real output of the same job', async () => {
-      expect((await client.media(`http://media.test/v1/media/${jobId}/0.png`)).status).toBe(200);
+      expect((await running.client.media(`http://media.test/v1/media/${jobId}/0.png`)).status).toBe(200);
     });
   });
 });

@@ -6,10 +6,13 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import { createApiApp } from '../../apps/api/src/api.app';
 import { createWorkerApp } from '../../apps/worker/src/worker.app';
+import { JobsClient } from './jobs-client';
 
 export interface RunningService {
   /** Where the api listens, e.g. `http://127.0.0.1:41234`. */
   baseUrl: string;
+  /** Talks to the api through the generated client. */
+  client: JobsClient;
   api: NestFastifyApplication;
   worker: INestApplicationContext;
   queue: Queue;
@@ -22,8 +25,10 @@ export async function startService(): Promise<RunningService> {
   await api.listen(0, '127.0.0.1');
   const worker = await createWorkerApp();
   const queue = api.get<Queue>(getQueueToken(GENERATION_QUEUE));
+  const baseUrl = await api.getUrl();
   return {
-    baseUrl: await api.getUrl(),
+    baseUrl,
+    client: new JobsClient(baseUrl),
     api,
     worker,
     queue,
@@ -32,6 +37,30 @@ export async function startService(): Promise<RunningService> {
       await queue.obliterate({ force: true });
       await api.close();
       await rm(process.env.STORAGE_LOCAL_DIR as string, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts the service before the file's tests and stops it after them. Read `service` and
+ * `client` from the returned object inside tests (they exist once `beforeAll` ran).
+ */
+export function useService(): { readonly service: RunningService; readonly client: JobsClient } {
+  let running: RunningService | undefined;
+  beforeAll(async () => {
+    running = await startService();
+  });
+  afterAll(() => running?.stop());
+  const started = () => {
+    if (!running) throw new Error('the service is not started yet: use it inside a test');
+    return running;
+  };
+  return {
+    get service() {
+      return started();
+    },
+    get client() {
+      return started().client;
     },
   };
 }
