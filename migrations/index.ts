@@ -1,10 +1,12 @@
 import { CreateJobs1764043200000 } from './1764043200000-CreateJobs';
 import { AddPredictionId1764129600000 } from './1764129600000-AddPredictionId';
 import { IndexJobsByStatusAndUpdate1764216000000 } from './1764216000000-IndexJobsByStatusAndUpdate';
+import { JobOwnershipAndIdempotency1795582244291 } from './1795582244291-JobOwnershipAndIdempotency';
 
 /** Every migration, oldest first. Add each new one here after reviewing the generated SQL. */
 export const migrations = [
   CreateJobs1764043200000,
   AddPredictionId1764129600000,
   IndexJobsByStatusAndUpdate1764216000000,
+  JobOwnershipAndIdempotency1795582244291,
 ];

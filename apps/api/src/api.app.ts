@@ -1,4 +1,4 @@
-import { type AppConfig, appConfig } from '@app/config';
+import { type AppConfig, type AuthConfig, appConfig, authConfig } from '@app/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -14,7 +14,11 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     abortOnError: false,
   });
   const config = app.get<AppConfig>(appConfig.KEY);
-  app.useLogger(app.get(Logger));
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  if (Object.keys(app.get<AuthConfig>(authConfig.KEY).keyOwnersByHash).length === 0) {
+    logger.warn('API_KEYS is not set: the API is open to anyone who can reach it', 'Bootstrap');
+  }
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes });
   // JSON is the only body the API takes; anything else gets Fastify's 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');

@@ -1,4 +1,4 @@
-import { AttemptInterruptedError, GenerationService } from '@app/jobs';
+import { AttemptCanceledError, AttemptInterruptedError, GenerationService } from '@app/jobs';
 import { type GenerationJobData, GenerationQueueProducer } from '@app/queue';
 import { GenerationError } from '@app/replicate';
 import { Injectable } from '@nestjs/common';
@@ -19,6 +19,8 @@ export class GenerationProcessor {
         signal,
       });
     } catch (error) {
+      // The job was canceled: it is over, for BullMQ too.
+      if (error instanceof AttemptCanceledError) return;
       if (error instanceof AttemptInterruptedError) {
         // Shutdown: back to the queue at once for another worker, without using a BullMQ attempt.
         await job.moveToDelayed(Date.now(), token);

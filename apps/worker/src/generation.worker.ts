@@ -1,5 +1,6 @@
 import { type GeneratorConfig, generatorConfig, type QueueConfig, queueConfig } from '@app/config';
-import { GENERATION_QUEUE, type GenerationJobData } from '@app/queue';
+import { GENERATION_QUEUE, type GenerationJobData, JobSignals } from '@app/queue';
+import { ABORT_REASONS } from '@app/replicate';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -26,6 +27,7 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
 
   constructor(
     private readonly processor: GenerationProcessor,
+    private readonly signals: JobSignals,
     @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
     @Inject(generatorConfig.KEY) private readonly generator: GeneratorConfig,
   ) {}
@@ -47,6 +49,8 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
       },
     );
     this.worker.on('error', (error) => this.logger.error({ err: error }, 'Queue worker error'));
+    // A cancel published by the api stops the job here if this worker runs it.
+    this.signals.onCancelRequested((jobId) => this.worker?.cancelJob(jobId, ABORT_REASONS.canceled));
     await this.worker.waitUntilReady();
     void this.worker.run();
     this.logger.log({ concurrency: this.queue.concurrency }, 'Taking generation jobs');
@@ -58,7 +62,7 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
     const closed = worker.close();
     if (await settlesWithin(closed, this.queue.shutdownTimeoutMs)) return;
     this.logger.warn('Shutdown timeout reached: handing running jobs back to the queue');
-    worker.cancelAllJobs('worker shutdown');
+    worker.cancelAllJobs(ABORT_REASONS.shutdown);
     if (!(await settlesWithin(closed, HAND_BACK_GRACE_MS))) {
       this.logger.error('Jobs did not stop in time; their locks will expire and another worker will take them');
     }

@@ -15,9 +15,49 @@ export interface paths {
         put?: never;
         /**
          * Submit a generation job
-         * @description Validates the request, stores the job and queues it, then answers at once with the job in status `queued`. Follow it at the `Location` given, until its status is `succeeded` or `failed`.
+         * @description Validates the request, stores the job and queues it, then answers at once with the job in status `queued` (`202`). Follow it at the `Location` given, until its status is `succeeded`, `failed` or `canceled`. With an `Idempotency-Key`, repeating the same request returns the same job (`Idempotent-Replayed: true`) and reusing the key for another request is a `422`. With `Prefer: wait=N` the answer waits for the job to finish (then `200`).
          */
         post: operations["generate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List jobs
+         * @description The caller's jobs, newest first, filtered by status, model and creation time. Follow `next` for the following page; pages stay stable while new jobs arrive.
+         */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description A queued job leaves the queue; a running one is stopped on whichever worker runs it, its upstream prediction canceled and its partial outputs removed. Either way its status becomes `canceled`. A job that already ended is a `409`.
+         */
+        post: operations["cancelJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -53,7 +93,7 @@ export interface paths {
         };
         /**
          * Read a job
-         * @description The job as stored: status, attempts, the last error and, once succeeded, its outputs with absolute download URLs.
+         * @description The job as stored: status, attempts, the last error and, once succeeded, its outputs with absolute download URLs. With `Prefer: wait=N` the answer waits for the job to finish.
          */
         get: operations["getStatus"];
         put?: never;
@@ -97,6 +137,19 @@ export interface components {
             model?: string;
             /** @example a red fox in fresh snow, golden hour */
             prompt: string;
+            /**
+             * Format: uri
+             * @description An https URL that receives signed deliveries (Standard Webhooks) of the job resource when the events in `webhookEvents` happen
+             * @example https://example.com/hooks/mediagen
+             */
+            webhook?: string;
+            /**
+             * @description Which events to deliver to `webhook` (default `completed`)
+             * @example [
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: components["schemas"]["WebhookEvent"][];
         };
         JobError: {
             /** @example upstream_unavailable */
@@ -124,6 +177,15 @@ export interface components {
              * @example http://localhost:8000/v1/media/0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b/0.png
              */
             url: string;
+        };
+        JobPage: {
+            /** @description Newest first */
+            data: components["schemas"]["JobResource"][];
+            /**
+             * @description The path of the next page (same filters), or null on the last page
+             * @example /v1/jobs?limit=20&cursor=MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl
+             */
+            next: string | null;
         };
         JobResource: {
             /**
@@ -204,6 +266,11 @@ export interface components {
              */
             type: string;
         };
+        /**
+         * @description Which events to deliver to `webhook` (default `completed`)
+         * @enum {string}
+         */
+        WebhookEvent: "start" | "completed";
     };
     responses: never;
     parameters: never;
@@ -216,7 +283,12 @@ export interface operations {
     generate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed */
+                Prefer?: string;
+                /** @description A key unique to this request (1–255 visible characters), kept for IDEMPOTENCY_TTL_HOURS */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -226,11 +298,26 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted: the job is stored and queued */
+            /** @description The job is already terminal (after a wait, or replayed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResource"];
+                };
+            };
+            /** @description Accepted: the job is stored and queued (or, replayed, still running) */
             202: {
                 headers: {
                     /** @description The job status URL, `/v1/status/{id}` */
                     Location?: string;
+                    /** @description Submissions allowed per minute for this key */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -239,6 +326,15 @@ export interface operations {
             };
             /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -257,6 +353,158 @@ export interface operations {
             };
             /** @description The request body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Past this API key's submissions per minute; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description Only jobs in these states (comma-separated) */
+                status?: components["schemas"]["JobStatus"][];
+                /** @description Only jobs for this model */
+                model?: string;
+                /** @description Only jobs created after this instant */
+                createdAfter?: string;
+                /** @description Only jobs created before this instant */
+                createdBefore?: string;
+                /** @description Page size */
+                limit?: number;
+                /** @description The `next` cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The canceled job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResource"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The job already ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -320,7 +568,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description No such job or file */
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -345,7 +602,10 @@ export interface operations {
     getStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed */
+                Prefer?: string;
+            };
             path: {
                 /** @description The job id */
                 id: string;
@@ -372,7 +632,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description No such job or file */
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { appConfig, databaseConfig, generatorConfig, queueConfig, storageConfig } from './config.namespaces';
+import {
+  appConfig,
+  authConfig,
+  databaseConfig,
+  generatorConfig,
+  queueConfig,
+  storageConfig,
+} from './config.namespaces';
 
 /**
  * Loads `.env` and exposes the typed namespaces. Each namespace validates the whole environment
@@ -11,7 +18,7 @@ import { appConfig, databaseConfig, generatorConfig, queueConfig, storageConfig 
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
-      load: [appConfig, databaseConfig, queueConfig, storageConfig, generatorConfig],
+      load: [appConfig, authConfig, databaseConfig, queueConfig, storageConfig, generatorConfig],
     }),
   ],
 })

@@ -15,6 +15,21 @@ export const appConfig = registerAs('app', () => {
   };
 });
 
+export const authConfig = registerAs('auth', () => {
+  const env = environment();
+  const pairs = (env.API_KEYS ?? '')
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => pair.split(':') as [string, string]);
+  return {
+    /** Key owner names by the SHA-256 (hex) of the key. Empty: the API is open. */
+    keyOwnersByHash: Object.fromEntries(pairs.map(([name, hash]) => [hash, name])) as Record<string, string>,
+    submitsPerMinute: env.SUBMIT_RATE_LIMIT_PER_MINUTE,
+    idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+  };
+});
+
 export const databaseConfig = registerAs('database', () => {
   const env = environment();
   return { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE };
@@ -71,6 +86,7 @@ export const generatorConfig = registerAs('generator', () => {
 });
 
 export type AppConfig = ReturnType<typeof appConfig>;
+export type AuthConfig = ReturnType<typeof authConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type QueueConfig = ReturnType<typeof queueConfig>;
 export type StorageConfig = ReturnType<typeof storageConfig>;

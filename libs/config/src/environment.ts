@@ -35,6 +35,23 @@ export class Environment {
   @Min(1024)
   HTTP_BODY_LIMIT_BYTES = 65536;
 
+  /** Comma-separated `name:sha256hex` pairs; the hex is the SHA-256 of the key clients send. */
+  @IsOptional()
+  @Matches(/^\s*[\w.-]+:[0-9a-f]{64}\s*(,\s*[\w.-]+:[0-9a-f]{64}\s*)*$/, {
+    message: 'API_KEYS must be a comma-separated list of name:sha256-hex-of-the-key',
+  })
+  API_KEYS?: string;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  SUBMIT_RATE_LIMIT_PER_MINUTE = 120;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  IDEMPOTENCY_TTL_HOURS = 24;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 

@@ -1,7 +1,9 @@
 export { AppConfigModule } from './app-config.module';
 export {
   type AppConfig,
+  type AuthConfig,
   appConfig,
+  authConfig,
   type DatabaseConfig,
   databaseConfig,
   type GeneratorConfig,

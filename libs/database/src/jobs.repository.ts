@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThan, type Repository } from 'typeorm';
-import type { JobErrorRecord, JobOutputRecord } from './entities/job.entity';
+import { Brackets, In, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
+import type { JobErrorRecord, JobOutputRecord, JobWebhookRecord } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
 
@@ -23,11 +23,26 @@ export interface JobChange {
   markCompleted?: boolean;
 }
 
+export interface JobListQuery {
+  owner: string;
+  statuses?: JobStatus[];
+  model?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  /** The last job of the previous page. */
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
 export interface NewJob {
+  owner: string;
   prompt: string;
   model: string;
   input: Record<string, unknown>;
   maxAttempts: number;
+  idempotencyKey: string | null;
+  requestFingerprint: string | null;
+  webhook: JobWebhookRecord | null;
 }
 
 /**
@@ -39,20 +54,73 @@ export interface NewJob {
 export class JobsRepository {
   constructor(@InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>) {}
 
-  async insert(job: NewJob): Promise<JobEntity> {
-    const row = this.jobs.create({
-      ...job,
-      status: 'queued',
-      attempts: 0,
-      error: null,
-      outputs: [],
-      predictionId: null,
-    });
-    return this.jobs.save(row);
+  /**
+   * Inserts the job unless its owner already has a job under the same idempotency key; the
+   * unique index decides, so concurrent duplicates create exactly one row.
+   */
+  async insertOnce(job: NewJob): Promise<{ job: JobEntity; created: boolean }> {
+    const result = await this.jobs
+      .createQueryBuilder()
+      .insert()
+      .into(JobEntity)
+      // jsonb columns (input, webhook) defeat TypeORM's deep-partial typing; the shape is NewJob's.
+      .values({
+        ...job,
+        status: 'queued',
+        attempts: 0,
+        error: null,
+        outputs: [],
+        predictionId: null,
+      } as QueryDeepPartialEntity<JobEntity>)
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    const [inserted] = result.raw as { id: string }[];
+    const found = inserted
+      ? await this.jobs.findOneBy({ id: inserted.id })
+      : await this.jobs.findOneBy({ owner: job.owner, idempotencyKey: job.idempotencyKey ?? undefined });
+    if (!found) throw new Error('Job row vanished right after its insert');
+    return { job: found, created: Boolean(inserted) };
+  }
+
+  /** Frees an idempotency key whose job is older than the keys are kept. */
+  async releaseIdempotencyKey(id: string, key: string): Promise<void> {
+    await this.jobs.update({ id, idempotencyKey: key }, { idempotencyKey: null });
   }
 
   findById(id: string): Promise<JobEntity | null> {
     return this.jobs.findOneBy({ id });
+  }
+
+  /** The job if `owner` may see it. */
+  findOwned(id: string, owner: string): Promise<JobEntity | null> {
+    return this.jobs.findOneBy({ id, owner });
+  }
+
+  /** One page of an owner's jobs, newest first, continuing after `after` (keyset pagination). */
+  list(query: JobListQuery): Promise<JobEntity[]> {
+    const builder = this.jobs
+      .createQueryBuilder('job')
+      .where('job.owner = :owner', { owner: query.owner })
+      .orderBy('job.created_at', 'DESC')
+      .addOrderBy('job.id', 'DESC')
+      .take(query.limit);
+    if (query.statuses?.length) builder.andWhere('job.status IN (:...statuses)', { statuses: query.statuses });
+    if (query.model) builder.andWhere('job.model = :model', { model: query.model });
+    if (query.createdAfter) builder.andWhere('job.created_at > :createdAfter', { createdAfter: query.createdAfter });
+    if (query.createdBefore)
+      builder.andWhere('job.created_at < :createdBefore', { createdBefore: query.createdBefore });
+    const after = query.after;
+    if (after) {
+      builder.andWhere(
+        new Brackets((keyset) =>
+          keyset
+            .where('job.created_at < :afterCreatedAt', { afterCreatedAt: after.createdAt })
+            .orWhere('(job.created_at = :afterCreatedAt AND job.id < :afterId)', { afterId: after.id }),
+        ),
+      );
+    }
+    return builder.getMany();
   }
 
   /**

@@ -1,9 +1,10 @@
 import { type JobChange, type JobEntity, type JobOutputRecord, JobsRepository } from '@app/database';
-import { type GeneratedMedia, GenerationError, MediaGenerator } from '@app/replicate';
+import { JobSignals } from '@app/queue';
+import { type GeneratedMedia, GenerationError, isCanceled, MediaGenerator } from '@app/replicate';
 import { MediaStorage, mediaKey } from '@app/storage';
 import { Injectable, Logger } from '@nestjs/common';
 import { isTerminal, statusesLeadingTo } from './job-lifecycle';
-import { AttemptInterruptedError } from './jobs.errors';
+import { AttemptCanceledError, AttemptInterruptedError } from './jobs.errors';
 
 export interface AttemptContext {
   /** The queue will not retry this job again, whatever the row says. */
@@ -21,13 +22,15 @@ export class GenerationService {
     private readonly jobs: JobsRepository,
     private readonly generator: MediaGenerator,
     private readonly storage: MediaStorage,
+    private readonly signals: JobSignals,
   ) {}
 
   /**
    * Resolves when the attempt succeeded or had nothing to do (the job is terminal, or has no
    * attempt left). Throws a GenerationError when it failed, after recording the failure:
    * `failed` when no attempt is left or the error is permanent, otherwise back to `queued`.
-   * Throws AttemptInterruptedError when `signal` aborted it; the attempt is then given back.
+   * Throws AttemptInterruptedError when a shutdown aborted it (the attempt is then given back), and
+   * AttemptCanceledError when the job was canceled (its outputs are then removed).
    */
   async runAttempt(jobId: string, context: AttemptContext): Promise<void> {
     const attempt = await this.jobs.beginAttempt(jobId, statusesLeadingTo('processing'));
@@ -52,6 +55,7 @@ export class GenerationService {
       markCompleted: true,
     });
     if (recorded) this.logger.log({ jobId, attempt, outputs: outputs.length }, 'Attempt succeeded');
+    else if ((await this.jobs.findById(jobId))?.status === 'canceled') await this.storage.removeAll(jobId);
   }
 
   private async generate(job: JobEntity, attempt: number, signal?: AbortSignal): Promise<JobOutputRecord[]> {
@@ -78,6 +82,12 @@ export class GenerationService {
     thrown: unknown,
     signal?: AbortSignal,
   ): Promise<Error> {
+    if (isCanceled(signal)) {
+      // The api already marked the job canceled; what this attempt wrote goes too.
+      await this.storage.removeAll(job.id);
+      this.logger.log({ jobId: job.id, attempt }, 'Attempt stopped: the job was canceled');
+      return new AttemptCanceledError(job.id);
+    }
     if (signal?.aborted) {
       this.logger.warn({ jobId: job.id, attempt }, 'Attempt interrupted by shutdown; handing the job back');
       await this.recordChange(job.id, attempt, { status: 'queued', attempts: attempt - 1 });
@@ -122,6 +132,7 @@ export class GenerationService {
   private async recordChange(jobId: string, attempt: number, change: JobChange): Promise<boolean> {
     const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
     if (!recorded) this.logger.warn({ jobId, attempt, status: change.status }, 'Change not recorded: job moved on');
+    else if (isTerminal(change.status)) await this.signals.announceFinished(jobId);
     return recorded;
   }
 

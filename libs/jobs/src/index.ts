@@ -7,14 +7,25 @@ export {
   type JobStatus,
 } from '@app/database';
 export { type AttemptContext, GenerationService } from './generation.service';
+export { JobControlService, MAX_WAIT_SECONDS } from './job-control.service';
 export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
 export {
+  AttemptCanceledError,
   AttemptInterruptedError,
+  IdempotencyKeyReusedError,
+  InvalidCursorError,
   InvalidJobInputError,
+  JobNotCancelableError,
   JobNotFoundError,
   JobsError,
   MediaNotFoundError,
 } from './jobs.errors';
 export { JobsModule } from './jobs.module';
-export { JobsService, type SubmitJobCommand } from './jobs.service';
+export {
+  type JobPage,
+  JobsService,
+  type ListJobsQuery,
+  type SubmitJobCommand,
+  type SubmitResult,
+} from './jobs.service';
 export { ReconciliationService, type SweepReport } from './reconciliation.service';

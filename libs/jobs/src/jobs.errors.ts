@@ -26,10 +26,45 @@ export class InvalidJobInputError extends JobsError {
   }
 }
 
+/** An attempt stopped because its job was canceled; nothing is left to do for it. */
+export class AttemptCanceledError extends JobsError {
+  readonly code = 'attempt_canceled';
+  constructor(readonly jobId: string) {
+    super(`Attempt of job ${jobId} stopped: the job was canceled`);
+  }
+}
+
 /** An attempt stopped by a worker shutdown; the job goes back to the queue for another worker. */
 export class AttemptInterruptedError extends JobsError {
   readonly code = 'attempt_interrupted';
   constructor(readonly jobId: string) {
     super(`Attempt of job ${jobId} was interrupted by shutdown`);
+  }
+}
+
+export class IdempotencyKeyReusedError extends JobsError {
+  readonly code = 'idempotency_key_reused';
+  constructor(
+    readonly key: string,
+    readonly jobId: string,
+  ) {
+    super(`Idempotency-Key ${key} was already used for job ${jobId} with a different request`);
+  }
+}
+
+export class InvalidCursorError extends JobsError {
+  readonly code = 'invalid_cursor';
+  constructor() {
+    super('The cursor is not one this API gave out');
+  }
+}
+
+export class JobNotCancelableError extends JobsError {
+  readonly code = 'job_not_cancelable';
+  constructor(
+    readonly jobId: string,
+    readonly status: string,
+  ) {
+    super(`Job ${jobId} is already ${status}`);
   }
 }

@@ -4,12 +4,13 @@ import { GeneratorModule } from '@app/replicate';
 import { StorageModule } from '@app/storage';
 import { Module } from '@nestjs/common';
 import { GenerationService } from './generation.service';
+import { JobControlService } from './job-control.service';
 import { JobsService } from './jobs.service';
 import { ReconciliationService } from './reconciliation.service';
 
 @Module({
   imports: [DatabaseModule, QueueModule, GeneratorModule, StorageModule],
-  providers: [JobsService, GenerationService, ReconciliationService],
-  exports: [JobsService, GenerationService, ReconciliationService],
+  providers: [JobsService, JobControlService, GenerationService, ReconciliationService],
+  exports: [JobsService, JobControlService, GenerationService, ReconciliationService],
 })
 export class JobsModule {}

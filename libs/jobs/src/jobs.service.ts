@@ -1,15 +1,51 @@
-import { type GeneratorConfig, generatorConfig, type QueueConfig, queueConfig } from '@app/config';
-import { type JobEntity, type JobOutputRecord, JobsRepository } from '@app/database';
+import {
+  type AuthConfig,
+  authConfig,
+  type GeneratorConfig,
+  generatorConfig,
+  type QueueConfig,
+  queueConfig,
+} from '@app/config';
+import {
+  type JobEntity,
+  type JobListQuery,
+  type JobOutputRecord,
+  JobsRepository,
+  type JobWebhookRecord,
+  type NewJob,
+} from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
 import { type InputProblem, MediaGenerator } from '@app/replicate';
 import { isSafeSegment, type MediaObject, MediaStorage, mediaKey } from '@app/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InvalidJobInputError, JobNotFoundError, MediaNotFoundError } from './jobs.errors';
+import { decodeCursor, encodeCursor } from './job-cursor';
+import { IdempotencyKeyReusedError, InvalidJobInputError, JobNotFoundError, MediaNotFoundError } from './jobs.errors';
+import { fingerprint } from './request-fingerprint';
 
 export interface SubmitJobCommand {
+  /** The API key name submitting; '' when the service runs without keys. */
+  owner: string;
   prompt: string;
   model?: string;
   input?: Record<string, unknown>;
+  idempotencyKey?: string;
+  webhook?: JobWebhookRecord;
+}
+
+export interface SubmitResult {
+  job: JobEntity;
+  /** The job already existed under the same idempotency key and request: nothing new was created. */
+  replayed: boolean;
+}
+
+export interface ListJobsQuery extends Omit<JobListQuery, 'after'> {
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: JobEntity[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
 }
 
 /** How long a submit waits for Redis before answering anyway. */
@@ -27,23 +63,48 @@ export class JobsService {
     private readonly storage: MediaStorage,
     @Inject(queueConfig.KEY) private readonly queueSettings: QueueConfig,
     @Inject(generatorConfig.KEY) private readonly generatorSettings: GeneratorConfig,
+    @Inject(authConfig.KEY) private readonly authSettings: AuthConfig,
   ) {}
 
-  /** Stores the job, then enqueues it; the row is committed before any worker can see the job. */
-  async submit(command: SubmitJobCommand): Promise<JobEntity> {
+  /**
+   * Stores the job, then enqueues it; the row is committed before any worker can see the job.
+   * With an idempotency key, a repeat of the same request returns the original job, and the
+   * same key with a different request is refused.
+   */
+  async submit(command: SubmitJobCommand): Promise<SubmitResult> {
     const model = command.model ?? this.generatorSettings.defaultModel;
     const input = command.input ?? {};
     const problems = [...this.checkModel(model), ...this.generator.checkInput(model, input)];
     if (problems.length > 0) throw new InvalidJobInputError(problems);
 
-    const job = await this.jobs.insert({
+    const newJob: NewJob = {
+      owner: command.owner,
       prompt: command.prompt,
       model,
       input,
       maxAttempts: this.queueSettings.attempts,
-    });
-    await this.enqueueOrLeaveToSweep(job);
-    return job;
+      idempotencyKey: command.idempotencyKey ?? null,
+      requestFingerprint: command.idempotencyKey ? fingerprint({ ...command, model, input }) : null,
+      webhook: command.webhook ?? null,
+    };
+    const { job, created } = await this.insertOrReplay(newJob);
+    if (created) await this.enqueueOrLeaveToSweep(job);
+    return { job, replayed: !created };
+  }
+
+  private async insertOrReplay(newJob: NewJob): Promise<{ job: JobEntity; created: boolean }> {
+    const first = await this.jobs.insertOnce(newJob);
+    if (first.created || !newJob.idempotencyKey) return first;
+    const ttlMs = this.authSettings.idempotencyTtlHours * 3_600_000;
+    if (Date.now() - first.job.createdAt.getTime() > ttlMs) {
+      // The key outlived its retention: it belongs to whoever uses it next.
+      await this.jobs.releaseIdempotencyKey(first.job.id, newJob.idempotencyKey);
+      return this.jobs.insertOnce(newJob);
+    }
+    if (first.job.requestFingerprint !== newJob.requestFingerprint) {
+      throw new IdempotencyKeyReusedError(newJob.idempotencyKey, first.job.id);
+    }
+    return first;
   }
 
   /**
@@ -74,16 +135,26 @@ export class JobsService {
     return [{ field: 'model', message: `model ${model} is not allowed on this server` }];
   }
 
-  async get(id: string): Promise<JobEntity> {
-    const job = await this.jobs.findById(id);
+  /** The job, if `owner` may see it: another key's job is as unknown as a missing one. */
+  async get(id: string, owner: string): Promise<JobEntity> {
+    const job = await this.jobs.findOwned(id, owner);
     if (!job) throw new JobNotFoundError(id);
     return job;
   }
 
+  /** A page of the owner's jobs, newest first; stable while new jobs arrive. */
+  async list(query: ListJobsQuery): Promise<JobPage> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.jobs.list({ ...query, after, limit: query.limit + 1 });
+    const jobs = rows.slice(0, query.limit);
+    const last = jobs.at(-1);
+    return { jobs, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
   /** One of the job's recorded outputs; only files the job lists can be read. */
-  async findOutput(jobId: string, file: string): Promise<JobOutputRecord> {
+  async findOutput(jobId: string, file: string, owner: string): Promise<JobOutputRecord> {
     if (!isSafeSegment(file)) throw new MediaNotFoundError(jobId, file);
-    const job = await this.get(jobId);
+    const job = await this.get(jobId, owner);
     const output = job.outputs.find((candidate) => candidate.file === file);
     if (!output) throw new MediaNotFoundError(jobId, file);
     return output;

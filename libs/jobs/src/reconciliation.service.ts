@@ -1,6 +1,6 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { type JobEntity, JobsRepository } from '@app/database';
-import { GenerationQueueProducer } from '@app/queue';
+import { GenerationQueueProducer, JobSignals } from '@app/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { statusesLeadingTo } from './job-lifecycle';
 
@@ -27,6 +27,7 @@ export class ReconciliationService {
   constructor(
     private readonly jobs: JobsRepository,
     private readonly queue: GenerationQueueProducer,
+    private readonly signals: JobSignals,
     @Inject(queueConfig.KEY) private readonly settings: QueueConfig,
   ) {}
 
@@ -72,7 +73,10 @@ export class ReconciliationService {
         change,
       );
       if (!changed) return null;
-      if (change.status === 'failed') return 'failed';
+      if (change.status === 'failed') {
+        await this.signals.announceFinished(job.id);
+        return 'failed';
+      }
     }
     if (attemptsLeft <= 0) return null;
     await this.queue.requeue(job.id, attemptsLeft);

@@ -49,6 +49,15 @@ export class GenerationQueueProducer implements OnModuleInit {
     await this.enqueue(jobId, attempts);
   }
 
+  /** Removes the job from the queue if it is still waiting there (a running job is left alone). */
+  async discardWaiting(jobId: string): Promise<void> {
+    const job = await this.queue.getJob(jobId);
+    if (!job || (await job.isActive())) return;
+    await job.remove().catch((error: unknown) => {
+      this.logger.warn({ jobId, err: error }, 'Could not remove a canceled job from the queue');
+    });
+  }
+
   /** Holds every worker back for `delayMs` (an upstream throttled us). */
   async rateLimit(delayMs: number): Promise<void> {
     await this.queue.rateLimit(delayMs);

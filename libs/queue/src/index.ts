@@ -1,3 +1,5 @@
 export { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
 export { GenerationQueueProducer } from './generation-queue.producer';
+export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
+export { type RateLimitState, SubmitRateLimiter } from './submit-rate-limiter';

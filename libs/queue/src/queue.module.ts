@@ -3,6 +3,9 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { GENERATION_QUEUE } from './generation-queue';
 import { GenerationQueueProducer } from './generation-queue.producer';
+import { JobSignals } from './job-signals';
+import { QueueRedis } from './queue-redis';
+import { SubmitRateLimiter } from './submit-rate-limiter';
 
 @Module({
   imports: [
@@ -15,7 +18,7 @@ import { GenerationQueueProducer } from './generation-queue.producer';
     }),
     BullModule.registerQueue({ name: GENERATION_QUEUE }),
   ],
-  providers: [GenerationQueueProducer],
-  exports: [BullModule, GenerationQueueProducer],
+  providers: [GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter],
+  exports: [BullModule, GenerationQueueProducer, JobSignals, SubmitRateLimiter],
 })
 export class QueueModule {}

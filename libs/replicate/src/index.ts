@@ -1,6 +1,13 @@
 export { GenerationError, type GenerationErrorCode } from './generation.error';
 export { GeneratorModule } from './generator.module';
-export { type GeneratedMedia, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
+export {
+  ABORT_REASONS,
+  type GeneratedMedia,
+  type GenerationRequest,
+  type InputProblem,
+  isCanceled,
+  MediaGenerator,
+} from './media-generator';
 export { renderMockImage } from './mock-image';
 export { MockMediaGenerator } from './mock-media-generator';
 export { OutputDownloader } from './output-downloader';

@@ -1,5 +1,12 @@
 import type { Readable } from 'node:stream';
 
+/** Why an attempt's signal was aborted; generators cancel upstream work only for `canceled`. */
+export const ABORT_REASONS = { shutdown: 'worker-shutdown', canceled: 'job-canceled' } as const;
+
+export function isCanceled(signal?: AbortSignal): boolean {
+  return signal?.aborted === true && signal.reason === ABORT_REASONS.canceled;
+}
+
 export interface GenerationRequest {
   jobId: string;
   /** 1 for the first attempt; a retry or a resumed stalled job has a higher number. */
@@ -11,7 +18,7 @@ export interface GenerationRequest {
   predictionId: string | null;
   /** Persists a newly created prediction's id; called before waiting on it. */
   recordPrediction(predictionId: string): Promise<void>;
-  /** Aborted when the worker shuts down; long waits should stop early. */
+  /** Aborted when the worker shuts down or the job is canceled (see ABORT_REASONS); waits stop early. */
   signal?: AbortSignal;
 }
 

@@ -2,7 +2,13 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Replicate, { type Prediction } from 'replicate';
 import { GenerationError } from './generation.error';
-import { type GeneratedMedia, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
+import {
+  type GeneratedMedia,
+  type GenerationRequest,
+  type InputProblem,
+  isCanceled,
+  MediaGenerator,
+} from './media-generator';
 import type { OutputDownloader } from './output-downloader';
 import { isFinished, predictionFailure } from './prediction-outcome';
 import { collectMediaUrls } from './prediction-output';
@@ -45,12 +51,16 @@ export class ReplicateMediaGenerator extends MediaGenerator {
   }
 
   async generate(request: GenerationRequest): Promise<GeneratedMedia[]> {
+    let predictionId: string | undefined;
     try {
       const started = (await this.resumable(request.predictionId)) ?? (await this.create(request));
+      predictionId = started.id;
       const finished = await this.waitUntilFinished(started, request.signal);
       if (finished.status !== 'succeeded') throw predictionFailure(finished);
       return await this.openOutputs(finished, request.signal);
     } catch (error) {
+      // A canceled job stops paying: its prediction is canceled upstream too.
+      if (predictionId && isCanceled(request.signal)) await this.cancelQuietly(predictionId);
       throw classifyUpstreamError(error);
     }
   }
@@ -92,12 +102,13 @@ export class ReplicateMediaGenerator extends MediaGenerator {
     return current;
   }
 
+  /** Best effort: the prediction may have finished meanwhile. */
+  private async cancelQuietly(predictionId: string): Promise<void> {
+    await this.client.predictions.cancel(predictionId).catch(() => undefined);
+  }
+
   private async giveUp(prediction: Prediction): Promise<never> {
-    try {
-      await this.client.predictions.cancel(prediction.id);
-    } catch {
-      // Best effort: the prediction may have finished meanwhile; the timeout is what matters.
-    }
+    await this.cancelQuietly(prediction.id);
     throw new GenerationError(
       'prediction_timeout',
       `Prediction ${prediction.id} did not finish within ${this.settings.predictionTimeoutMs} ms and was canceled`,

@@ -58,6 +58,10 @@ export class LocalMediaStorage extends MediaStorage {
     }
   }
 
+  async removeAll(prefix: string): Promise<void> {
+    await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+
   private pathOf(key: string): string {
     assertSafeKey(key);
     const path = resolve(this.root, key);

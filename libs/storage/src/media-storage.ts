@@ -19,4 +19,7 @@ export abstract class MediaStorage {
 
   /** Opens a stored object for reading, or returns null when it does not exist. */
   abstract open(key: string): Promise<MediaObject | null>;
+
+  /** Removes every object under `prefix` (a job's folder); nothing there is fine. */
+  abstract removeAll(prefix: string): Promise<void>;
 }

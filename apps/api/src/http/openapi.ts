@@ -20,6 +20,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setContact('mediagen maintainers', 'https://github.com/mediagen/mediagen', 'maintainers@mediagen.dev')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('http://localhost:8000', 'Local development (npm start)')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key, when the server has API_KEYS set' })
     .addTag('jobs', 'Submit generation jobs and follow them')
     .addTag('media', 'Download generated outputs')
     .build();

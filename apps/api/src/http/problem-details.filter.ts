@@ -1,6 +1,9 @@
 import {
+  IdempotencyKeyReusedError,
+  InvalidCursorError,
   InvalidJobInputError,
   isDatabaseUnavailable,
+  JobNotCancelableError,
   JobNotFoundError,
   JobsError,
   MediaNotFoundError,
@@ -9,6 +12,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { FastifyReply } from 'fastify';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, type ProblemDetails, problem } from './problem-details';
 import { RequestValidationException } from './request-validation';
+import { RateLimitedException } from './submit-rate-limit.guard';
 
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -37,9 +41,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof RequestValidationException) {
       return { body: problem(400, 'validation_failed', 'The request is invalid', exception.fieldErrors) };
     }
+    if (exception instanceof RateLimitedException) {
+      return {
+        body: problem(429, 'rate_limited', exception.message),
+        headers: { 'retry-after': String(exception.retryAfterSeconds) },
+      };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return { body: problem(status, codeForStatus(status), httpExceptionDetail(exception)) };
+      const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : undefined;
+      return { body: problem(status, codeForStatus(status), httpExceptionDetail(exception)), headers };
     }
     if (isDatabaseUnavailable(exception)) {
       return {
@@ -60,6 +71,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (error instanceof JobNotFoundError || error instanceof MediaNotFoundError) {
       return { body: problem(404, error.code, error.message) };
     }
+    if (error instanceof InvalidCursorError) return { body: problem(400, error.code, error.message) };
+    if (error instanceof JobNotCancelableError) return { body: problem(409, error.code, error.message) };
+    if (error instanceof IdempotencyKeyReusedError) return { body: problem(422, error.code, error.message) };
     return { body: problem(500, error.code, error.message) };
   }
 }

@@ -1,42 +1,105 @@
 import { type AppConfig, appConfig } from '@app/config';
-import { JobsService } from '@app/jobs';
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { isTerminal, JobControlService, type JobEntity, JobsService } from '@app/jobs';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
+import { parseIdempotencyKey } from '../http/idempotency-key';
+import { applyPreference, PreferHeader, preferredWaitSeconds } from '../http/prefer-wait';
+import { SubmitRateLimitGuard } from '../http/submit-rate-limit.guard';
 import { UuidParam } from '../http/uuid-param';
 import { GenerateRequest } from './dto/generate-request.dto';
-import { JobResource, toJobResource } from './dto/job-resource.dto';
+import { JobPage, JobResource, toJobResource } from './dto/job-resource.dto';
+import { ListJobsQuery } from './dto/list-jobs-query.dto';
+
+const PREFER_HEADER = {
+  name: 'Prefer',
+  required: false,
+  description: '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed',
+  example: 'wait=30',
+};
 
 @ApiTags('jobs')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
 @Controller('v1')
 export class JobsController {
   constructor(
     private readonly jobs: JobsService,
+    private readonly control: JobControlService,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
   @Post('generate')
   @HttpCode(HttpStatus.ACCEPTED)
+  @UseGuards(SubmitRateLimitGuard)
   @ApiOperation({
     summary: 'Submit a generation job',
     description:
       'Validates the request, stores the job and queues it, then answers at once with the job in ' +
-      'status `queued`. Follow it at the `Location` given, until its status is `succeeded` or `failed`.',
+      'status `queued` (`202`). Follow it at the `Location` given, until its status is `succeeded`, ' +
+      '`failed` or `canceled`. With an `Idempotency-Key`, repeating the same request returns the ' +
+      'same job (`Idempotent-Replayed: true`) and reusing the key for another request is a `422`. ' +
+      'With `Prefer: wait=N` the answer waits for the job to finish (then `200`).',
   })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A key unique to this request (1–255 visible characters), kept for IDEMPOTENCY_TTL_HOURS',
+    example: '6f1d2c1e-8b1a-4c2e-9f0e-3b8a1d2c4e5f',
+  })
+  @ApiHeader(PREFER_HEADER)
   @ApiAcceptedResponse({
     type: JobResource,
-    description: 'Accepted: the job is stored and queued',
-    headers: { Location: { description: 'The job status URL, `/v1/status/{id}`', schema: { type: 'string' } } },
+    description: 'Accepted: the job is stored and queued (or, replayed, still running)',
+    headers: {
+      Location: { description: 'The job status URL, `/v1/status/{id}`', schema: { type: 'string' } },
+      'RateLimit-Limit': { description: 'Submissions allowed per minute for this key', schema: { type: 'integer' } },
+      'RateLimit-Remaining': { description: 'Submissions left in this window', schema: { type: 'integer' } },
+      'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+    },
   })
-  @ApiProblemResponses(400, 413, 415, 503)
+  @ApiOkResponse({ type: JobResource, description: 'The job is already terminal (after a wait, or replayed)' })
+  @ApiProblemResponses(400, 401, 413, 415, 422, 429, 503)
   async generate(
     @Body() request: GenerateRequest,
+    @Owner() owner: string,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @PreferHeader() prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobResource> {
-    const job = await this.jobs.submit(request);
+    const { job, replayed } = await this.jobs.submit({
+      owner,
+      prompt: request.prompt,
+      model: request.model,
+      input: request.input,
+      idempotencyKey: parseIdempotencyKey(idempotencyKey),
+      webhook: request.webhook ? { url: request.webhook, events: request.webhookEvents ?? ['completed'] } : undefined,
+    });
     reply.header('location', `/v1/status/${job.id}`);
-    return toJobResource(job, this.app.publicBaseUrl);
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return this.answer(await this.waitIfAsked(job, owner, prefer, reply), reply);
   }
 
   @Get('status/:id')
@@ -44,12 +107,80 @@ export class JobsController {
     summary: 'Read a job',
     description:
       'The job as stored: status, attempts, the last error and, once succeeded, its outputs with ' +
-      'absolute download URLs.',
+      'absolute download URLs. With `Prefer: wait=N` the answer waits for the job to finish.',
   })
   @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
+  @ApiHeader(PREFER_HEADER)
   @ApiOkResponse({ type: JobResource, description: 'The job' })
-  @ApiProblemResponses(400, 404, 503)
-  async getStatus(@UuidParam('id') id: string): Promise<JobResource> {
-    return toJobResource(await this.jobs.get(id), this.app.publicBaseUrl);
+  @ApiProblemResponses(400, 401, 404, 503)
+  async getStatus(
+    @UuidParam('id') id: string,
+    @Owner() owner: string,
+    @PreferHeader() prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobResource> {
+    const job = await this.jobs.get(id, owner);
+    return toJobResource(await this.waitIfAsked(job, owner, prefer, reply), this.app.publicBaseUrl);
   }
+
+  @Get('jobs')
+  @ApiOperation({
+    summary: 'List jobs',
+    description:
+      "The caller's jobs, newest first, filtered by status, model and creation time. Follow `next` " +
+      'for the following page; pages stay stable while new jobs arrive.',
+  })
+  @ApiOkResponse({ type: JobPage, description: 'One page of jobs' })
+  @ApiProblemResponses(400, 401, 503)
+  async listJobs(@Query() query: ListJobsQuery, @Owner() owner: string): Promise<JobPage> {
+    const page = await this.jobs.list({ ...query, statuses: query.status, owner });
+    return {
+      data: page.jobs.map((job) => toJobResource(job, this.app.publicBaseUrl)),
+      next: page.nextCursor ? nextPagePath(query, page.nextCursor) : null,
+    };
+  }
+
+  @Post('jobs/:id/cancel')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Cancel a job',
+    description:
+      'A queued job leaves the queue; a running one is stopped on whichever worker runs it, its ' +
+      'upstream prediction canceled and its partial outputs removed. Either way its status becomes ' +
+      '`canceled`. A job that already ended is a `409`.',
+  })
+  @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
+  @ApiOkResponse({ type: JobResource, description: 'The canceled job' })
+  @ApiProblemResponses(400, 401, 404, 409, 503)
+  async cancelJob(@UuidParam('id') id: string, @Owner() owner: string): Promise<JobResource> {
+    return toJobResource(await this.control.cancel(id, owner), this.app.publicBaseUrl);
+  }
+
+  private async waitIfAsked(
+    job: JobEntity,
+    owner: string,
+    prefer: string | undefined,
+    reply: FastifyReply,
+  ): Promise<JobEntity> {
+    const seconds = preferredWaitSeconds(prefer);
+    applyPreference(reply, seconds);
+    return seconds > 0 ? this.control.waitUntilFinished(job.id, owner, seconds) : job;
+  }
+
+  /** 200 once the job is terminal, 202 while it still runs. */
+  private answer(job: JobEntity, reply: FastifyReply): JobResource {
+    if (isTerminal(job.status)) reply.status(HttpStatus.OK);
+    return toJobResource(job, this.app.publicBaseUrl);
+  }
+}
+
+function nextPagePath(query: ListJobsQuery, cursor: string): string {
+  const params = new URLSearchParams();
+  if (query.status?.length) params.set('status', query.status.join(','));
+  if (query.model) params.set('model', query.model);
+  if (query.createdAfter) params.set('createdAfter', query.createdAfter.toISOString());
+  if (query.createdBefore) params.set('createdBefore', query.createdBefore.toISOString());
+  params.set('limit', String(query.limit));
+  params.set('cursor', cursor);
+  return `/v1/jobs?${params}`;
 }

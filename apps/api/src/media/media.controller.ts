@@ -1,13 +1,16 @@
 import { JobsService } from '@app/jobs';
-import { Controller, Get, Headers, Param, Res, StreamableFile } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Param, Res, StreamableFile, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
 import { UuidParam } from '../http/uuid-param';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 @ApiTags('media')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
 @Controller('v1/media')
 export class MediaController {
   constructor(private readonly jobs: JobsService) {}
@@ -31,14 +34,15 @@ export class MediaController {
     },
   })
   @ApiResponse({ status: 304, description: 'Not modified: `If-None-Match` matches the ETag' })
-  @ApiProblemResponses(400, 404, 503)
+  @ApiProblemResponses(400, 401, 404, 503)
   async getMedia(
     @UuidParam('jobId') jobId: string,
     @Param('file') file: string,
+    @Owner() owner: string,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile | undefined> {
-    const output = await this.jobs.findOutput(jobId, file);
+    const output = await this.jobs.findOutput(jobId, file, owner);
     const etag = `"${output.sha256}"`;
     reply.header('etag', etag).header('cache-control', IMMUTABLE);
     if (ifNoneMatch === etag) {

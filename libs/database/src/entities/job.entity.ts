@@ -7,6 +7,11 @@ export interface JobErrorRecord {
   retryable: boolean;
 }
 
+export interface JobWebhookRecord {
+  url: string;
+  events: string[];
+}
+
 export interface JobOutputRecord {
   /** File name inside the job's storage folder, e.g. `0.png`. */
   file: string;
@@ -20,9 +25,29 @@ export interface JobOutputRecord {
 @Index('jobs_status_created_at_idx', ['status', 'createdAt'])
 @Index('jobs_created_at_idx', ['createdAt'])
 @Index('jobs_status_updated_at_idx', ['status', 'updatedAt'])
+@Index('jobs_owner_created_at_idx', ['owner', 'createdAt', 'id'])
+@Index('jobs_owner_idempotency_key_uq', ['owner', 'idempotencyKey'], {
+  unique: true,
+  where: '"idempotency_key" IS NOT NULL',
+})
 export class JobEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
+
+  /** The API key (by name) that created the job; '' when the service runs without keys. */
+  @Column({ type: 'text', default: '' })
+  owner: string;
+
+  /** The client's Idempotency-Key, unique per owner while it is kept. */
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
+  idempotencyKey: string | null;
+
+  /** A digest of the submitted request, to tell a replay from a different request under the same key. */
+  @Column({ name: 'request_fingerprint', type: 'text', nullable: true })
+  requestFingerprint: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  webhook: JobWebhookRecord | null;
 
   @Column({ type: 'text' })
   status: JobStatus;
@@ -52,7 +77,8 @@ export class JobEntity {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   outputs: JobOutputRecord[];
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  /** Millisecond precision, like JavaScript dates, so list cursors round-trip exactly. */
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true })

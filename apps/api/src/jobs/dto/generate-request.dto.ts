@@ -1,6 +1,21 @@
 import { MODEL_REFERENCE_PATTERN } from '@app/config';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
+import {
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateBy,
+} from 'class-validator';
+
+export const WEBHOOK_EVENTS = ['start', 'completed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const MAX_INPUT_BYTES = 16 * 1024;
 
@@ -42,4 +57,30 @@ export class GenerateRequest {
   @IsObject()
   @MaxSerializedBytes(MAX_INPUT_BYTES)
   input?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description:
+      'An https URL that receives signed deliveries (Standard Webhooks) of the job resource when ' +
+      'the events in `webhookEvents` happen',
+    format: 'uri',
+    maxLength: 2048,
+    example: 'https://example.com/hooks/mediagen',
+  })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  @MaxLength(2048)
+  webhook?: string;
+
+  @ApiPropertyOptional({
+    description: 'Which events to deliver to `webhook` (default `completed`)',
+    enum: WEBHOOK_EVENTS,
+    enumName: 'WebhookEvent',
+    isArray: true,
+    example: ['completed'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(WEBHOOK_EVENTS, { each: true })
+  webhookEvents?: WebhookEvent[];
 }

@@ -98,3 +98,16 @@ export function toJobResource(job: JobEntity, publicBaseUrl: string): JobResourc
     updatedAt: job.updatedAt.toISOString(),
   };
 }
+
+export class JobPage {
+  @ApiProperty({ type: [JobResource], description: 'Newest first' })
+  data: JobResource[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The path of the next page (same filters), or null on the last page',
+    example: '/v1/jobs?limit=20&cursor=MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl',
+  })
+  next: string | null;
+}

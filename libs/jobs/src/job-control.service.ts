@@ -1,0 +1,64 @@
+import { type JobEntity, JobsRepository } from '@app/database';
+import { GenerationQueueProducer, JobSignals } from '@app/queue';
+import { Injectable } from '@nestjs/common';
+import { isTerminal, statusesLeadingTo } from './job-lifecycle';
+import { JobNotCancelableError, JobNotFoundError } from './jobs.errors';
+
+/** The longest a request may wait for a job to finish. */
+export const MAX_WAIT_SECONDS = 60;
+
+/** Acting on a job after submit: canceling it, and waiting for it to finish. */
+@Injectable()
+export class JobControlService {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly queue: GenerationQueueProducer,
+    private readonly signals: JobSignals,
+  ) {}
+
+  /**
+   * Cancels a queued or processing job. The row changes first (so no attempt can record an
+   * outcome after it); then a queued job leaves the queue, and a running one is stopped on
+   * whichever worker runs it, which also cancels its upstream prediction and removes its files.
+   */
+  async cancel(id: string, owner: string): Promise<JobEntity> {
+    const job = await this.owned(id, owner);
+    if (isTerminal(job.status)) throw new JobNotCancelableError(id, job.status);
+    const canceled = await this.jobs.updateIf(
+      id,
+      { from: statusesLeadingTo('canceled') },
+      { status: 'canceled', markCompleted: true },
+    );
+    const current = await this.owned(id, owner);
+    if (!canceled) throw new JobNotCancelableError(id, current.status);
+    await this.queue.discardWaiting(id);
+    await this.signals.requestCancel(id);
+    await this.signals.announceFinished(id);
+    return current;
+  }
+
+  /**
+   * The job once it is terminal, or as it is after `seconds`. Waits on the finish signal other
+   * processes publish, not by polling PostgreSQL; the row is read before and after.
+   */
+  async waitUntilFinished(id: string, owner: string, seconds: number): Promise<JobEntity> {
+    const job = await this.owned(id, owner);
+    if (isTerminal(job.status) || seconds <= 0) return job;
+    const finish = this.signals.nextFinish(id);
+    const timer = setTimeout(finish.stop, Math.min(seconds, MAX_WAIT_SECONDS) * 1000);
+    try {
+      // Subscribed first, then read again: a finish between the two reads is not missed.
+      if (!isTerminal((await this.owned(id, owner)).status)) await finish.done;
+    } finally {
+      clearTimeout(timer);
+      finish.stop();
+    }
+    return this.owned(id, owner);
+  }
+
+  private async owned(id: string, owner: string): Promise<JobEntity> {
+    const job = await this.jobs.findOwned(id, owner);
+    if (!job) throw new JobNotFoundError(id);
+    return job;
+  }
+}
