@@ -2,6 +2,7 @@ import { CreateJobs1764043200000 } from './1764043200000-CreateJobs';
 import { AddPredictionId1764129600000 } from './1764129600000-AddPredictionId';
 import { IndexJobsByStatusAndUpdate1764216000000 } from './1764216000000-IndexJobsByStatusAndUpdate';
 import { JobOwnershipAndIdempotency1795582244291 } from './1795582244291-JobOwnershipAndIdempotency';
+import { WebhookDeliveries1795582929913 } from './1795582929913-WebhookDeliveries';
 
 /** Every migration, oldest first. Add each new one here after reviewing the generated SQL. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   AddPredictionId1764129600000,
   IndexJobsByStatusAndUpdate1764216000000,
   JobOwnershipAndIdempotency1795582244291,
+  WebhookDeliveries1795582929913,
 ];

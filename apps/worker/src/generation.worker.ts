@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import { GenerationProcessor } from './generation.processor';
+import { settlesWithin } from './settles-within';
 
 /** Time jobs get to hand themselves back after their abort signal, once the shutdown timeout passed. */
 const HAND_BACK_GRACE_MS = 5000;
@@ -66,17 +67,5 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
     if (!(await settlesWithin(closed, HAND_BACK_GRACE_MS))) {
       this.logger.error('Jobs did not stop in time; their locks will expire and another worker will take them');
     }
-  }
-}
-
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([work.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

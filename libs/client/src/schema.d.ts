@@ -64,6 +64,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a job's webhook deliveries
+         * @description Each webhook event of the job: its status, attempts, last status code and error, next retry.
+         */
+        get: operations["listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/{jobId}/{file}": {
         parameters: {
             query?: never;
@@ -108,6 +128,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        DeliveryStatus: "pending" | "delivered" | "failed";
         FieldError: {
             /**
              * @description The request field at fault, as a dotted path
@@ -265,6 +287,46 @@ export interface components {
              * @example urn:mediagen:problem:validation_failed
              */
             type: string;
+        };
+        WebhookDelivery: {
+            /**
+             * @description Attempts made so far
+             * @example 1
+             */
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /** @example completed */
+            event: components["schemas"]["WebhookEvent"];
+            /**
+             * Format: uuid
+             * @description Also the `webhook-id` (prefixed `msg_`) every attempt carries
+             */
+            id: string;
+            /** @description Why the last attempt failed */
+            lastError: string | null;
+            /**
+             * @description The receiver's last status code
+             * @example 200
+             */
+            lastStatusCode: number | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt runs
+             */
+            nextAttemptAt: string | null;
+            /** @example delivered */
+            status: components["schemas"]["DeliveryStatus"];
+            /**
+             * Format: uri
+             * @example https://example.com/hooks/mediagen
+             */
+            url: string;
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
         };
         /**
          * @description Which events to deliver to `webhook` (default `completed`)
@@ -505,6 +567,67 @@ export interface operations {
             };
             /** @description The job already ended */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,7 @@ import {
   generatorConfig,
   queueConfig,
   storageConfig,
+  webhooksConfig,
 } from './config.namespaces';
 
 /**
@@ -18,7 +19,7 @@ import {
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
-      load: [appConfig, authConfig, databaseConfig, queueConfig, storageConfig, generatorConfig],
+      load: [appConfig, authConfig, databaseConfig, queueConfig, storageConfig, generatorConfig, webhooksConfig],
     }),
   ],
 })

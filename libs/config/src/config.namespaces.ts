@@ -30,6 +30,21 @@ export const authConfig = registerAs('auth', () => {
   };
 });
 
+export const webhooksConfig = registerAs('webhooks', () => {
+  const env = environment();
+  return {
+    secrets: (env.WEBHOOK_SECRETS ?? '')
+      .split(',')
+      .map((secret) => secret.trim())
+      .filter(Boolean),
+    allowHttp: env.WEBHOOK_ALLOW_HTTP,
+    allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+    backoffMs: env.WEBHOOK_BACKOFF_MS,
+  };
+});
+
 export const databaseConfig = registerAs('database', () => {
   const env = environment();
   return { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE };
@@ -88,6 +103,7 @@ export const generatorConfig = registerAs('generator', () => {
 export type AppConfig = ReturnType<typeof appConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
+export type WebhooksConfig = ReturnType<typeof webhooksConfig>;
 export type QueueConfig = ReturnType<typeof queueConfig>;
 export type StorageConfig = ReturnType<typeof storageConfig>;
 export type GeneratorConfig = ReturnType<typeof generatorConfig>;

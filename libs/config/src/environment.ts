@@ -1,5 +1,17 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
 
 export const GENERATOR_KINDS = ['mock', 'replicate'] as const;
 export const STORAGE_DRIVERS = ['local'] as const;
@@ -11,6 +23,8 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 const toNumber = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? (DECIMAL.test(value.trim()) ? Number(value) : Number.NaN) : value;
 const urlOptions = { require_tld: false, require_protocol: true };
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === 'true' || value === true ? true : value === 'false' || value === false ? false : value;
 
 /**
  * Every setting the service reads, with its default. Values come from the process environment
@@ -51,6 +65,37 @@ export class Environment {
   @IsInt()
   @Min(1)
   IDEMPOTENCY_TTL_HOURS = 24;
+
+  /** Comma-separated Standard Webhooks secrets (`whsec_` + base64); every one signs, for rotation. */
+  @IsOptional()
+  @Matches(/^\s*whsec_[A-Za-z0-9+/=]{16,}\s*(,\s*whsec_[A-Za-z0-9+/=]{16,}\s*)*$/, {
+    message: 'WEBHOOK_SECRETS must be a comma-separated list of whsec_<base64> secrets',
+  })
+  WEBHOOK_SECRETS?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  WEBHOOK_ALLOW_HTTP = false;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS = false;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  WEBHOOK_MAX_ATTEMPTS = 10;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_BACKOFF_MS = 30_000;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';

@@ -12,6 +12,8 @@ export {
   queueConfig,
   type StorageConfig,
   storageConfig,
+  type WebhooksConfig,
+  webhooksConfig,
 } from './config.namespaces';
 export { Environment, InvalidEnvironmentError, MODEL_REFERENCE_PATTERN, parseEnvironment } from './environment';
 export { AppLoggerModule } from './logger.module';

@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../../migrations';
 import { JobEntity } from './entities/job.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 
 export interface DatabaseConnectionSettings {
   url: string;
@@ -14,8 +15,9 @@ export interface DatabaseConnectionSettings {
 export function buildDataSourceOptions(settings: DatabaseConnectionSettings): DataSourceOptions {
   return {
     type: 'postgres',
+    uuidExtension: 'pgcrypto',
     url: settings.url,
-    entities: [JobEntity],
+    entities: [JobEntity, WebhookDeliveryEntity],
     migrations,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

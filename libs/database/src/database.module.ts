@@ -3,7 +3,9 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { buildDataSourceOptions } from './data-source.options';
 import { JobEntity } from './entities/job.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { JobsRepository } from './jobs.repository';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 
 @Module({
   imports: [
@@ -11,9 +13,9 @@ import { JobsRepository } from './jobs.repository';
       inject: [databaseConfig.KEY],
       useFactory: (database: DatabaseConfig) => buildDataSourceOptions(database),
     }),
-    TypeOrmModule.forFeature([JobEntity]),
+    TypeOrmModule.forFeature([JobEntity, WebhookDeliveryEntity]),
   ],
-  providers: [JobsRepository],
-  exports: [JobsRepository],
+  providers: [JobsRepository, WebhookDeliveriesRepository],
+  exports: [JobsRepository, WebhookDeliveriesRepository],
 })
 export class DatabaseModule {}

@@ -1,8 +1,8 @@
 import { type JobChange, type JobEntity, type JobOutputRecord, JobsRepository } from '@app/database';
-import { JobSignals } from '@app/queue';
 import { type GeneratedMedia, GenerationError, isCanceled, MediaGenerator } from '@app/replicate';
 import { MediaStorage, mediaKey } from '@app/storage';
 import { Injectable, Logger } from '@nestjs/common';
+import { JobEvents } from './job-events.service';
 import { isTerminal, statusesLeadingTo } from './job-lifecycle';
 import { AttemptCanceledError, AttemptInterruptedError } from './jobs.errors';
 
@@ -22,7 +22,7 @@ export class GenerationService {
     private readonly jobs: JobsRepository,
     private readonly generator: MediaGenerator,
     private readonly storage: MediaStorage,
-    private readonly signals: JobSignals,
+    private readonly events: JobEvents,
   ) {}
 
   /**
@@ -41,6 +41,7 @@ export class GenerationService {
     }
     const isLast = attempt >= job.maxAttempts || context.queueHasNoRetryLeft;
     this.logger.log({ jobId, attempt, model: job.model }, 'Attempt started');
+    if (attempt === 1) await this.events.started(job);
 
     let outputs: JobOutputRecord[];
     try {
@@ -132,7 +133,7 @@ export class GenerationService {
   private async recordChange(jobId: string, attempt: number, change: JobChange): Promise<boolean> {
     const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
     if (!recorded) this.logger.warn({ jobId, attempt, status: change.status }, 'Change not recorded: job moved on');
-    else if (isTerminal(change.status)) await this.signals.announceFinished(jobId);
+    else if (isTerminal(change.status)) await this.events.finished(jobId);
     return recorded;
   }
 

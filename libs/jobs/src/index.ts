@@ -1,14 +1,18 @@
 export {
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
   isDatabaseUnavailable,
   JOB_STATUSES,
   type JobEntity,
   type JobErrorRecord,
   type JobOutputRecord,
   type JobStatus,
+  type WebhookDeliveryEntity,
 } from '@app/database';
 export { type AttemptContext, GenerationService } from './generation.service';
 export { JobControlService, MAX_WAIT_SECONDS } from './job-control.service';
 export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
+export { type JobView, presentJob } from './job-presenter';
 export {
   AttemptCanceledError,
   AttemptInterruptedError,

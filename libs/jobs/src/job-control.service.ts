@@ -1,6 +1,7 @@
 import { type JobEntity, JobsRepository } from '@app/database';
 import { GenerationQueueProducer, JobSignals } from '@app/queue';
 import { Injectable } from '@nestjs/common';
+import { JobEvents } from './job-events.service';
 import { isTerminal, statusesLeadingTo } from './job-lifecycle';
 import { JobNotCancelableError, JobNotFoundError } from './jobs.errors';
 
@@ -14,6 +15,7 @@ export class JobControlService {
     private readonly jobs: JobsRepository,
     private readonly queue: GenerationQueueProducer,
     private readonly signals: JobSignals,
+    private readonly events: JobEvents,
   ) {}
 
   /**
@@ -33,7 +35,7 @@ export class JobControlService {
     if (!canceled) throw new JobNotCancelableError(id, current.status);
     await this.queue.discardWaiting(id);
     await this.signals.requestCancel(id);
-    await this.signals.announceFinished(id);
+    await this.events.finished(id);
     return current;
   }
 

@@ -2,15 +2,17 @@ import { DatabaseModule } from '@app/database';
 import { QueueModule } from '@app/queue';
 import { GeneratorModule } from '@app/replicate';
 import { StorageModule } from '@app/storage';
+import { WebhooksModule } from '@app/webhooks';
 import { Module } from '@nestjs/common';
 import { GenerationService } from './generation.service';
 import { JobControlService } from './job-control.service';
+import { JobEvents } from './job-events.service';
 import { JobsService } from './jobs.service';
 import { ReconciliationService } from './reconciliation.service';
 
 @Module({
-  imports: [DatabaseModule, QueueModule, GeneratorModule, StorageModule],
-  providers: [JobsService, JobControlService, GenerationService, ReconciliationService],
+  imports: [DatabaseModule, QueueModule, GeneratorModule, StorageModule, WebhooksModule],
+  providers: [JobsService, JobControlService, JobEvents, GenerationService, ReconciliationService],
   exports: [JobsService, JobControlService, GenerationService, ReconciliationService],
 })
 export class JobsModule {}

@@ -13,10 +13,13 @@ import {
   JobsRepository,
   type JobWebhookRecord,
   type NewJob,
+  WebhookDeliveriesRepository,
+  type WebhookDeliveryEntity,
 } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
 import { type InputProblem, MediaGenerator } from '@app/replicate';
 import { isSafeSegment, type MediaObject, MediaStorage, mediaKey } from '@app/storage';
+import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from './job-cursor';
 import { IdempotencyKeyReusedError, InvalidJobInputError, JobNotFoundError, MediaNotFoundError } from './jobs.errors';
@@ -64,6 +67,8 @@ export class JobsService {
     @Inject(queueConfig.KEY) private readonly queueSettings: QueueConfig,
     @Inject(generatorConfig.KEY) private readonly generatorSettings: GeneratorConfig,
     @Inject(authConfig.KEY) private readonly authSettings: AuthConfig,
+    private readonly webhooks: WebhookDispatcher,
+    private readonly webhookDeliveries: WebhookDeliveriesRepository,
   ) {}
 
   /**
@@ -74,7 +79,11 @@ export class JobsService {
   async submit(command: SubmitJobCommand): Promise<SubmitResult> {
     const model = command.model ?? this.generatorSettings.defaultModel;
     const input = command.input ?? {};
-    const problems = [...this.checkModel(model), ...this.generator.checkInput(model, input)];
+    const problems = [
+      ...this.checkModel(model),
+      ...this.generator.checkInput(model, input),
+      ...this.checkWebhook(command.webhook),
+    ];
     if (problems.length > 0) throw new InvalidJobInputError(problems);
 
     const newJob: NewJob = {
@@ -128,6 +137,11 @@ export class JobsService {
     }
   }
 
+  private checkWebhook(webhook: JobWebhookRecord | undefined): InputProblem[] {
+    const refusal = webhook && this.webhooks.refuse(webhook.url);
+    return refusal ? [{ field: 'webhook', message: refusal }] : [];
+  }
+
   /** With an allow-list configured, only its models (`owner/name` allows every version). */
   private checkModel(model: string): InputProblem[] {
     const allowed = this.generatorSettings.allowedModels;
@@ -149,6 +163,12 @@ export class JobsService {
     const jobs = rows.slice(0, query.limit);
     const last = jobs.at(-1);
     return { jobs, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
+  /** The webhook deliveries of a job the owner may see. */
+  async deliveries(id: string, owner: string): Promise<WebhookDeliveryEntity[]> {
+    await this.get(id, owner);
+    return this.webhookDeliveries.listForJob(id);
   }
 
   /** One of the job's recorded outputs; only files the job lists can be read. */

@@ -1,7 +1,8 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { type JobEntity, JobsRepository } from '@app/database';
-import { GenerationQueueProducer, JobSignals } from '@app/queue';
+import { GenerationQueueProducer } from '@app/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { JobEvents } from './job-events.service';
 import { statusesLeadingTo } from './job-lifecycle';
 
 export interface SweepReport {
@@ -27,7 +28,7 @@ export class ReconciliationService {
   constructor(
     private readonly jobs: JobsRepository,
     private readonly queue: GenerationQueueProducer,
-    private readonly signals: JobSignals,
+    private readonly events: JobEvents,
     @Inject(queueConfig.KEY) private readonly settings: QueueConfig,
   ) {}
 
@@ -74,7 +75,7 @@ export class ReconciliationService {
       );
       if (!changed) return null;
       if (change.status === 'failed') {
-        await this.signals.announceFinished(job.id);
+        await this.events.finished(job.id);
         return 'failed';
       }
     }

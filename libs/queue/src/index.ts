@@ -3,3 +3,4 @@ export { GenerationQueueProducer } from './generation-queue.producer';
 export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
 export { type RateLimitState, SubmitRateLimiter } from './submit-rate-limiter';
+export { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer } from './webhook-queue';

@@ -6,6 +6,7 @@ import { GenerationQueueProducer } from './generation-queue.producer';
 import { JobSignals } from './job-signals';
 import { QueueRedis } from './queue-redis';
 import { SubmitRateLimiter } from './submit-rate-limiter';
+import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
 
 @Module({
   imports: [
@@ -16,9 +17,9 @@ import { SubmitRateLimiter } from './submit-rate-limiter';
         prefix: queue.prefix,
       }),
     }),
-    BullModule.registerQueue({ name: GENERATION_QUEUE }),
+    BullModule.registerQueue({ name: GENERATION_QUEUE }, { name: WEBHOOK_QUEUE }),
   ],
-  providers: [GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter],
-  exports: [BullModule, GenerationQueueProducer, JobSignals, SubmitRateLimiter],
+  providers: [GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
+  exports: [BullModule, GenerationQueueProducer, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
 })
 export class QueueModule {}

@@ -32,6 +32,7 @@ import { UuidParam } from '../http/uuid-param';
 import { GenerateRequest } from './dto/generate-request.dto';
 import { JobPage, JobResource, toJobResource } from './dto/job-resource.dto';
 import { ListJobsQuery } from './dto/list-jobs-query.dto';
+import { toWebhookDelivery, WebhookDeliveryList } from './dto/webhook-delivery.dto';
 
 const PREFER_HEADER = {
   name: 'Prefer',
@@ -154,6 +155,18 @@ export class JobsController {
   @ApiProblemResponses(400, 401, 404, 409, 503)
   async cancelJob(@UuidParam('id') id: string, @Owner() owner: string): Promise<JobResource> {
     return toJobResource(await this.control.cancel(id, owner), this.app.publicBaseUrl);
+  }
+
+  @Get('jobs/:id/deliveries')
+  @ApiOperation({
+    summary: "List a job's webhook deliveries",
+    description: 'Each webhook event of the job: its status, attempts, last status code and error, next retry.',
+  })
+  @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
+  @ApiOkResponse({ type: WebhookDeliveryList, description: 'The deliveries, oldest first' })
+  @ApiProblemResponses(400, 401, 404, 503)
+  async listDeliveries(@UuidParam('id') id: string, @Owner() owner: string): Promise<WebhookDeliveryList> {
+    return { data: (await this.jobs.deliveries(id, owner)).map(toWebhookDelivery) };
   }
 
   private async waitIfAsked(

@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type JobEntity, type JobStatus } from '@app/jobs';
+import { JOB_STATUSES, type JobEntity, type JobStatus, presentJob } from '@app/jobs';
 import { ApiProperty } from '@nestjs/swagger';
 
 export class JobError {
@@ -75,29 +75,8 @@ export class JobResource {
   updatedAt: string;
 }
 
-/** The public view of a job; output URLs are absolute, built from PUBLIC_BASE_URL. */
-export function toJobResource(job: JobEntity, publicBaseUrl: string): JobResource {
-  return {
-    id: job.id,
-    status: job.status,
-    prompt: job.prompt,
-    model: job.model,
-    input: job.input,
-    attempts: job.attempts,
-    maxAttempts: job.maxAttempts,
-    error: job.error,
-    outputs: job.outputs.map((output) => ({
-      url: `${publicBaseUrl}/v1/media/${job.id}/${output.file}`,
-      contentType: output.contentType,
-      bytes: output.bytes,
-      sha256: output.sha256,
-    })),
-    createdAt: job.createdAt.toISOString(),
-    startedAt: job.startedAt?.toISOString() ?? null,
-    completedAt: job.completedAt?.toISOString() ?? null,
-    updatedAt: job.updatedAt.toISOString(),
-  };
-}
+/** The public view of a job (see presentJob); this class documents it in the OpenAPI spec. */
+export const toJobResource: (job: JobEntity, publicBaseUrl: string) => JobResource = presentJob;
 
 export class JobPage {
   @ApiProperty({ type: [JobResource], description: 'Newest first' })

@@ -1,0 +1,46 @@
+import { type AppConfig, appConfig } from '@app/config';
+import { type JobEntity, JobsRepository } from '@app/database';
+import { JobSignals } from '@app/queue';
+import { WebhookDispatcher } from '@app/webhooks';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { presentJob } from './job-presenter';
+
+/**
+ * What happens when a job starts or ends, beyond its row: waiting requests are woken (on every
+ * api replica) and webhook deliveries scheduled. Best effort: the row is already the truth.
+ */
+@Injectable()
+export class JobEvents {
+  private readonly logger = new Logger(JobEvents.name);
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly signals: JobSignals,
+    private readonly webhooks: WebhookDispatcher,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
+  ) {}
+
+  async started(job: JobEntity): Promise<void> {
+    await this.notify(job.id, () => this.webhooks.schedule(job, 'start', this.present(job)));
+  }
+
+  async finished(jobId: string): Promise<void> {
+    await this.signals.announceFinished(jobId);
+    await this.notify(jobId, async () => {
+      const job = await this.jobs.findById(jobId);
+      if (job) await this.webhooks.schedule(job, 'completed', this.present(job));
+    });
+  }
+
+  private present(job: JobEntity): Record<string, unknown> {
+    return { ...presentJob(job, this.app.publicBaseUrl) };
+  }
+
+  private async notify(jobId: string, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      this.logger.error({ jobId, err: error }, 'Could not schedule a job event');
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { JobEntity, JobErrorRecord, JobStatus } from '@app/database';
+
+/** The public view of a job, as the API returns it and webhooks carry it. */
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  prompt: string;
+  model: string;
+  input: Record<string, unknown>;
+  attempts: number;
+  maxAttempts: number;
+  error: JobErrorRecord | null;
+  outputs: { url: string; contentType: string; bytes: number; sha256: string }[];
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  updatedAt: string;
+}
+
+/** Output URLs are absolute, built from PUBLIC_BASE_URL. */
+export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
+  return {
+    id: job.id,
+    status: job.status,
+    prompt: job.prompt,
+    model: job.model,
+    input: job.input,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    error: job.error,
+    outputs: job.outputs.map((output) => ({
+      url: `${publicBaseUrl}/v1/media/${job.id}/${output.file}`,
+      contentType: output.contentType,
+      bytes: output.bytes,
+      sha256: output.sha256,
+    })),
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    completedAt: job.completedAt?.toISOString() ?? null,
+    updatedAt: job.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,43 @@
+import { type WebhooksConfig, webhooksConfig } from '@app/config';
+import { WebhookDeliveriesRepository } from '@app/database';
+import { WebhookQueueProducer } from '@app/queue';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { refuseDestination } from './destination-policy';
+
+export type WebhookEvent = 'start' | 'completed';
+
+export interface WebhookTarget {
+  id: string;
+  webhook: { url: string; events: string[] } | null;
+}
+
+/** Decides whether a job may have a webhook, and schedules its deliveries. */
+@Injectable()
+export class WebhookDispatcher {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+
+  constructor(
+    private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly queue: WebhookQueueProducer,
+    @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
+  ) {}
+
+  /** Why this webhook URL is not accepted at submit, or null when it is. */
+  refuse(url: string): string | null {
+    if (this.config.secrets.length === 0) return 'webhooks are not enabled on this server (WEBHOOK_SECRETS is unset)';
+    return refuseDestination(url, this.config);
+  }
+
+  /**
+   * Records the event with the job as it is now and queues its delivery; each (job, event) is
+   * delivered at most once, however often this is called.
+   */
+  async schedule(job: WebhookTarget, event: WebhookEvent, payload: Record<string, unknown>): Promise<void> {
+    if (!job.webhook?.events.includes(event)) return;
+    const delivery = await this.deliveries.insertOnce({ jobId: job.id, event, url: job.webhook.url, payload });
+    if (!delivery) return;
+    await this.queue.enqueue(delivery.id).catch((error: unknown) => {
+      this.logger.error({ jobId: job.id, deliveryId: delivery.id, err: error }, 'Could not queue a webhook delivery');
+    });
+  }
+}
