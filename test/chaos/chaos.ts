@@ -93,6 +93,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     JOB_ATTEMPTS: '3',
     JOB_BACKOFF_MS: '200',
     WORKER_CONCURRENCY: '8',
+    WORKER_HEALTH_PORT: '0',
     WORKER_SHUTDOWN_TIMEOUT_MS: '1000',
     WORKER_LOCK_DURATION_MS: '4000',
     WORKER_STALLED_INTERVAL_MS: '2000',

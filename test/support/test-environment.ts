@@ -17,5 +17,6 @@ Object.assign(process.env, {
   JOB_ATTEMPTS: '3',
   JOB_BACKOFF_MS: '50',
   WORKER_CONCURRENCY: '8',
+  WORKER_HEALTH_PORT: '0',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
 });

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { type AppConfig, type AuthConfig, appConfig, authConfig } from '@app/config';
+import { HttpMetrics } from '@app/observability';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -8,7 +10,10 @@ import { createValidationPipe } from './http/request-validation';
 
 /** Builds the HTTP app (not yet listening): Fastify, validation, problem errors, docs. */
 export async function createApiApp(): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter(), {
+  // Every request gets an id (the caller's X-Request-Id if sent): it is on each of its log lines
+  // (pino reads Fastify's id) and echoed in the response.
+  const adapter = new FastifyAdapter({ requestIdHeader: 'x-request-id', genReqId: () => randomUUID() });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
     bufferLogs: true,
     bodyParser: false,
     abortOnError: false,
@@ -23,6 +28,16 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   // JSON is the only body the API takes; anything else gets Fastify's 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
+  const httpMetrics = app.get(HttpMetrics);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    })
+    .addHook('onResponse', async (request, reply) => {
+      httpMetrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    });
   app.enableShutdownHooks();
   serveOpenApiDocs(app);
   return app;

@@ -9,6 +9,8 @@ export const appConfig = registerAs('app', () => {
   return {
     port: env.PORT,
     host: env.HOST,
+    /** Pretty, colourful logs for a person at a terminal; JSON lines everywhere else. */
+    prettyLogs: process.stdout.isTTY === true && process.env.NODE_ENV !== 'production',
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
     logLevel: env.LOG_LEVEL,
@@ -59,6 +61,8 @@ export const queueConfig = registerAs('queue', () => {
     backoffMs: env.JOB_BACKOFF_MS,
     concurrency: env.WORKER_CONCURRENCY,
     shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
+    /** 0 picks a free port (several workers on one host). */
+    healthPort: env.WORKER_HEALTH_PORT,
     lockDurationMs: env.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: env.WORKER_MAX_STALLED_COUNT,

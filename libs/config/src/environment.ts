@@ -134,6 +134,12 @@ export class Environment {
   @Transform(toNumber)
   @IsInt()
   @Min(0)
+  @Max(65535)
+  WORKER_HEALTH_PORT = 8001;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
   WORKER_SHUTDOWN_TIMEOUT_MS = 25_000;
 
   @Transform(toNumber)

@@ -18,7 +18,8 @@ export const REDACTED_PATHS = [
         pinoHttp: {
           level: app.logLevel,
           redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-          autoLogging: { ignore: (req) => req.url === '/favicon.ico' },
+          autoLogging: { ignore: (req) => req.url === '/favicon.ico' || req.url === '/metrics' },
+          ...(app.prettyLogs && { transport: { target: 'pino-pretty', options: { singleLine: true } } }),
         },
         forRoutes: ['{*splat}'],
       }),

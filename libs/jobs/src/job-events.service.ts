@@ -1,5 +1,6 @@
 import { type AppConfig, appConfig } from '@app/config';
 import { type JobEntity, JobsRepository } from '@app/database';
+import { JobMetrics } from '@app/observability';
 import { JobSignals } from '@app/queue';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -7,7 +8,8 @@ import { presentJob } from './job-presenter';
 
 /**
  * What happens when a job starts or ends, beyond its row: waiting requests are woken (on every
- * api replica) and webhook deliveries scheduled. Best effort: the row is already the truth.
+ * api replica), metrics counted and webhook deliveries scheduled. Best effort: the row is
+ * already the truth.
  */
 @Injectable()
 export class JobEvents {
@@ -17,6 +19,7 @@ export class JobEvents {
     private readonly jobs: JobsRepository,
     private readonly signals: JobSignals,
     private readonly webhooks: WebhookDispatcher,
+    private readonly metrics: JobMetrics,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
@@ -28,7 +31,9 @@ export class JobEvents {
     await this.signals.announceFinished(jobId);
     await this.notify(jobId, async () => {
       const job = await this.jobs.findById(jobId);
-      if (job) await this.webhooks.schedule(job, 'completed', this.present(job));
+      if (!job) return;
+      this.metrics.jobFinished(job);
+      await this.webhooks.schedule(job, 'completed', this.present(job));
     });
   }
 

@@ -1,4 +1,5 @@
 import { DatabaseModule } from '@app/database';
+import { ObservabilityModule } from '@app/observability';
 import { QueueModule } from '@app/queue';
 import { GeneratorModule } from '@app/replicate';
 import { StorageModule } from '@app/storage';
@@ -11,7 +12,7 @@ import { JobsService } from './jobs.service';
 import { ReconciliationService } from './reconciliation.service';
 
 @Module({
-  imports: [DatabaseModule, QueueModule, GeneratorModule, StorageModule, WebhooksModule],
+  imports: [DatabaseModule, QueueModule, ObservabilityModule, GeneratorModule, StorageModule, WebhooksModule],
   providers: [JobsService, JobControlService, JobEvents, GenerationService, ReconciliationService],
   exports: [JobsService, JobControlService, GenerationService, ReconciliationService],
 })

@@ -20,6 +20,6 @@ import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
     BullModule.registerQueue({ name: GENERATION_QUEUE }, { name: WEBHOOK_QUEUE }),
   ],
   providers: [GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
-  exports: [BullModule, GenerationQueueProducer, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
+  exports: [BullModule, GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
 })
 export class QueueModule {}

@@ -1,4 +1,5 @@
 import { type GeneratorConfig, generatorConfig } from '@app/config';
+import { JobMetrics, ObservabilityModule } from '@app/observability';
 import { Module } from '@nestjs/common';
 import { MediaGenerator } from './media-generator';
 import { MockMediaGenerator } from './mock-media-generator';
@@ -7,13 +8,16 @@ import { ReplicateMediaGenerator } from './replicate-media-generator';
 
 /** Binds the MediaGenerator port: Replicate when configured, otherwise the offline mock. */
 @Module({
+  imports: [ObservabilityModule],
   providers: [
     {
       provide: MediaGenerator,
-      inject: [generatorConfig.KEY],
-      useFactory: (generator: GeneratorConfig): MediaGenerator =>
+      inject: [generatorConfig.KEY, JobMetrics],
+      useFactory: (generator: GeneratorConfig, metrics: JobMetrics): MediaGenerator =>
         generator.kind === 'replicate'
-          ? new ReplicateMediaGenerator(generator.replicate, new OutputDownloader(generator.outputs))
+          ? new ReplicateMediaGenerator(generator.replicate, new OutputDownloader(generator.outputs), (...args) =>
+              metrics.upstreamRequest(...args),
+            )
           : new MockMediaGenerator(generator.mock),
     },
   ],

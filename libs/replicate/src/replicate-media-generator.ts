@@ -13,7 +13,7 @@ import type { OutputDownloader } from './output-downloader';
 import { isFinished, predictionFailure } from './prediction-outcome';
 import { collectMediaUrls } from './prediction-output';
 import { classifyUpstreamError } from './upstream-errors';
-import { createSingleShotFetch, UpstreamHttpError } from './upstream-fetch';
+import { createSingleShotFetch, UpstreamHttpError, type UpstreamObserver } from './upstream-fetch';
 
 export interface ReplicateSettings {
   apiToken: string;
@@ -35,12 +35,13 @@ export class ReplicateMediaGenerator extends MediaGenerator {
   constructor(
     private readonly settings: ReplicateSettings,
     private readonly downloader: OutputDownloader,
+    observe?: UpstreamObserver,
   ) {
     super();
     this.client = new Replicate({
       auth: settings.apiToken,
       baseUrl: settings.baseUrl,
-      fetch: createSingleShotFetch(settings.requestTimeoutMs),
+      fetch: createSingleShotFetch(settings.requestTimeoutMs, fetch, observe),
       useFileOutput: false,
     });
   }

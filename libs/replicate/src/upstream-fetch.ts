@@ -25,7 +25,14 @@ export class UpstreamTimeoutError extends Error {
  * repeat of the same request object gets the first outcome again without touching the network,
  * and non-2xx answers become UpstreamHttpError, so retrying is left to BullMQ with its backoff.
  */
-export function createSingleShotFetch(timeoutMs: number, baseFetch: typeof fetch = fetch): typeof fetch {
+/** Told about every request sent: its method, status (or `error`/`timeout`) and duration. */
+export type UpstreamObserver = (method: string, status: string, seconds: number) => void;
+
+export function createSingleShotFetch(
+  timeoutMs: number,
+  baseFetch: typeof fetch = fetch,
+  observe: UpstreamObserver = () => undefined,
+): typeof fetch {
   const outcomes = new WeakMap<object, Promise<Response>>();
   return (input, init) => {
     if (!init) return send(input, init);
@@ -40,11 +47,17 @@ export function createSingleShotFetch(timeoutMs: number, baseFetch: typeof fetch
   async function send(input: Parameters<typeof fetch>[0], init: RequestInit | undefined): Promise<Response> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const method = init?.method ?? 'GET';
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const response = await baseFetch(input, { ...init, signal });
+      observe(method, String(response.status), seconds());
       if (!response.ok) throw new UpstreamHttpError(response.status, response.headers, await response.text());
       return response;
     } catch (error) {
+      if (error instanceof UpstreamHttpError) throw error;
+      observe(method, timeout.aborted ? 'timeout' : 'error', seconds());
       if (timeout.aborted) throw new UpstreamTimeoutError(timeoutMs);
       throw error;
     }

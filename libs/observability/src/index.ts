@@ -1,0 +1,5 @@
+export { HttpMetrics } from './http-metrics';
+export { type FinishedJob, JobMetrics } from './job-metrics';
+export { MetricsRegistry } from './metrics-registry';
+export { ObservabilityModule } from './observability.module';
+export { type HealthReport, Readiness } from './readiness.service';
