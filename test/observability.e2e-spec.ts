@@ -69,3 +69,46 @@ describe('health, metrics and request ids', () => {
     expect(kept.headers.get('x-request-id')).toBe('trace-123');
   });
 });
+
+describe('queue dashboard', () => {
+  describe('without ADMIN_USER and ADMIN_PASSWORD', () => {
+    const running = useService();
+
+    it('is not mounted', async () => {
+      expect((await running.client.get('/admin/queues')).status).toBe(404);
+    });
+  });
+
+  describe('with credentials configured', () => {
+    beforeAll(() => {
+      Object.assign(process.env, { ADMIN_USER: 'ops', ADMIN_PASSWORD: 'dashboard-secret' });
+    });
+    afterAll(() => {
+      delete process.env.ADMIN_USER;
+      delete process.env.ADMIN_PASSWORD;
+    });
+    const running = useService();
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+    it('asks for basic auth and refuses wrong credentials', async () => {
+      const anonymous = await running.client.get('/admin/queues');
+      const wrong = await running.client.get('/admin/queues', { authorization: basic('ops', 'guess') });
+
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toContain('Basic');
+      expect(wrong.status).toBe(401);
+    });
+
+    it('serves Bull Board and its API with the credentials', async () => {
+      const authorization = basic('ops', 'dashboard-secret');
+      const page = await running.client.get('/admin/queues', { authorization });
+      const queues = await running.client.get('/admin/queues/api/queues', { authorization });
+
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<html');
+      expect(queues.status).toBe(200);
+      const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((queue) => queue.name);
+      expect(names).toEqual(expect.arrayContaining(['generation', 'webhooks']));
+    });
+  });
+});

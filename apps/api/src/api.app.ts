@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 import { serveOpenApiDocs } from './http/openapi';
 import { createValidationPipe } from './http/request-validation';
+import { mountQueueDashboard } from './ops/queue-dashboard';
 
 /** Builds the HTTP app (not yet listening): Fastify, validation, problem errors, docs. */
 export async function createApiApp(): Promise<NestFastifyApplication> {
@@ -40,5 +41,6 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     });
   app.enableShutdownHooks();
   serveOpenApiDocs(app);
+  await mountQueueDashboard(app, app.get<AuthConfig>(authConfig.KEY).admin);
   return app;
 }

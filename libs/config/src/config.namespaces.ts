@@ -28,6 +28,8 @@ export const authConfig = registerAs('auth', () => {
     /** Key owner names by the SHA-256 (hex) of the key. Empty: the API is open. */
     keyOwnersByHash: Object.fromEntries(pairs.map(([name, hash]) => [hash, name])) as Record<string, string>,
     submitsPerMinute: env.SUBMIT_RATE_LIMIT_PER_MINUTE,
+    /** Basic-auth credentials of the queue dashboard; null keeps it off. */
+    admin: env.ADMIN_USER && env.ADMIN_PASSWORD ? { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD } : null,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
   };
 });

@@ -66,6 +66,14 @@ export class Environment {
   @Min(1)
   IDEMPOTENCY_TTL_HOURS = 24;
 
+  @IsOptional()
+  @IsString()
+  ADMIN_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  ADMIN_PASSWORD?: string;
+
   /** Comma-separated Standard Webhooks secrets (`whsec_` + base64); every one signs, for rotation. */
   @IsOptional()
   @Matches(/^\s*whsec_[A-Za-z0-9+/=]{16,}\s*(,\s*whsec_[A-Za-z0-9+/=]{16,}\s*)*$/, {
@@ -261,6 +269,9 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
   );
   if (environment.GENERATOR === 'replicate' && !environment.REPLICATE_API_TOKEN) {
     problems.push('REPLICATE_API_TOKEN: is required when GENERATOR=replicate');
+  }
+  if (Boolean(environment.ADMIN_USER) !== Boolean(environment.ADMIN_PASSWORD)) {
+    problems.push('ADMIN_USER, ADMIN_PASSWORD: set both (to enable the queue dashboard) or neither');
   }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return environment;

@@ -1,0 +1,44 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { AuthConfig } from '@app/config';
+import { GENERATION_QUEUE, WEBHOOK_QUEUE } from '@app/queue';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Queue } from 'bullmq';
+
+export const DASHBOARD_PATH = '/admin/queues';
+
+/**
+ * Bull Board at /admin/queues, behind HTTP basic auth, mounted only when ADMIN_USER and
+ * ADMIN_PASSWORD are configured.
+ */
+export async function mountQueueDashboard(app: NestFastifyApplication, admin: AuthConfig['admin']): Promise<void> {
+  if (!admin) return;
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(DASHBOARD_PATH);
+  createBullBoard({
+    queues: [GENERATION_QUEUE, WEBHOOK_QUEUE].map((name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)))),
+    serverAdapter,
+  });
+  const expected = `Basic ${Buffer.from(`${admin.user}:${admin.password}`).toString('base64')}`;
+  const fastify = app.getHttpAdapter().getInstance();
+  await fastify.register(
+    async (scope) => {
+      scope.addHook('onRequest', async (request, reply) => {
+        if (!sameSecret(request.headers.authorization ?? '', expected)) {
+          await reply.header('www-authenticate', 'Basic realm="mediagen queues"').code(401).send();
+        }
+      });
+      await scope.register(serverAdapter.registerPlugin());
+    },
+    { prefix: DASHBOARD_PATH },
+  );
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
