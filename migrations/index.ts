@@ -3,6 +3,7 @@ import { AddPredictionId1764129600000 } from './1764129600000-AddPredictionId';
 import { IndexJobsByStatusAndUpdate1764216000000 } from './1764216000000-IndexJobsByStatusAndUpdate';
 import { JobOwnershipAndIdempotency1795582244291 } from './1795582244291-JobOwnershipAndIdempotency';
 import { WebhookDeliveries1795582929913 } from './1795582929913-WebhookDeliveries';
+import { OutputsExpiry1795583900000 } from './1795583900000-OutputsExpiry';
 
 /** Every migration, oldest first. Add each new one here after reviewing the generated SQL. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   IndexJobsByStatusAndUpdate1764216000000,
   JobOwnershipAndIdempotency1795582244291,
   WebhookDeliveries1795582929913,
+  OutputsExpiry1795583900000,
 ];

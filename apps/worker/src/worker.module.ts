@@ -8,6 +8,7 @@ import { GenerationProcessor } from './generation.processor';
 import { GenerationWorker } from './generation.worker';
 import { HealthServer } from './health.server';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
+import { RetentionWorker } from './retention.worker';
 import { WebhookProcessor } from './webhook.processor';
 import { WebhookWorker } from './webhook.worker';
 
@@ -20,6 +21,7 @@ import { WebhookWorker } from './webhook.worker';
     WebhookProcessor,
     WebhookWorker,
     HealthServer,
+    RetentionWorker,
   ],
 })
 export class WorkerModule {}

@@ -251,6 +251,12 @@ export interface components {
             /** @example black-forest-labs/flux-schnell */
             model: string;
             outputs: components["schemas"]["JobOutput"][];
+            /**
+             * Format: date-time
+             * @description When retention deleted the outputs (RETENTION_DAYS after the job ended); null while they are kept
+             * @example null
+             */
+            outputsExpiredAt: string | null;
             /** @example a red fox in fresh snow, golden hour */
             prompt: string;
             /**

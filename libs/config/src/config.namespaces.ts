@@ -79,7 +79,15 @@ export const queueConfig = registerAs('queue', () => {
 export const storageConfig = registerAs('storage', () => {
   const env = environment();
   const dir = env.STORAGE_LOCAL_DIR;
-  return { driver: env.STORAGE_DRIVER, localDir: isAbsolute(dir) ? dir : resolve(process.cwd(), dir) };
+  return {
+    driver: env.STORAGE_DRIVER,
+    localDir: isAbsolute(dir) ? dir : resolve(process.cwd(), dir),
+    retention: {
+      days: env.RETENTION_DAYS,
+      deleteJobs: env.RETENTION_DELETE_JOBS,
+      intervalMs: env.RETENTION_INTERVAL_MS,
+    },
+  };
 });
 
 export const generatorConfig = registerAs('generator', () => {

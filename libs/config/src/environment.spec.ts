@@ -244,7 +244,7 @@ describe('config namespaces', () => {
       jest.spyOn(process, 'cwd').mockReturnValue(cwd);
       process.env.STORAGE_LOCAL_DIR = 'data/media';
 
-      expect(storageConfig()).toEqual({ driver: 'local', localDir: resolve(cwd, 'data', 'media') });
+      expect(storageConfig()).toMatchObject({ driver: 'local', localDir: resolve(cwd, 'data', 'media') });
     });
 
     it('defaults to generated_images under the current working directory', () => {

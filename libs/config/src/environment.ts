@@ -180,6 +180,21 @@ export class Environment {
   @Min(0)
   SWEEP_PROCESSING_AGE_MS = 60_000;
 
+  /** Media of jobs that ended more than this many days ago is deleted; 0 keeps everything. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  RETENTION_DAYS = 30;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  RETENTION_DELETE_JOBS = false;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  RETENTION_INTERVAL_MS = 3_600_000;
+
   @IsIn(STORAGE_DRIVERS)
   STORAGE_DRIVER: (typeof STORAGE_DRIVERS)[number] = 'local';
 

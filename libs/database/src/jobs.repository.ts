@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, In, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
+import { Brackets, In, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
 import type { JobErrorRecord, JobOutputRecord, JobWebhookRecord } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
@@ -144,6 +144,30 @@ export class JobsRepository {
       .execute();
     const [row] = result.raw as { attempts: number }[];
     return row ? row.attempts : null;
+  }
+
+  /** Ended jobs whose media is still kept, that ended before `cutoff`, oldest first. */
+  findWithMediaEndedBefore(cutoff: Date, limit: number): Promise<JobEntity[]> {
+    return this.jobs.find({
+      where: { completedAt: LessThan(cutoff), outputsExpiredAt: IsNull() },
+      order: { completedAt: 'ASC' },
+      take: limit,
+    });
+  }
+
+  /** Records that the job's media was deleted: no outputs any more. */
+  async expireOutputs(id: string): Promise<void> {
+    await this.jobs.update({ id, outputsExpiredAt: IsNull() }, {
+      outputs: [],
+      outputsExpiredAt: () => 'now()',
+      updatedAt: () => 'now()',
+    } as QueryDeepPartialEntity<JobEntity>);
+  }
+
+  /** Deletes ended jobs (and their deliveries) that ended before `cutoff`; returns how many. */
+  async deleteEndedBefore(cutoff: Date): Promise<number> {
+    const result = await this.jobs.delete({ completedAt: LessThan(cutoff) });
+    return result.affected ?? 0;
   }
 
   /** Non-terminal jobs in `status` untouched since `before`, oldest first. */

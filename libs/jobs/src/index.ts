@@ -33,3 +33,4 @@ export {
   type SubmitResult,
 } from './jobs.service';
 export { ReconciliationService, type SweepReport } from './reconciliation.service';
+export { type RetentionReport, RetentionService } from './retention.service';

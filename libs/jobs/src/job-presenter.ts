@@ -15,6 +15,7 @@ export interface JobView {
   startedAt: string | null;
   completedAt: string | null;
   updatedAt: string;
+  outputsExpiredAt: string | null;
 }
 
 /** Output URLs are absolute, built from PUBLIC_BASE_URL. */
@@ -38,5 +39,6 @@ export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
     startedAt: job.startedAt?.toISOString() ?? null,
     completedAt: job.completedAt?.toISOString() ?? null,
     updatedAt: job.updatedAt.toISOString(),
+    outputsExpiredAt: job.outputsExpiredAt?.toISOString() ?? null,
   };
 }

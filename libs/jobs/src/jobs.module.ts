@@ -10,10 +10,11 @@ import { JobControlService } from './job-control.service';
 import { JobEvents } from './job-events.service';
 import { JobsService } from './jobs.service';
 import { ReconciliationService } from './reconciliation.service';
+import { RetentionService } from './retention.service';
 
 @Module({
   imports: [DatabaseModule, QueueModule, ObservabilityModule, GeneratorModule, StorageModule, WebhooksModule],
-  providers: [JobsService, JobControlService, JobEvents, GenerationService, ReconciliationService],
-  exports: [JobsService, JobControlService, GenerationService, ReconciliationService],
+  providers: [JobsService, JobControlService, JobEvents, GenerationService, ReconciliationService, RetentionService],
+  exports: [JobsService, JobControlService, GenerationService, ReconciliationService, RetentionService],
 })
 export class JobsModule {}

@@ -2,6 +2,9 @@ import type { JobsOptions } from 'bullmq';
 
 export const GENERATION_QUEUE = 'generation';
 
+/** Scheduled housekeeping (retention), run by one worker per tick across all replicas. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+
 /** What a BullMQ job carries: only the row id. PostgreSQL holds everything else. */
 export interface GenerationJobData {
   jobId: string;

@@ -1,4 +1,4 @@
-export { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
+export { GENERATION_QUEUE, type GenerationJobData, generationJobOptions, MAINTENANCE_QUEUE } from './generation-queue';
 export { GenerationQueueProducer } from './generation-queue.producer';
 export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';

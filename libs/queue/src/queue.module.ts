@@ -1,7 +1,7 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { GENERATION_QUEUE } from './generation-queue';
+import { GENERATION_QUEUE, MAINTENANCE_QUEUE } from './generation-queue';
 import { GenerationQueueProducer } from './generation-queue.producer';
 import { JobSignals } from './job-signals';
 import { QueueRedis } from './queue-redis';
@@ -17,7 +17,7 @@ import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
         prefix: queue.prefix,
       }),
     }),
-    BullModule.registerQueue({ name: GENERATION_QUEUE }, { name: WEBHOOK_QUEUE }),
+    BullModule.registerQueue({ name: GENERATION_QUEUE }, { name: WEBHOOK_QUEUE }, { name: MAINTENANCE_QUEUE }),
   ],
   providers: [GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
   exports: [BullModule, GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],

@@ -26,6 +26,7 @@ export interface JobOutputRecord {
 @Index('jobs_created_at_idx', ['createdAt'])
 @Index('jobs_status_updated_at_idx', ['status', 'updatedAt'])
 @Index('jobs_owner_created_at_idx', ['owner', 'createdAt', 'id'])
+@Index('jobs_completed_at_idx', ['completedAt'])
 @Index('jobs_owner_idempotency_key_uq', ['owner', 'idempotencyKey'], {
   unique: true,
   where: '"idempotency_key" IS NOT NULL',
@@ -86,6 +87,10 @@ export class JobEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt: Date | null;
+
+  /** Set when retention deleted the job's media; its outputs are then gone. */
+  @Column({ name: 'outputs_expired_at', type: 'timestamptz', nullable: true })
+  outputsExpiredAt: Date | null;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;

@@ -73,6 +73,15 @@ export class JobResource {
 
   @ApiProperty({ format: 'date-time', example: '2026-11-25T10:00:01.480Z' })
   updatedAt: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'When retention deleted the outputs (RETENTION_DAYS after the job ended); null while they are kept',
+    example: null,
+  })
+  outputsExpiredAt: string | null;
 }
 
 /** The public view of a job (see presentJob); this class documents it in the OpenAPI spec. */
