@@ -94,6 +94,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     JOB_BACKOFF_MS: '200',
     WORKER_CONCURRENCY: '8',
     WORKER_HEALTH_PORT: '0',
+    SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
     WORKER_SHUTDOWN_TIMEOUT_MS: '1000',
     WORKER_LOCK_DURATION_MS: '4000',
     WORKER_STALLED_INTERVAL_MS: '2000',
