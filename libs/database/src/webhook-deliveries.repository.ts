@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { QueryDeepPartialEntity, Repository } from 'typeorm';
+import { LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 
 export interface NewDelivery {
@@ -39,6 +39,15 @@ export class WebhookDeliveriesRepository {
 
   findById(id: string): Promise<WebhookDeliveryEntity | null> {
     return this.deliveries.findOneBy({ id });
+  }
+
+  /** Pending deliveries untouched since `before` (their queue entry may be lost). */
+  findPendingUntouchedSince(before: Date, limit: number): Promise<WebhookDeliveryEntity[]> {
+    return this.deliveries.find({
+      where: { status: 'pending', updatedAt: LessThan(before) },
+      order: { updatedAt: 'ASC' },
+      take: limit,
+    });
   }
 
   listForJob(jobId: string): Promise<WebhookDeliveryEntity[]> {

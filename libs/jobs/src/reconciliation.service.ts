@@ -1,6 +1,7 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { type JobEntity, JobsRepository } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
+import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JobEvents } from './job-events.service';
 import { statusesLeadingTo } from './job-lifecycle';
@@ -9,6 +10,7 @@ export interface SweepReport {
   checked: number;
   requeued: number;
   failed: number;
+  deliveriesRequeued: number;
 }
 
 /** Rows checked per status in one sweep; a larger backlog is worked through over several sweeps. */
@@ -29,6 +31,7 @@ export class ReconciliationService {
     private readonly jobs: JobsRepository,
     private readonly queue: GenerationQueueProducer,
     private readonly events: JobEvents,
+    private readonly webhooks: WebhookDispatcher,
     @Inject(queueConfig.KEY) private readonly settings: QueueConfig,
   ) {}
 
@@ -38,7 +41,7 @@ export class ReconciliationService {
       ...(await this.jobs.findUntouchedSince('queued', new Date(now - queuedAgeMs), BATCH)),
       ...(await this.jobs.findUntouchedSince('processing', new Date(now - processingAgeMs), BATCH)),
     ];
-    const report: SweepReport = { checked: candidates.length, requeued: 0, failed: 0 };
+    const report: SweepReport = { checked: candidates.length, requeued: 0, failed: 0, deliveriesRequeued: 0 };
     for (const candidate of candidates) {
       if (await this.queue.isLive(candidate.id)) continue;
       // Read the row again: the job may have finished between the two reads, and then BullMQ
@@ -48,7 +51,10 @@ export class ReconciliationService {
       const outcome = await this.recover(job);
       if (outcome) report[outcome] += 1;
     }
-    if (report.requeued || report.failed) this.logger.warn(report, 'Sweep recovered jobs the queue had lost');
+    report.deliveriesRequeued = await this.webhooks.requeueStale(new Date(now - queuedAgeMs));
+    if (report.requeued || report.failed || report.deliveriesRequeued) {
+      this.logger.warn(report, 'Sweep recovered work the queue had lost');
+    }
     return report;
   }
 

@@ -31,6 +31,15 @@ export class WebhookQueueProducer {
     );
   }
 
+  /** Queues the delivery unless BullMQ still runs it (a finished entry is replaced). */
+  async ensureQueued(deliveryId: string): Promise<boolean> {
+    const existing = await this.queue.getJob(deliveryId);
+    if (existing && !((await existing.isCompleted()) || (await existing.isFailed()))) return false;
+    await existing?.remove();
+    await this.enqueue(deliveryId);
+    return true;
+  }
+
   /** When attempt `attemptsMade + 1` will run if this one fails (BullMQ's exponential backoff). */
   nextAttemptAt(attemptsMade: number, now = Date.now()): Date {
     return new Date(now + this.config.backoffMs * 2 ** attemptsMade);

@@ -6,7 +6,10 @@ export interface DestinationPolicy {
   allowPrivateNetworks: boolean;
 }
 
-/** Loopback, private, link-local, carrier-grade NAT, multicast and unspecified ranges. */
+/**
+ * Loopback, private, link-local, carrier-grade NAT, multicast and unspecified ranges. (BlockList
+ * also checks IPv4-mapped IPv6 addresses, such as ::ffff:127.0.0.1, against the IPv4 ranges.)
+ */
 const NON_PUBLIC = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
@@ -27,7 +30,9 @@ for (const [network, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-  ['::ffff:0:0', 96],
+  // NAT64 and 6to4 can embed any IPv4 address, private ones included.
+  ['64:ff9b::', 96],
+  ['2002::', 16],
 ] as const) {
   NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
 }
@@ -47,7 +52,7 @@ export function refuseDestination(url: string, policy: DestinationPolicy): strin
   }
   if (parsed.username || parsed.password) return 'webhook must not carry credentials';
   if (policy.allowPrivateNetworks) return null;
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const host = parsed.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return 'webhook must not point at this machine';
   if (isIP(host) && !isPublicAddress(host))
     return 'webhook must not point at a private, loopback or link-local address';

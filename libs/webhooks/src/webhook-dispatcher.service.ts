@@ -29,6 +29,18 @@ export class WebhookDispatcher {
   }
 
   /**
+   * Queues again pending deliveries whose queue entry was lost (Redis data loss, or Redis down
+   * when they were scheduled). Safe to run from every replica: the delivery id is the job id.
+   */
+  async requeueStale(before: Date): Promise<number> {
+    let requeued = 0;
+    for (const delivery of await this.deliveries.findPendingUntouchedSince(before, 500)) {
+      if (await this.queue.ensureQueued(delivery.id)) requeued += 1;
+    }
+    return requeued;
+  }
+
+  /**
    * Records the event with the job as it is now and queues its delivery; each (job, event) is
    * delivered at most once, however often this is called.
    */

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type DestinationPolicy, publicOnlyLookup } from './destination-policy';
+import { type DestinationPolicy, publicOnlyLookup, refuseDestination } from './destination-policy';
 
 export interface WebhookRequest {
   url: string;
@@ -29,6 +29,10 @@ export class DestinationRefusedError extends Error {
  * `timeoutMs` for the whole exchange.
  */
 export function sendWebhook(webhook: WebhookRequest, settings: SendSettings): Promise<number> {
+  // Checked again here: the policy may have tightened since submit, and for an IP address in the
+  // URL no DNS lookup happens, so the lookup guard below would not see it.
+  const refusal = refuseDestination(webhook.url, settings);
+  if (refusal) return Promise.reject(new DestinationRefusedError(refusal));
   const url = new URL(webhook.url);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {

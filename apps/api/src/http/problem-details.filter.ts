@@ -66,7 +66,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private fromDomainError(error: JobsError): ProblemResponse {
     if (error instanceof InvalidJobInputError) {
-      return { body: problem(400, error.code, 'The model input is invalid', error.problems) };
+      return { body: problem(400, error.code, 'The request is invalid', error.problems) };
     }
     if (error instanceof JobNotFoundError || error instanceof MediaNotFoundError) {
       return { body: problem(404, error.code, error.message) };

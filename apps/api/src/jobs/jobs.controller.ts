@@ -27,6 +27,7 @@ import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
 import { parseIdempotencyKey } from '../http/idempotency-key';
 import { applyPreference, PreferHeader, preferredWaitSeconds } from '../http/prefer-wait';
+import { RequestValidationException } from '../http/request-validation';
 import { SubmitRateLimitGuard } from '../http/submit-rate-limit.guard';
 import { UuidParam } from '../http/uuid-param';
 import { GenerateRequest } from './dto/generate-request.dto';
@@ -90,6 +91,9 @@ export class JobsController {
     @PreferHeader() prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobResource> {
+    if (request.webhookEvents && !request.webhook) {
+      throw new RequestValidationException([{ field: 'webhookEvents', message: 'webhookEvents needs a webhook' }]);
+    }
     const { job, replayed } = await this.jobs.submit({
       owner,
       prompt: request.prompt,
