@@ -681,6 +681,15 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
+            /** @description With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS */
+            302: {
+                headers: {
+                    /** @description The presigned download URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Not modified: `If-None-Match` matches the ETag */
             304: {
                 headers: {

@@ -82,6 +82,16 @@ export const storageConfig = registerAs('storage', () => {
   return {
     driver: env.STORAGE_DRIVER,
     localDir: isAbsolute(dir) ? dir : resolve(process.cwd(), dir),
+    s3: {
+      bucket: env.S3_BUCKET ?? '',
+      region: env.S3_REGION,
+      endpoint: env.S3_ENDPOINT,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+      keyPrefix: env.S3_KEY_PREFIX,
+      urlTtlSeconds: env.S3_URL_TTL_SECONDS,
+    },
     retention: {
       days: env.RETENTION_DAYS,
       deleteJobs: env.RETENTION_DELETE_JOBS,

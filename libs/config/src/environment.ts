@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 
 export const GENERATOR_KINDS = ['mock', 'replicate'] as const;
-export const STORAGE_DRIVERS = ['local'] as const;
+export const STORAGE_DRIVERS = ['local', 's3'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** `owner/name` or `owner/name:version`, as Replicate names models. */
@@ -202,6 +202,38 @@ export class Environment {
   STORAGE_LOCAL_DIR = 'generated_images';
 
   @IsOptional()
+  @IsString()
+  S3_BUCKET?: string;
+
+  @IsString()
+  S3_REGION = 'us-east-1';
+
+  @IsOptional()
+  @IsUrl({ ...urlOptions, protocols: ['http', 'https'] })
+  S3_ENDPOINT?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  S3_FORCE_PATH_STYLE = false;
+
+  @IsOptional()
+  @IsString()
+  S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  S3_SECRET_ACCESS_KEY?: string;
+
+  @Matches(/^([\w.-]+\/)*$/, { message: 'S3_KEY_PREFIX must be empty or folder names each ending in /' })
+  S3_KEY_PREFIX = '';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(604_800)
+  S3_URL_TTL_SECONDS = 900;
+
+  @IsOptional()
   @IsIn(GENERATOR_KINDS)
   GENERATOR?: (typeof GENERATOR_KINDS)[number];
 
@@ -284,6 +316,9 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
   );
   if (environment.GENERATOR === 'replicate' && !environment.REPLICATE_API_TOKEN) {
     problems.push('REPLICATE_API_TOKEN: is required when GENERATOR=replicate');
+  }
+  if (environment.STORAGE_DRIVER === 's3' && !environment.S3_BUCKET) {
+    problems.push('S3_BUCKET: is required when STORAGE_DRIVER=s3');
   }
   if (Boolean(environment.ADMIN_USER) !== Boolean(environment.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USER, ADMIN_PASSWORD: set both (to enable the queue dashboard) or neither');

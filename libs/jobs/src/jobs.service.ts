@@ -180,6 +180,11 @@ export class JobsService {
     return output;
   }
 
+  /** Where to send the client instead of streaming the file, when the storage offers one (S3). */
+  directOutputUrl(jobId: string, output: JobOutputRecord): Promise<string | null> {
+    return this.storage.directUrl(mediaKey(jobId, output.file));
+  }
+
   async openOutput(jobId: string, output: JobOutputRecord): Promise<MediaObject> {
     const media = await this.storage.open(mediaKey(jobId, output.file));
     if (!media) throw new MediaNotFoundError(jobId, output.file);

@@ -58,6 +58,10 @@ export class LocalMediaStorage extends MediaStorage {
     }
   }
 
+  async directUrl(): Promise<null> {
+    return null;
+  }
+
   async removeAll(prefix: string): Promise<void> {
     await rm(this.pathOf(prefix), { recursive: true, force: true });
   }

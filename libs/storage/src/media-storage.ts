@@ -22,4 +22,10 @@ export abstract class MediaStorage {
 
   /** Removes every object under `prefix` (a job's folder); nothing there is fine. */
   abstract removeAll(prefix: string): Promise<void>;
+
+  /**
+   * A time-limited URL clients can download the object from directly, or null when the api
+   * should stream it itself (local disk).
+   */
+  abstract directUrl(key: string): Promise<string | null>;
 }

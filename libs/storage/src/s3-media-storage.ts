@@ -103,6 +103,10 @@ export class S3MediaStorage extends MediaStorage {
   }
 
   /** A URL that downloads `key` with a plain GET for the next `urlTtlSeconds`. */
+  directUrl(key: string): Promise<string> {
+    return this.presignedUrl(key);
+  }
+
   async presignedUrl(key: string): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) });
     return getSignedUrl(this.client, command, { expiresIn: this.settings.urlTtlSeconds });

@@ -34,6 +34,11 @@ export class MediaController {
     },
   })
   @ApiResponse({ status: 304, description: 'Not modified: `If-None-Match` matches the ETag' })
+  @ApiResponse({
+    status: 302,
+    description: 'With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS',
+    headers: { Location: { description: 'The presigned download URL', schema: { type: 'string', format: 'uri' } } },
+  })
   @ApiProblemResponses(400, 401, 404, 503)
   async getMedia(
     @UuidParam('jobId') jobId: string,
@@ -43,6 +48,12 @@ export class MediaController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile | undefined> {
     const output = await this.jobs.findOutput(jobId, file, owner);
+    const direct = await this.jobs.directOutputUrl(jobId, output);
+    if (direct) {
+      // S3: a short-lived presigned URL, so media bytes never pass through the api.
+      reply.status(302).header('location', direct).header('cache-control', 'private, no-store');
+      return undefined;
+    }
     const etag = `"${output.sha256}"`;
     reply.header('etag', etag).header('cache-control', IMMUTABLE);
     if (ifNoneMatch === etag) {

@@ -1,0 +1,405 @@
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
+import { migrate } from '../../libs/database/src/migrate';
+import { type LoadResult, load } from './load';
+import { BenchProcess } from './processes';
+import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
+
+// Run from the repository root, as the npm scripts do; the apps must be built.
+const API_ENTRY = resolve('dist/apps/api/apps/api/src/main.js');
+const WORKER_ENTRY = resolve('dist/apps/worker/apps/worker/src/main.js');
+/** This file's compiled sibling, which runs the reference roles when given one. */
+const REFERENCE_ENTRY = join(__dirname, 'run-bench.js');
+
+const GENERATION_QUEUE = 'generation';
+const TERMINAL = ['succeeded', 'failed', 'canceled'];
+/** Tiny images, so PNG rendering does not dominate what is measured. */
+const INPUT = { width: 16, height: 16 };
+/** How many job ids the status phase rotates through. */
+const STATUS_IDS = 10_000;
+
+export interface BenchOptions {
+  /** PostgreSQL server URL; the run creates (and drops) its own database on it. */
+  postgresUrl: string;
+  database: string;
+  redisUrl: string;
+  /** Key prefix of the run's queues (two of them: `<prefix>-service`, `<prefix>-reference`). */
+  queuePrefix: string;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  jobs: number;
+  warmupJobs: number;
+  poolSize: number;
+  concurrency: number;
+  settleTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface EndToEndResult {
+  /** Jobs accepted (2xx) out of those submitted. */
+  accepted: number;
+  succeeded: number;
+  /** Time to submit them all. */
+  submitSeconds: number;
+  /** First created → last completed, from the database. */
+  seconds: number;
+  jobsPerSecond: number;
+  completionP50Ms: number;
+  completionP99Ms: number;
+}
+
+export interface SystemResult {
+  submit: LoadResult;
+  status: LoadResult;
+  endToEnd: EndToEndResult;
+  peakRssMb: { api: number; worker: number };
+  /** Warning and error log lines (pino levels 40 and 50+) per process. */
+  logs: Record<string, { warnings: number; errors: number }>;
+}
+
+interface System {
+  name: 'service' | 'reference';
+  table: string;
+  prefix: string;
+  mediaDir: string;
+  api: BenchProcess;
+  worker: BenchProcess;
+  baseUrl: string;
+  waitForApi(): Promise<void>;
+  waitForWorker(): Promise<void>;
+}
+
+/**
+ * Measures the service (api + one worker, built, as OS processes) and a framework-free reference
+ * doing the same work, one after the other, with the same load. Everything it creates (database,
+ * Redis keys, media folders, processes) goes away at the end, also on failure or Ctrl-C.
+ */
+export class Bench {
+  private readonly processes: BenchProcess[] = [];
+  private readonly mediaRoot = join(tmpdir(), `mediagen-bench-${process.pid}`);
+  private readonly databaseUrl: string;
+  private db?: Client;
+  private cleaned?: Promise<void>;
+
+  constructor(private readonly options: BenchOptions) {
+    this.databaseUrl = withPath(options.postgresUrl, `/${options.database}`);
+  }
+
+  async run(): Promise<{ service: SystemResult; reference: SystemResult }> {
+    const { log } = this.options;
+    await this.removeLeftovers();
+    log(`fresh database ${this.options.database}`);
+    await ensureDatabaseExists(this.databaseUrl);
+    await migrate({ url: this.databaseUrl, poolSize: 2 });
+    this.db = new Client({ connectionString: this.databaseUrl });
+    await this.db.connect();
+    await this.db.query(CREATE_REFERENCE_TABLE);
+
+    const service = await this.measure(await this.serviceSystem());
+    const reference = await this.measure(await this.referenceSystem());
+    return { service, reference };
+  }
+
+  /** Stops every process, drops the database, deletes the run's Redis keys and media. Idempotent. */
+  cleanup(): Promise<void> {
+    this.cleaned ??= (async () => {
+      await Promise.allSettled(this.processes.map((child) => child.stop()));
+      await this.db?.end().catch(() => undefined);
+      this.db = undefined;
+      await this.removeLeftovers();
+    })();
+    return this.cleaned;
+  }
+
+  /** The database, Redis keys and media folders of this run, or of an earlier one that was killed. */
+  private async removeLeftovers(): Promise<void> {
+      const redis = new Redis(this.options.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+      try {
+        await redis.connect();
+        for (const system of ['service', 'reference']) await deleteKeys(redis, `${this.options.queuePrefix}-${system}`);
+      } finally {
+        redis.disconnect();
+      }
+      await dropDatabase(this.options.postgresUrl, this.options.database);
+      await rm(this.mediaRoot, { recursive: true, force: true });
+  }
+
+  private async serviceSystem(): Promise<System> {
+    const [port, healthPort] = [await freePort(), await freePort()];
+    const prefix = `${this.options.queuePrefix}-service`;
+    const mediaDir = join(this.mediaRoot, 'service');
+    const env = this.env({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: this.databaseUrl,
+      DATABASE_POOL_SIZE: String(this.options.poolSize),
+      REDIS_URL: this.options.redisUrl,
+      QUEUE_PREFIX: prefix,
+      STORAGE_DRIVER: 'local',
+      STORAGE_LOCAL_DIR: mediaDir,
+      GENERATOR: 'mock',
+      MOCK_LATENCY_MS: '0',
+      MOCK_FAILURE_RATE: '0',
+      WORKER_CONCURRENCY: String(this.options.concurrency),
+      WORKER_HEALTH_PORT: String(healthPort),
+      SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
+      LOG_LEVEL: 'warn',
+      // Whatever the caller's environment or a .env file holds: no auth, no Replicate, no webhooks, no dashboard.
+      API_KEYS: '',
+      REPLICATE_API_TOKEN: '',
+      WEBHOOK_SECRETS: '',
+      ADMIN_USER: '',
+      ADMIN_PASSWORD: '',
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const api = this.process('service api', [API_ENTRY], env);
+    const worker = this.process('service worker', [WORKER_ENTRY], env);
+    return {
+      name: 'service',
+      table: 'jobs',
+      prefix,
+      mediaDir,
+      baseUrl,
+      api,
+      worker,
+      waitForApi: () => waitForHttp(`${baseUrl}/health/ready`, api),
+      waitForWorker: () => waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`, worker),
+    };
+  }
+
+  private async referenceSystem(): Promise<System> {
+    const port = await freePort();
+    const prefix = `${this.options.queuePrefix}-reference`;
+    const mediaDir = join(this.mediaRoot, 'reference');
+    const env = this.env({
+      PORT: String(port),
+      DATABASE_URL: this.databaseUrl,
+      DATABASE_POOL_SIZE: String(this.options.poolSize),
+      REDIS_URL: this.options.redisUrl,
+      QUEUE_PREFIX: prefix,
+      STORAGE_LOCAL_DIR: mediaDir,
+      WORKER_CONCURRENCY: String(this.options.concurrency),
+    });
+    const api = this.process('reference api', [REFERENCE_ENTRY, 'reference-api'], env);
+    const worker = this.process('reference worker', [REFERENCE_ENTRY, 'reference-worker'], env);
+    return {
+      name: 'reference',
+      table: REFERENCE_TABLE,
+      prefix,
+      mediaDir,
+      baseUrl: `http://127.0.0.1:${port}`,
+      api,
+      worker,
+      waitForApi: () => api.waitForLine(new RegExp(READY_LINE), 30_000),
+      waitForWorker: () => worker.waitForLine(new RegExp(READY_LINE), 30_000),
+    };
+  }
+
+  /**
+   * One system, phase by phase. Submit and status run with the api alone, so the worker does not
+   * compete for the two cores; then the table and queue are emptied, the worker starts and the
+   * end-to-end phase runs with both.
+   */
+  private async measure(system: System): Promise<SystemResult> {
+    const { connections, durationSeconds, warmupSeconds, log } = this.options;
+    const timed = { connections, durationSeconds };
+    const warm = { connections, durationSeconds: warmupSeconds };
+    let measured: Pick<SystemResult, 'submit' | 'status' | 'endToEnd'>;
+    try {
+      system.api.start();
+      await system.waitForApi();
+
+      const submitRequest = { method: 'POST' as const, path: '/v1/generate', body: body('bench submit') };
+      log(`${system.name}: POST /v1/generate, ${warmupSeconds} s warm-up + ${durationSeconds} s`);
+      await load(system.baseUrl, submitRequest, warm);
+      const submit = await load(system.baseUrl, submitRequest, timed);
+      log(`  ${describe(submit)}`);
+
+      const ids = await this.ids(system.table);
+      let next = 0;
+      const statusRequest = {
+        method: 'GET' as const,
+        path: () => `/v1/status/${ids[next++ % ids.length]}`,
+      };
+      log(`${system.name}: GET /v1/status/{id} over ${ids.length} ids, ${warmupSeconds} s warm-up + ${durationSeconds} s`);
+      await load(system.baseUrl, statusRequest, warm);
+      const status = await load(system.baseUrl, statusRequest, timed);
+      log(`  ${describe(status)}`);
+
+      await this.emptyQueue(system);
+      system.worker.start();
+      await system.waitForWorker();
+      log(`${system.name}: end to end, ${this.options.warmupJobs} warm-up jobs + ${this.options.jobs} jobs`);
+      await this.endToEnd(system, this.options.warmupJobs, 'bench warm-up');
+      const endToEnd = await this.endToEnd(system, this.options.jobs, 'bench end to end');
+      log(
+        `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
+      );
+      measured = { submit, status, endToEnd };
+    } finally {
+      await Promise.all([system.worker.stop(), system.api.stop()]);
+    }
+    const { api, worker } = system;
+    return {
+      ...measured,
+      peakRssMb: { api: api.peakRssMb, worker: worker.peakRssMb },
+      logs: Object.fromEntries(
+        [api, worker].map((child) => [child.name, { warnings: child.warnings, errors: child.errors }]),
+      ),
+    };
+  }
+
+  private async endToEnd(system: System, jobs: number, prompt: string): Promise<EndToEndResult> {
+    const request = { method: 'POST' as const, path: '/v1/generate', body: body(prompt) };
+    const submitted = await load(system.baseUrl, request, { connections: this.options.connections, amount: jobs });
+    const deadline = Date.now() + this.options.settleTimeoutMs;
+    const db = this.database();
+    for (;;) {
+      const { rows } = await db.query<{ open: number }>(
+        `SELECT count(*)::int AS open FROM ${system.table} WHERE prompt = $1 AND status <> ALL($2::text[])`,
+        [prompt, TERMINAL],
+      );
+      if (rows[0].open === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(`${system.name}: ${rows[0].open} of ${prompt} jobs not terminal after ${this.options.settleTimeoutMs} ms`);
+      }
+      await sleep(100);
+    }
+    const { rows } = await db.query<{
+      accepted: number;
+      succeeded: number;
+      span_ms: number;
+      p50_ms: number;
+      p99_ms: number;
+    }>(
+      `SELECT count(*)::int AS accepted,
+              (count(*) FILTER (WHERE status = 'succeeded'))::int AS succeeded,
+              extract(epoch FROM max(completed_at) - min(created_at))::float8 * 1000 AS span_ms,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at)::float8 * 1000) AS p50_ms,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at)::float8 * 1000) AS p99_ms
+         FROM ${system.table} WHERE prompt = $1`,
+      [prompt],
+    );
+    const row = rows[0];
+    if (row.accepted !== submitted.ok) {
+      throw new Error(`${system.name}: ${submitted.ok} submits answered 2xx but ${row.accepted} rows exist`);
+    }
+    return {
+      accepted: row.accepted,
+      succeeded: row.succeeded,
+      submitSeconds: submitted.seconds,
+      seconds: round(row.span_ms / 1000, 2),
+      jobsPerSecond: round(row.accepted / (row.span_ms / 1000), 1),
+      completionP50Ms: Math.round(row.p50_ms),
+      completionP99Ms: Math.round(row.p99_ms),
+    };
+  }
+
+  private async ids(table: string): Promise<string[]> {
+    const { rows } = await this.database().query<{ id: string }>(`SELECT id FROM ${table} LIMIT ${STATUS_IDS}`);
+    if (rows.length === 0) throw new Error(`no job was stored in ${table} by the submit phase`);
+    return rows.map((row) => row.id);
+  }
+
+  /** Forgets the jobs of the submit phase: no row and no queue entry left for the worker to run. */
+  private async emptyQueue(system: System): Promise<void> {
+    await this.database().query(`TRUNCATE ${system.table} CASCADE`);
+    const queue = new Queue(system.name === 'service' ? GENERATION_QUEUE : REFERENCE_QUEUE, {
+      connection: { url: this.options.redisUrl },
+      prefix: system.prefix,
+    });
+    try {
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
+  }
+
+  private process(name: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
+    const child = new BenchProcess(name, args, env);
+    this.processes.push(child);
+    return child;
+  }
+
+  private env(settings: Record<string, string>): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...settings };
+  }
+
+  private database(): Client {
+    if (!this.db) throw new Error('the bench database is not connected');
+    return this.db;
+  }
+}
+
+function body(prompt: string): string {
+  return JSON.stringify({ prompt, input: INPUT });
+}
+
+function describe(result: LoadResult): string {
+  const failed = result.failed > 0 ? `, ${result.failed} failed (${JSON.stringify(result.statusCodes)})` : '';
+  return `${result.requestsPerSecond} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, ${result.ok} ok${failed}`;
+}
+
+async function waitForHttp(url: string, child: BenchProcess | undefined): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(url).catch(() => null);
+    await response?.body?.cancel();
+    if (response?.status === 200) return;
+    if (child && !child.running) throw new Error(`${child.name} exited before it was ready:\n${child.lines.join('\n')}`);
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer 200 within 30 s:\n${child?.lines.join('\n') ?? ''}`);
+}
+
+/** Deletes every key under `prefix:` (the queues, and the service's signals and counters). */
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = nextCursor;
+  } while (cursor !== '0');
+}
+
+async function dropDatabase(postgresUrl: string, database: string): Promise<void> {
+  const client = new Client({ connectionString: withPath(postgresUrl, '/postgres') });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+function withPath(url: string, path: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = path;
+  return parsed.toString();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

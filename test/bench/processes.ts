@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const SAMPLE_INTERVAL_MS = 200;
+const STOP_TIMEOUT_MS = 10_000;
+/** Log lines kept per process, to explain a failure. */
+const KEPT_LINES = 20;
+
+/**
+ * One process under test (an app of the service or of the reference), its resident memory
+ * sampled every 200 ms from /proc while it runs. Its output lines are kept (the last few) and
+ * counted by pino level, so warnings and errors under load show up in the report.
+ */
+export class BenchProcess {
+  private child?: ChildProcess;
+  private sampler?: NodeJS.Timeout;
+  private peakRssKb = 0;
+  readonly lines: string[] = [];
+  warnings = 0;
+  errors = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The highest resident set seen: the kernel's high-water mark (VmHWM) or the 200 ms samples. */
+  get peakRssMb(): number {
+    return Math.round((this.peakRssKb / 1024) * 10) / 10;
+  }
+
+  start(): void {
+    const child = spawn(process.execPath, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => this.record(line));
+    }
+    this.child = child;
+    this.sampler = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
+    this.sampler.unref();
+  }
+
+  /** Resolves on the first output line matching `pattern`; rejects if the process exits first. */
+  async waitForLine(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.lines.some((line) => pattern.test(line))) return;
+      if (!this.running) throw new Error(`${this.name} exited before it was ready:\n${this.lines.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.lines.join('\n')}`);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within 10 s. Reads the peak memory first. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.sample();
+    clearInterval(this.sampler);
+    if (!child || !this.running) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private sample(): void {
+    if (!this.child?.pid || !this.running) return;
+    try {
+      const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+      for (const field of ['VmHWM', 'VmRSS']) {
+        const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+        if (match) this.peakRssKb = Math.max(this.peakRssKb, Number(match[1]));
+      }
+    } catch {
+      // The process exited between the check and the read.
+    }
+  }
+
+  private record(line: string): void {
+    let level = 0;
+    try {
+      level = Number((JSON.parse(line) as { level?: unknown }).level) || 0;
+    } catch {
+      // Not a pino line (a crash trace, say): kept as it is.
+    }
+    if (level >= 50) this.errors += 1;
+    else if (level >= 40) this.warnings += 1;
+    this.lines.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
+    if (this.lines.length > KEPT_LINES) this.lines.shift();
+  }
+}

@@ -1,0 +1,70 @@
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { Bench, type BenchOptions } from './bench';
+import { runReferenceApi, runReferenceWorker } from './reference';
+import { compare, formatTable, TARGETS } from './report';
+
+// `npm run bench`: the service against a framework-free reference, on this machine, in one run.
+// Without an argument it runs the benchmark; `reference-api` / `reference-worker` run one part
+// of the reference (the benchmark starts them that way, as separate processes).
+// Settings can be overridden through BENCH_* variables.
+
+const RESULTS_FILE = 'bench-results.json';
+
+const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+async function main(): Promise<void> {
+  const options: BenchOptions = {
+    postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    database: process.env.BENCH_DATABASE ?? 'mediagen_bench',
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    queuePrefix: process.env.BENCH_QUEUE_PREFIX ?? 'mediagen-bench',
+    connections: number('BENCH_CONNECTIONS', 32),
+    durationSeconds: number('BENCH_DURATION_S', 10),
+    warmupSeconds: number('BENCH_WARMUP_S', 3),
+    jobs: number('BENCH_JOBS', 1000),
+    warmupJobs: number('BENCH_WARMUP_JOBS', 200),
+    poolSize: number('BENCH_POOL_SIZE', 16),
+    concurrency: number('BENCH_WORKER_CONCURRENCY', 16),
+    settleTimeoutMs: number('BENCH_SETTLE_TIMEOUT_MS', 90_000),
+    log: (line) => process.stdout.write(`${line}\n`),
+  };
+  const bench = new Bench(options);
+  const interrupted = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: cleaning up\n`);
+    void bench.cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+
+  const started = Date.now();
+  try {
+    const { service, reference } = await bench.run();
+    const rows = compare(service, reference);
+    const pass = rows.every((row) => row.pass !== false);
+    process.stdout.write(`\n${formatTable(rows)}\n\nverdict  ${pass ? 'PASS' : 'FAIL'}\n`);
+    const results = {
+      date: new Date(started).toISOString(),
+      seconds: Math.round((Date.now() - started) / 1000),
+      machine: { cpus: cpus().length, node: process.version },
+      settings: { ...options, log: undefined },
+      targets: TARGETS,
+      rows,
+      pass,
+      service,
+      reference,
+    };
+    await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`results in ${RESULTS_FILE} (${results.seconds} s)\n`);
+    process.exitCode = pass ? 0 : 1;
+  } finally {
+    await bench.cleanup();
+  }
+}
+
+const role = process.argv[2];
+const run = role === 'reference-api' ? runReferenceApi : role === 'reference-worker' ? runReferenceWorker : main;
+run().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 2;
+});
