@@ -34,6 +34,8 @@ ENV NODE_ENV=production \
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The try-it page's static files, served by the api at / (UI_ENABLED).
+COPY --from=build /app/apps/api/ui ./apps/api/ui
 
 # Local media storage (STORAGE_LOCAL_DIR defaults to generated_images, relative to /app).
 # Mount a volume shared by api and worker here; a fresh named volume inherits this ownership.

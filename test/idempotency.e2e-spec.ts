@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MediagenClient } from '@app/client';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { deleteKeys } from './support/redis-keys';
 import { useService } from './support/service';
 import { expectProblem, type Job, typedClient, waitUntilTerminal } from './support/typed-api';
 
@@ -9,6 +10,9 @@ const SMALL = { width: 16, height: 16 };
 
 /** A key no other run (nor any other spec file on the shared database) uses. */
 const freshKey = (label: string) => `${label}-${randomUUID()}`;
+
+// The file's hooks run after the describe's, so this runs once the service stopped.
+afterAll(() => deleteKeys(`${process.env.QUEUE_PREFIX}:*`));
 
 describe('Idempotency-Key on POST /v1/generate', () => {
   const running = useService();

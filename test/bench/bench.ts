@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
 import { type LoadResult, load } from './load';
-import { BenchProcess } from './processes';
+import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
 import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
 
 // Run from the repository root, as the npm scripts do; the apps must be built.
@@ -43,6 +43,26 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
+/** CPU time (user + system) per request or job, in milliseconds, by process. */
+export interface CpuUse {
+  api: number;
+  worker: number;
+  /** The PostgreSQL backends connected to the bench database, and the server's own processes. */
+  postgres: number;
+  /** The Redis server (when it runs on this machine: its pid is readable). */
+  redis: number;
+  /**
+   * Share of the machine's CPU capacity used meanwhile by anything else than the processes
+   * measured, PostgreSQL, Redis and the bench itself: above a few percent, other work competed
+   * for the cores and the numbers are skewed.
+   */
+  otherShare: number;
+}
+
+export interface PhaseResult extends LoadResult {
+  cpuMsPerRequest: CpuUse;
+}
+
 export interface EndToEndResult {
   /** Jobs accepted (2xx) out of those submitted. */
   accepted: number;
@@ -54,22 +74,22 @@ export interface EndToEndResult {
   jobsPerSecond: number;
   completionP50Ms: number;
   completionP99Ms: number;
+  cpuMsPerJob: CpuUse;
 }
 
 export interface SystemResult {
-  submit: LoadResult;
-  status: LoadResult;
+  submit: PhaseResult;
+  status: PhaseResult;
   endToEnd: EndToEndResult;
   peakRssMb: { api: number; worker: number };
-  /** Warning and error log lines (pino levels 40 and 50+) per process. */
-  logs: Record<string, { warnings: number; errors: number }>;
+  /** Warning and error log lines (pino levels 40 and 50+) per process, with the first few messages. */
+  logs: Record<string, { warnings: number; errors: number; messages: string[] }>;
 }
 
 interface System {
   name: 'service' | 'reference';
   table: string;
   prefix: string;
-  mediaDir: string;
   api: BenchProcess;
   worker: BenchProcess;
   baseUrl: string;
@@ -84,9 +104,10 @@ interface System {
  */
 export class Bench {
   private readonly processes: BenchProcess[] = [];
-  private readonly mediaRoot = join(tmpdir(), `mediagen-bench-${process.pid}`);
+  private readonly mediaRoot = join(tmpdir(), 'mediagen-bench');
   private readonly databaseUrl: string;
   private db?: Client;
+  private redisPid?: number;
   private cleaned?: Promise<void>;
 
   constructor(private readonly options: BenchOptions) {
@@ -102,9 +123,9 @@ export class Bench {
     this.db = new Client({ connectionString: this.databaseUrl });
     await this.db.connect();
     await this.db.query(CREATE_REFERENCE_TABLE);
+    this.redisPid = await redisServerPid(this.options.redisUrl);
 
-    const service = await this.measure(await this.serviceSystem());
-    const reference = await this.measure(await this.referenceSystem());
+    const [service, reference] = await this.measure([await this.serviceSystem(), await this.referenceSystem()]);
     return { service, reference };
   }
 
@@ -121,15 +142,15 @@ export class Bench {
 
   /** The database, Redis keys and media folders of this run, or of an earlier one that was killed. */
   private async removeLeftovers(): Promise<void> {
-      const redis = new Redis(this.options.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-      try {
-        await redis.connect();
-        for (const system of ['service', 'reference']) await deleteKeys(redis, `${this.options.queuePrefix}-${system}`);
-      } finally {
-        redis.disconnect();
-      }
-      await dropDatabase(this.options.postgresUrl, this.options.database);
-      await rm(this.mediaRoot, { recursive: true, force: true });
+    const redis = new Redis(this.options.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+    try {
+      await redis.connect();
+      for (const system of ['service', 'reference']) await deleteKeys(redis, `${this.options.queuePrefix}-${system}`);
+    } finally {
+      redis.disconnect();
+    }
+    await dropDatabase(this.options.postgresUrl, this.options.database);
+    await rm(this.mediaRoot, { recursive: true, force: true });
   }
 
   private async serviceSystem(): Promise<System> {
@@ -167,7 +188,6 @@ export class Bench {
       name: 'service',
       table: 'jobs',
       prefix,
-      mediaDir,
       baseUrl,
       api,
       worker,
@@ -195,7 +215,6 @@ export class Bench {
       name: 'reference',
       table: REFERENCE_TABLE,
       prefix,
-      mediaDir,
       baseUrl: `http://127.0.0.1:${port}`,
       api,
       worker,
@@ -205,61 +224,84 @@ export class Bench {
   }
 
   /**
-   * One system, phase by phase. Submit and status run with the api alone, so the worker does not
-   * compete for the two cores; then the table and queue are emptied, the worker starts and the
-   * end-to-end phase runs with both.
+   * Both systems, phase by phase, one right after the other in each phase, so that other load on
+   * the machine drifting during the run skews both alike. Submit and status run with the apis
+   * alone, so no worker competes for the two cores; then each system's table and queue are
+   * emptied and its worker runs the end-to-end phase, alone too.
    */
-  private async measure(system: System): Promise<SystemResult> {
+  private async measure(systems: System[]): Promise<SystemResult[]> {
     const { connections, durationSeconds, warmupSeconds, log } = this.options;
     const timed = { connections, durationSeconds };
     const warm = { connections, durationSeconds: warmupSeconds };
-    let measured: Pick<SystemResult, 'submit' | 'status' | 'endToEnd'>;
+    const phases = new Map<System, Partial<Pick<SystemResult, 'submit' | 'status' | 'endToEnd'>>>(
+      systems.map((system) => [system, {}]),
+    );
+    const phase = async (name: string, run: (system: System) => Promise<void>) => {
+      for (const system of systems) {
+        log(`${system.name}: ${name}`);
+        await run(system);
+      }
+    };
     try {
-      system.api.start();
-      await system.waitForApi();
+      for (const system of systems) system.api.start();
+      await Promise.all(systems.map((system) => system.waitForApi()));
 
       const submitRequest = { method: 'POST' as const, path: '/v1/generate', body: body('bench submit') };
-      log(`${system.name}: POST /v1/generate, ${warmupSeconds} s warm-up + ${durationSeconds} s`);
-      await load(system.baseUrl, submitRequest, warm);
-      const submit = await load(system.baseUrl, submitRequest, timed);
-      log(`  ${describe(submit)}`);
+      await phase(`POST /v1/generate, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
+        await load(system.baseUrl, submitRequest, warm);
+        const submit = await this.timed(system, () => load(system.baseUrl, submitRequest, timed));
+        log(`  ${describe(submit)}`);
+        Object.assign(phases.get(system) ?? {}, { submit });
+      });
 
-      const ids = await this.ids(system.table);
-      let next = 0;
-      const statusRequest = {
-        method: 'GET' as const,
-        path: () => `/v1/status/${ids[next++ % ids.length]}`,
-      };
-      log(`${system.name}: GET /v1/status/{id} over ${ids.length} ids, ${warmupSeconds} s warm-up + ${durationSeconds} s`);
-      await load(system.baseUrl, statusRequest, warm);
-      const status = await load(system.baseUrl, statusRequest, timed);
-      log(`  ${describe(status)}`);
+      await phase(`GET /v1/status/{id}, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
+        const ids = await this.ids(system.table);
+        let next = 0;
+        const statusRequest = { method: 'GET' as const, path: () => `/v1/status/${ids[next++ % ids.length]}` };
+        await load(system.baseUrl, statusRequest, warm);
+        const status = await this.timed(system, () => load(system.baseUrl, statusRequest, timed));
+        log(`  ${describe(status)} (over ${ids.length} ids)`);
+        Object.assign(phases.get(system) ?? {}, { status });
+      });
 
-      await this.emptyQueue(system);
-      system.worker.start();
-      await system.waitForWorker();
-      log(`${system.name}: end to end, ${this.options.warmupJobs} warm-up jobs + ${this.options.jobs} jobs`);
-      await this.endToEnd(system, this.options.warmupJobs, 'bench warm-up');
-      const endToEnd = await this.endToEnd(system, this.options.jobs, 'bench end to end');
-      log(
-        `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
-      );
-      measured = { submit, status, endToEnd };
+      const { warmupJobs, jobs } = this.options;
+      await phase(`end to end, ${warmupJobs} warm-up jobs + ${jobs} jobs`, async (system) => {
+        await this.emptyQueue(system);
+        system.worker.start();
+        await system.waitForWorker();
+        await this.endToEnd(system, warmupJobs, 'bench warm-up');
+        const endToEnd = await this.endToEnd(system, jobs, 'bench end to end');
+        log(
+          `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
+        );
+        Object.assign(phases.get(system) ?? {}, { endToEnd });
+        await system.worker.stop();
+      });
     } finally {
-      await Promise.all([system.worker.stop(), system.api.stop()]);
+      await Promise.all(systems.flatMap((system) => [system.worker.stop(), system.api.stop()]));
     }
-    const { api, worker } = system;
-    return {
-      ...measured,
-      peakRssMb: { api: api.peakRssMb, worker: worker.peakRssMb },
-      logs: Object.fromEntries(
-        [api, worker].map((child) => [child.name, { warnings: child.warnings, errors: child.errors }]),
-      ),
-    };
+    return systems.map((system) => {
+      const { api, worker } = system;
+      const { submit, status, endToEnd } = phases.get(system) ?? {};
+      if (!submit || !status || !endToEnd) throw new Error(`${system.name}: a phase did not run`);
+      return {
+        submit,
+        status,
+        endToEnd,
+        peakRssMb: { api: api.peakRssMb, worker: worker.peakRssMb },
+        logs: Object.fromEntries(
+          [api, worker].map((child) => [
+            child.name,
+            { warnings: child.warnings, errors: child.errors, messages: [...child.messages] },
+          ]),
+        ),
+      };
+    });
   }
 
   private async endToEnd(system: System, jobs: number, prompt: string): Promise<EndToEndResult> {
     const request = { method: 'POST' as const, path: '/v1/generate', body: body(prompt) };
+    const cpuBefore = await this.cpuSnapshot(system);
     const submitted = await load(system.baseUrl, request, { connections: this.options.connections, amount: jobs });
     const deadline = Date.now() + this.options.settleTimeoutMs;
     const db = this.database();
@@ -270,10 +312,13 @@ export class Bench {
       );
       if (rows[0].open === 0) break;
       if (Date.now() > deadline) {
-        throw new Error(`${system.name}: ${rows[0].open} of ${prompt} jobs not terminal after ${this.options.settleTimeoutMs} ms`);
+        throw new Error(
+          `${system.name}: ${rows[0].open} of ${prompt} jobs not terminal after ${this.options.settleTimeoutMs} ms`,
+        );
       }
       await sleep(100);
     }
+    const cpuMsPerJob = await this.cpuSince(system, cpuBefore, jobs);
     const { rows } = await db.query<{
       accepted: number;
       succeeded: number;
@@ -301,6 +346,52 @@ export class Bench {
       jobsPerSecond: round(row.accepted / (row.span_ms / 1000), 1),
       completionP50Ms: Math.round(row.p50_ms),
       completionP99Ms: Math.round(row.p99_ms),
+      cpuMsPerJob,
+    };
+  }
+
+  /** Runs a load and adds the CPU time each process spent per answered request. */
+  private async timed(system: System, run: () => Promise<LoadResult>): Promise<PhaseResult> {
+    const before = await this.cpuSnapshot(system);
+    const result = await run();
+    return { ...result, cpuMsPerRequest: await this.cpuSince(system, before, result.ok) };
+  }
+
+  /** CPU seconds so far of the system's processes and of each PostgreSQL backend on the bench database. */
+  private async cpuSnapshot(system: System): Promise<Map<string, number>> {
+    // The backends on the bench database and the server's own processes (WAL writer, checkpointer…).
+    const { rows } = await this.database().query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE (datname = current_database() OR backend_type <> 'client backend') AND pid <> pg_backend_pid()`,
+    );
+    const bench = process.cpuUsage();
+    const snapshot = new Map([
+      ['api', system.api.cpuSeconds()],
+      ['worker', system.worker.cpuSeconds()],
+      ['bench', (bench.user + bench.system) / 1e6],
+      ['redis', this.redisPid ? cpuSecondsOf(this.redisPid) : 0],
+      ['machine', machineBusySeconds()],
+      ['wall', performance.now() / 1000],
+    ]);
+    for (const { pid } of rows) snapshot.set(`postgres ${pid}`, cpuSecondsOf(pid));
+    return snapshot;
+  }
+
+  private async cpuSince(system: System, before: Map<string, number>, count: number): Promise<CpuUse> {
+    const after = await this.cpuSnapshot(system);
+    const used = (key: string) => Math.max(0, (after.get(key) ?? 0) - (before.get(key) ?? 0));
+    const postgres = [...after.keys()]
+      .filter((key) => key.startsWith('postgres '))
+      .reduce((sum, key) => sum + used(key), 0);
+    const perItem = (seconds: number) => (count > 0 ? round((seconds * 1000) / count, 3) : 0);
+    const ours = used('api') + used('worker') + used('bench') + used('redis') + postgres;
+    const otherShare = Math.max(0, used('machine') - ours) / (used('wall') * cpus().length);
+    return {
+      api: perItem(used('api')),
+      worker: perItem(used('worker')),
+      postgres: perItem(postgres),
+      redis: perItem(used('redis')),
+      otherShare: round(otherShare, 3),
     };
   }
 
@@ -355,10 +446,22 @@ async function waitForHttp(url: string, child: BenchProcess | undefined): Promis
     const response = await fetch(url).catch(() => null);
     await response?.body?.cancel();
     if (response?.status === 200) return;
-    if (child && !child.running) throw new Error(`${child.name} exited before it was ready:\n${child.lines.join('\n')}`);
+    if (child && !child.running)
+      throw new Error(`${child.name} exited before it was ready:\n${child.lines.join('\n')}`);
     await sleep(100);
   }
   throw new Error(`${url} did not answer 200 within 30 s:\n${child?.lines.join('\n') ?? ''}`);
+}
+
+/** The Redis server's process id, if it runs on this machine (so its CPU time can be read). */
+async function redisServerPid(url: string): Promise<number | undefined> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const pid = Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
+    return pid && cpuSecondsOf(pid) > 0 ? pid : undefined;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Deletes every key under `prefix:` (the queues, and the service's signals and counters). */

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -7,6 +7,9 @@ const SAMPLE_INTERVAL_MS = 200;
 const STOP_TIMEOUT_MS = 10_000;
 /** Log lines kept per process, to explain a failure. */
 const KEPT_LINES = 20;
+/** Distinct warning and error messages kept per process, for the report. */
+const KEPT_MESSAGES = 5;
+const CLOCK_TICKS_PER_SECOND = clockTicks();
 
 /**
  * One process under test (an app of the service or of the reference), its resident memory
@@ -18,6 +21,7 @@ export class BenchProcess {
   private sampler?: NodeJS.Timeout;
   private peakRssKb = 0;
   readonly lines: string[] = [];
+  readonly messages = new Set<string>();
   warnings = 0;
   errors = 0;
 
@@ -38,6 +42,11 @@ export class BenchProcess {
   /** The highest resident set seen: the kernel's high-water mark (VmHWM) or the 200 ms samples. */
   get peakRssMb(): number {
     return Math.round((this.peakRssKb / 1024) * 10) / 10;
+  }
+
+  /** CPU time (user + system) the process used so far, in seconds; 0 once it exited. */
+  cpuSeconds(): number {
+    return this.child?.pid && this.running ? cpuSecondsOf(this.child.pid) : 0;
   }
 
   start(): void {
@@ -96,7 +105,48 @@ export class BenchProcess {
     }
     if (level >= 50) this.errors += 1;
     else if (level >= 40) this.warnings += 1;
+    if (level >= 40 && this.messages.size < KEPT_MESSAGES) this.messages.add(messageOf(line));
     this.lines.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
+  }
+}
+
+/** CPU time (user + system) of process `pid` so far, in seconds; 0 if it is gone. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time the whole machine spent busy so far (all cores, everything but idle and I/O wait), in seconds. */
+export function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SECOND;
+}
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+function messageOf(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; err?: { message?: unknown } };
+    return [entry.msg, entry.err?.message].filter(Boolean).join(': ');
+  } catch {
+    return line.slice(0, 200);
   }
 }

@@ -1,19 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { Bench, type BenchOptions } from './bench';
-import { runReferenceApi, runReferenceWorker } from './reference';
-import { compare, formatTable, TARGETS } from './report';
+import type { BenchOptions } from './bench';
 
 // `npm run bench`: the service against a framework-free reference, on this machine, in one run.
 // Without an argument it runs the benchmark; `reference-api` / `reference-worker` run one part
 // of the reference (the benchmark starts them that way, as separate processes).
-// Settings can be overridden through BENCH_* variables.
+// Settings can be overridden through BENCH_* variables. Modules are loaded by role, so the
+// reference processes hold only what the reference uses (their memory is measured).
 
 const RESULTS_FILE = 'bench-results.json';
 
 const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {
+  const { Bench } = await import('./bench.js');
+  const { compare, formatNotes, formatTable, TARGETS } = await import('./report.js');
   const options: BenchOptions = {
     postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     database: process.env.BENCH_DATABASE ?? 'mediagen_bench',
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
     const { service, reference } = await bench.run();
     const rows = compare(service, reference);
     const pass = rows.every((row) => row.pass !== false);
-    process.stdout.write(`\n${formatTable(rows)}\n\nverdict  ${pass ? 'PASS' : 'FAIL'}\n`);
+    const notes = formatNotes(service, reference).map((note) => `note: ${note}\n`);
+    process.stdout.write(`\n${formatTable(rows)}\n\n${notes.join('')}verdict  ${pass ? 'PASS' : 'FAIL'}\n`);
     const results = {
       date: new Date(started).toISOString(),
       seconds: Math.round((Date.now() - started) / 1000),
@@ -62,9 +64,11 @@ async function main(): Promise<void> {
   }
 }
 
-const role = process.argv[2];
-const run = role === 'reference-api' ? runReferenceApi : role === 'reference-worker' ? runReferenceWorker : main;
-run().catch((error: unknown) => {
+const roles: Record<string, () => Promise<void>> = {
+  'reference-api': async () => (await import('./reference.js')).runReferenceApi(),
+  'reference-worker': async () => (await import('./reference.js')).runReferenceWorker(),
+};
+(roles[process.argv[2]] ?? main)().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 2;
 });

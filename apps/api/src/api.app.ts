@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { type AppConfig, type AuthConfig, appConfig, authConfig } from '@app/config';
 import { HttpMetrics } from '@app/observability';
 import { NestFactory } from '@nestjs/core';
@@ -8,6 +9,7 @@ import { ApiModule } from './api.module';
 import { serveOpenApiDocs } from './http/openapi';
 import { createValidationPipe } from './http/request-validation';
 import { mountQueueDashboard } from './ops/queue-dashboard';
+import { serveUi } from './ui/serve-ui';
 
 /** Builds the HTTP app (not yet listening): Fastify, validation, problem errors, docs. */
 export async function createApiApp(): Promise<NestFastifyApplication> {
@@ -41,6 +43,8 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     });
   app.enableShutdownHooks();
   serveOpenApiDocs(app);
+  // The try-it page at `/`; its static files ship beside the app (apps/api/ui).
+  if (config.uiEnabled) await serveUi(app, join(process.cwd(), 'apps/api/ui'));
   await mountQueueDashboard(app, app.get<AuthConfig>(authConfig.KEY).admin);
   return app;
 }

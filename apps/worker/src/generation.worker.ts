@@ -51,7 +51,7 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
     );
     this.worker.on('error', (error) => this.logger.error({ err: error }, 'Queue worker error'));
     // A cancel published by the api stops the job here if this worker runs it.
-    this.signals.onCancelRequested((jobId) => this.worker?.cancelJob(jobId, ABORT_REASONS.canceled));
+    await this.signals.onCancelRequested((jobId) => this.worker?.cancelJob(jobId, ABORT_REASONS.canceled));
     await this.worker.waitUntilReady();
     void this.worker.run();
     this.logger.log({ concurrency: this.queue.concurrency }, 'Taking generation jobs');

@@ -13,6 +13,7 @@ export const appConfig = registerAs('app', () => {
     prettyLogs: process.stdout.isTTY === true && process.env.NODE_ENV !== 'production',
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+    uiEnabled: env.UI_ENABLED,
     logLevel: env.LOG_LEVEL,
   };
 });

@@ -49,6 +49,10 @@ export class Environment {
   @Min(1024)
   HTTP_BODY_LIMIT_BYTES = 65536;
 
+  @Transform(toBoolean)
+  @IsBoolean()
+  UI_ENABLED = true;
+
   /** Comma-separated `name:sha256hex` pairs; the hex is the SHA-256 of the key clients send. */
   @IsOptional()
   @Matches(/^\s*[\w.-]+:[0-9a-f]{64}\s*(,\s*[\w.-]+:[0-9a-f]{64}\s*)*$/, {

@@ -46,7 +46,7 @@ export class JobControlService {
   async waitUntilFinished(id: string, owner: string, seconds: number): Promise<JobEntity> {
     const job = await this.owned(id, owner);
     if (isTerminal(job.status) || seconds <= 0) return job;
-    const finish = this.signals.nextFinish(id);
+    const finish = await this.signals.nextFinish(id);
     const timer = setTimeout(finish.stop, Math.min(seconds, MAX_WAIT_SECONDS) * 1000);
     try {
       // Subscribed first, then read again: a finish between the two reads is not missed.

@@ -102,18 +102,20 @@ export class JobsService {
   }
 
   private async insertOrReplay(newJob: NewJob): Promise<{ job: JobEntity; created: boolean }> {
-    const first = await this.jobs.insertOnce(newJob);
-    if (first.created || !newJob.idempotencyKey) return first;
     const ttlMs = this.authSettings.idempotencyTtlHours * 3_600_000;
-    if (Date.now() - first.job.createdAt.getTime() > ttlMs) {
-      // The key outlived its retention: it belongs to whoever uses it next.
-      await this.jobs.releaseIdempotencyKey(first.job.id, newJob.idempotencyKey);
-      return this.jobs.insertOnce(newJob);
+    for (let released = false; ; released = true) {
+      const result = await this.jobs.insertOnce(newJob);
+      if (result.created || !newJob.idempotencyKey) return result;
+      if (!released && Date.now() - result.job.createdAt.getTime() > ttlMs) {
+        // The key outlived its retention: it belongs to whoever uses it next (checked again below).
+        await this.jobs.releaseIdempotencyKey(result.job.id, newJob.idempotencyKey);
+        continue;
+      }
+      if (result.job.requestFingerprint !== newJob.requestFingerprint) {
+        throw new IdempotencyKeyReusedError(newJob.idempotencyKey, result.job.id);
+      }
+      return result;
     }
-    if (first.job.requestFingerprint !== newJob.requestFingerprint) {
-      throw new IdempotencyKeyReusedError(newJob.idempotencyKey, first.job.id);
-    }
-    return first;
   }
 
   /**

@@ -13,6 +13,7 @@ type CancelHandler = (jobId: string) => void;
 export class JobSignals implements OnApplicationShutdown {
   private readonly logger = new Logger(JobSignals.name);
   private subscriber?: Redis;
+  private subscribed?: Promise<void>;
   private readonly finishWaiters = new Map<string, Set<() => void>>();
   private readonly cancelHandlers: CancelHandler[] = [];
 
@@ -34,14 +35,18 @@ export class JobSignals implements OnApplicationShutdown {
     await this.publish(this.cancelChannel, jobId);
   }
 
-  onCancelRequested(handler: CancelHandler): void {
+  /** Resolves once the subscription is live, so no cancel sent afterwards is missed. */
+  async onCancelRequested(handler: CancelHandler): Promise<void> {
     this.cancelHandlers.push(handler);
-    this.subscribe();
+    await this.subscribe();
   }
 
-  /** Resolves when `jobId` is announced finished or after `timeoutMs`, whichever comes first. */
-  nextFinish(jobId: string): { done: Promise<void>; stop(): void } {
-    this.subscribe();
+  /**
+   * Resolves, once subscribed, to a handle whose `done` settles when `jobId` is announced
+   * finished or `stop()` is called, whichever comes first.
+   */
+  async nextFinish(jobId: string): Promise<{ done: Promise<void>; stop(): void }> {
+    await this.subscribe();
     let resolve!: () => void;
     const done = new Promise<void>((settle) => {
       resolve = settle;
@@ -69,16 +74,24 @@ export class JobSignals implements OnApplicationShutdown {
     }
   }
 
-  private subscribe(): void {
-    if (this.subscriber) return;
-    const subscriber = this.redis.open();
-    subscriber.subscribe(this.finishedChannel, this.cancelChannel).catch((error: unknown) => {
+  /** Subscribes once; a failure is logged and the next call tries again (waits then time out). */
+  private subscribe(): Promise<void> {
+    this.subscribed ??= this.connectSubscriber().catch((error: unknown) => {
       this.logger.warn({ err: error }, 'Could not subscribe to job signals');
+      this.subscriber?.disconnect();
+      this.subscriber = undefined;
+      this.subscribed = undefined;
     });
+    return this.subscribed;
+  }
+
+  private async connectSubscriber(): Promise<void> {
+    const subscriber = this.redis.open();
+    this.subscriber = subscriber;
     subscriber.on('message', (channel: string, jobId: string) => {
       if (channel === this.cancelChannel) for (const handler of this.cancelHandlers) handler(jobId);
       if (channel === this.finishedChannel) for (const resolve of this.finishWaiters.get(jobId) ?? []) resolve();
     });
-    this.subscriber = subscriber;
+    await subscriber.subscribe(this.finishedChannel, this.cancelChannel);
   }
 }

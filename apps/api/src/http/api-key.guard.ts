@@ -12,6 +12,9 @@ import type { FastifyRequest } from 'fastify';
 
 type AuthenticatedRequest = FastifyRequest & { owner?: string };
 
+/** `Bearer <key>`; the scheme name is case-insensitive (RFC 9110). */
+const BEARER = /^Bearer +(\S+) *$/i;
+
 /**
  * With API_KEYS configured, every request must carry `Authorization: Bearer <key>`; the key's
  * name becomes the owner of what it creates. Only SHA-256 digests of keys are configured, so
@@ -27,8 +30,8 @@ export class ApiKeyGuard implements CanActivate {
       request.owner = '';
       return true;
     }
-    const [scheme, key] = (request.headers.authorization ?? '').split(' ');
-    const owner = scheme === 'Bearer' && key ? this.auth.keyOwnersByHash[sha256(key)] : undefined;
+    const key = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const owner = key ? this.auth.keyOwnersByHash[sha256(key)] : undefined;
     if (owner === undefined) throw new UnauthorizedException('Send a valid API key as `Authorization: Bearer <key>`');
     request.owner = owner;
     return true;
