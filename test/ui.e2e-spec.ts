@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { MediagenClient } from '@app/client';
 import { GENERATION_QUEUE } from '@app/queue';
 import { getQueueToken } from '@nestjs/bullmq';
