@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +7,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
+import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
 import { type LoadResult, load } from './load';
 import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
 import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
@@ -472,34 +472,6 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await redis.unlink(...keys);
     cursor = nextCursor;
   } while (cursor !== '0');
-}
-
-async function dropDatabase(postgresUrl: string, database: string): Promise<void> {
-  const client = new Client({ connectionString: withPath(postgresUrl, '/postgres') });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
-
-function withPath(url: string, path: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = path;
-  return parsed.toString();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function round(value: number, digits: number): number {

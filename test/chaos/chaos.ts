@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +7,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
+import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
 import { API_ENTRY, type LogLine, ServiceProcess, WORKER_ENTRY } from './service-processes';
 
 export interface ChaosOptions {
@@ -335,32 +335,4 @@ async function terminateConnections(postgresUrl: string, database: string): Prom
   } finally {
     await client.end();
   }
-}
-
-async function dropDatabase(postgresUrl: string, database: string): Promise<void> {
-  const client = new Client({ connectionString: withPath(postgresUrl, '/postgres') });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
-
-function withPath(url: string, path: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = path;
-  return parsed.toString();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
