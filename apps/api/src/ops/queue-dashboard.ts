@@ -1,9 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthConfig } from '@app/config';
 import { GENERATION_QUEUE, WEBHOOK_QUEUE } from '@app/queue';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
@@ -16,6 +13,12 @@ export const DASHBOARD_PATH = '/admin/queues';
  */
 export async function mountQueueDashboard(app: NestFastifyApplication, admin: AuthConfig['admin']): Promise<void> {
   if (!admin) return;
+  // Loaded only when the dashboard is on, to keep its weight out of every api process.
+  const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/fastify'),
+  ]);
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
