@@ -1,11 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { ARTIFACTS, describeWithBrowser, launchBrowser } from './support/browser';
 import { type RunningService, startService } from './support/service';
-
-// Debian's Chromium (.ci/run installs it when missing). Off CI, a machine without it skips these.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const describeWithBrowser = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
-const ARTIFACTS = 'test-artifacts';
 
 describeWithBrowser('API docs in a headless browser, fully offline', () => {
   let service: RunningService;
@@ -13,19 +8,7 @@ describeWithBrowser('API docs in a headless browser, fully offline', () => {
 
   beforeAll(async () => {
     service = await startService();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { MediagenClient } from '@app/client';
 import { GENERATION_QUEUE } from '@app/queue';
@@ -7,19 +6,16 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createApiApp } from '../apps/api/src/api.app';
 import { UI_CSP } from '../apps/api/src/ui/serve-ui';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
+import { ARTIFACTS, describeWithBrowser, launchBrowser } from './support/browser';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
 import { deleteKeys } from './support/redis-keys';
 import { eventually, type Job, readJob, submitJob, typedClient, waitUntilTerminal } from './support/typed-api';
 
-// Debian's Chromium (.ci/run installs it when missing). Off CI, a machine without it skips these.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const describeWithBrowser = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
-const ARTIFACTS = 'test-artifacts';
 const KEY = 'ui-e2e-key';
 const PHONE = { width: 390, height: 844 };
 const BULK_JOBS = 14;
@@ -65,19 +61,7 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     baseUrl = await app.getUrl();
     client = typedClient(baseUrl, KEY);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser();
     context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     // Refuse (and record) every request that would leave this machine.
     await context.route('**/*', (route) => {
