@@ -1,5 +1,5 @@
-import { type Browser, type Page } from 'playwright-core';
-import { ARTIFACTS, describeWithBrowser, launchBrowser } from './support/browser';
+import type { Browser } from 'playwright-core';
+import { ARTIFACTS, describeWithBrowser, launchBrowser, openOffline } from './support/browser';
 import { type RunningService, startService } from './support/service';
 
 describeWithBrowser('API docs in a headless browser, fully offline', () => {
@@ -15,24 +15,7 @@ describeWithBrowser('API docs in a headless browser, fully offline', () => {
     await service.stop();
   });
 
-  /** Opens `path`, refusing (and recording) every request that would leave this machine. */
-  async function open(path: string): Promise<{ page: Page; external: string[]; local: string[] }> {
-    const context = await browser.newContext();
-    const external: string[] = [];
-    const local: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith(service.baseUrl) || url.startsWith('data:') || url.startsWith('blob:')) {
-        local.push(url);
-        return route.continue();
-      }
-      external.push(url);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    await page.goto(`${service.baseUrl}${path}`);
-    return { page, external, local };
-  }
+  const open = (path: string) => openOffline(browser, service.baseUrl, path);
 
   it('serves Swagger UI at /docs with every operation, loading nothing from outside', async () => {
     const { page, external, local } = await open('/docs');

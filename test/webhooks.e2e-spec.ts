@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { components } from '@app/client';
+import { WEBHOOK_QUEUE } from '@app/queue';
+import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import type { JobsClient } from './support/jobs-client';
@@ -34,7 +36,7 @@ afterAll(async () => {
 });
 
 /** Starts the api and worker with `env` for the enclosing describe, and puts the environment back after. */
-function serviceWith(env: Record<string, string>): { readonly client: JobsClient } {
+function serviceWith(env: Record<string, string>): { readonly client: JobsClient; readonly service: RunningService } {
   const overrides = new EnvironmentOverrides();
   let service: RunningService | undefined;
   beforeAll(async () => {
@@ -46,9 +48,12 @@ function serviceWith(env: Record<string, string>): { readonly client: JobsClient
     overrides.restore();
   });
   return {
-    get client() {
+    get service() {
       if (!service) throw new Error('the service is not started yet');
-      return service.client;
+      return service;
+    },
+    get client() {
+      return this.service.client;
     },
   };
 }
@@ -291,6 +296,32 @@ interface Problem {
   detail?: string;
   errors?: { field: string; message: string }[];
 }
+
+describe('webhook retry schedule', () => {
+  const receiver = new WebhookReceiver();
+  // Long enough that the 20 % jitter of a retry delay is far larger than the time it takes to read it.
+  const running = serviceWith({ ...WEBHOOK_ENV, WEBHOOK_BACKOFF_MS: '5000' });
+
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.close());
+
+  it("says as nextAttemptAt the time at which BullMQ will run the delivery's next attempt", async () => {
+    const path = `/hooks/${randomUUID()}`;
+    const id = await submit(running.client, {
+      prompt: 'a patient fox',
+      input: SMALL,
+      webhook: receiver.script(path, 500),
+    });
+
+    const [pending] = await deliveriesWhen(running.client, id, (list) => list[0]?.attempts === 1);
+    // BullMQ scores a delayed job by the millisecond it is due, times 0x1000.
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const score = await redis.zscore(`${process.env.QUEUE_PREFIX}:${WEBHOOK_QUEUE}:delayed`, pending.id);
+    redis.disconnect();
+
+    expect(Math.abs(Date.parse(pending.nextAttemptAt ?? '') - Math.floor(Number(score) / 0x1000))).toBeLessThan(50);
+  });
+});
 
 describe('webhook destinations, with https only and no private networks', () => {
   const running = serviceWith({

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 
 // Debian's Chromium (.ci/run installs it when missing). Off CI, a machine without it skips these specs.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,4 +24,28 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** A page of `origin` opened at `path`, refusing (and recording) every request that would leave this machine. */
+export async function openOffline(
+  browser: Browser,
+  origin: string,
+  path: string,
+  options: BrowserContextOptions = {},
+): Promise<{ page: Page; external: string[]; local: string[] }> {
+  const context = await browser.newContext(options);
+  const external: string[] = [];
+  const local: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) {
+      local.push(url);
+      return route.continue();
+    }
+    external.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  await page.goto(`${origin}${path}`);
+  return { page, external, local };
 }

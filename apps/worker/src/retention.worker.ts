@@ -35,13 +35,24 @@ export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicatio
       await this.queue.removeJobScheduler(RETENTION_SCHEDULER);
       return;
     }
-    await this.queue.upsertJobScheduler(RETENTION_SCHEDULER, { every: this.storage.retention.intervalMs });
+    await this.schedule(this.storage.retention.intervalMs);
     this.worker = new Worker(MAINTENANCE_QUEUE, () => this.retention.purge(), {
       connection: { url: this.queueSettings.redisUrl },
       prefix: this.queueSettings.prefix,
       concurrency: 1,
     });
     this.worker.on('error', (error) => this.logger.error({ err: error }, 'Maintenance worker error'));
+  }
+
+  /**
+   * BullMQ keeps a scheduler's first offset when `every` changes, which can put the next run far
+   * beyond the new interval; a changed schedule is therefore made anew.
+   */
+  private async schedule(everyMs: number): Promise<void> {
+    const existing = await this.queue.getJobScheduler(RETENTION_SCHEDULER);
+    const stale = existing && (Number(existing.every) !== everyMs || Number(existing.next) > Date.now() + everyMs);
+    if (stale) await this.queue.removeJobScheduler(RETENTION_SCHEDULER);
+    await this.queue.upsertJobScheduler(RETENTION_SCHEDULER, { every: everyMs });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,5 +1,5 @@
 import { type QueueConfig, queueConfig } from '@app/config';
-import { WEBHOOK_QUEUE, type WebhookJobData } from '@app/queue';
+import { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from '@app/queue';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -22,6 +22,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     private readonly processor: WebhookProcessor,
+    private readonly webhooks: WebhookQueueProducer,
     @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
   ) {}
 
@@ -31,6 +32,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       prefix: this.queue.prefix,
       autorun: false,
       concurrency: DELIVERY_CONCURRENCY,
+      settings: {
+        // A failed delivery carries the delay its row already shows; anything else backs off alike.
+        backoffStrategy: (attemptsMade, _type, error) =>
+          error instanceof WebhookRetryError ? error.delayMs : this.webhooks.retryDelayMs(attemptsMade - 1),
+      },
     });
     this.worker.on('error', (error) => this.logger.error({ err: error }, 'Webhook worker error'));
     await this.worker.waitUntilReady();

@@ -101,6 +101,9 @@ export const storageConfig = registerAs('storage', () => {
   };
 });
 
+/** Replicate's own limit on prediction creations is 600 per minute; stay below it by default. */
+const DEFAULT_REPLICATE_STARTS_PER_MINUTE = 500;
+
 export const generatorConfig = registerAs('generator', () => {
   const env = environment();
   const kind = env.GENERATOR ?? (env.REPLICATE_API_TOKEN ? 'replicate' : 'mock');
@@ -111,8 +114,11 @@ export const generatorConfig = registerAs('generator', () => {
       .split(',')
       .map((model) => model.trim())
       .filter(Boolean),
-    /** Prediction creations per minute across every worker; only the Replicate generator is limited. */
-    startsPerMinute: kind === 'replicate' ? env.REPLICATE_MAX_CREATES_PER_MINUTE : null,
+    /** Attempt starts per minute across every worker, or null for no limit. */
+    startsPerMinute:
+      env.GENERATOR_MAX_STARTS_PER_MINUTE ??
+      env.REPLICATE_MAX_CREATES_PER_MINUTE ??
+      (kind === 'replicate' ? DEFAULT_REPLICATE_STARTS_PER_MINUTE : null),
     mock: { latencyMs: env.MOCK_LATENCY_MS, failureRate: env.MOCK_FAILURE_RATE },
     replicate: {
       apiToken: env.REPLICATE_API_TOKEN ?? '',

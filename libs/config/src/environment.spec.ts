@@ -158,6 +158,8 @@ describe('config namespaces', () => {
     'STORAGE_LOCAL_DIR',
     'MOCK_LATENCY_MS',
     'MOCK_FAILURE_RATE',
+    'GENERATOR_MAX_STARTS_PER_MINUTE',
+    'REPLICATE_MAX_CREATES_PER_MINUTE',
   ];
 
   beforeEach(() => {
@@ -194,14 +196,26 @@ describe('config namespaces', () => {
       expect(() => generatorConfig()).toThrow(/REPLICATE_API_TOKEN/);
     });
 
-    it('parses the model allow-list and limits creations only for Replicate', () => {
+    it('parses the model allow-list', () => {
       process.env.REPLICATE_API_TOKEN = 'r8_token';
       process.env.REPLICATE_ALLOWED_MODELS = ' acme/one , acme/two:v2 ';
-      process.env.REPLICATE_MAX_CREATES_PER_MINUTE = '120';
 
-      expect(generatorConfig()).toMatchObject({ allowedModels: ['acme/one', 'acme/two:v2'], startsPerMinute: 120 });
+      expect(generatorConfig()).toMatchObject({ allowedModels: ['acme/one', 'acme/two:v2'] });
+    });
+
+    it('limits attempt starts to 500 a minute for Replicate and not at all for the mock by default', () => {
+      process.env.REPLICATE_API_TOKEN = 'r8_token';
+      expect(generatorConfig().startsPerMinute).toBe(500);
       process.env.GENERATOR = 'mock';
       expect(generatorConfig().startsPerMinute).toBeNull();
+    });
+
+    it('applies GENERATOR_MAX_STARTS_PER_MINUTE, or its older name, to whichever generator runs', () => {
+      process.env.GENERATOR = 'mock';
+      process.env.REPLICATE_MAX_CREATES_PER_MINUTE = '120';
+      expect(generatorConfig().startsPerMinute).toBe(120);
+      process.env.GENERATOR_MAX_STARTS_PER_MINUTE = '2';
+      expect(generatorConfig().startsPerMinute).toBe(2);
     });
 
     it('passes the mock latency and failure rate through as numbers', () => {

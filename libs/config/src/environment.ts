@@ -275,11 +275,23 @@ export class Environment {
   @Min(100)
   REPLICATE_REQUEST_TIMEOUT_MS = 30_000;
 
+  /**
+   * Attempt starts per minute across every worker, whichever generator runs; unset means 500 for
+   * Replicate and no limit for the mock. REPLICATE_MAX_CREATES_PER_MINUTE is its older name.
+   */
+  @IsOptional()
   @Transform(toNumber)
   @IsInt()
   @Min(1)
   @Max(600)
-  REPLICATE_MAX_CREATES_PER_MINUTE = 500;
+  GENERATOR_MAX_STARTS_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  REPLICATE_MAX_CREATES_PER_MINUTE?: number;
 
   @Transform(toNumber)
   @IsInt()

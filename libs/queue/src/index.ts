@@ -4,4 +4,4 @@ export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
 export { QueueRedis } from './queue-redis';
 export { type RateLimitState, SubmitRateLimiter } from './submit-rate-limiter';
-export { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer } from './webhook-queue';
+export { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from './webhook-queue';

@@ -9,6 +9,23 @@ export interface WebhookJobData {
   deliveryId: string;
 }
 
+/** The backoff type of webhook jobs: the delay is decided by `retryDelayMs` and passed on through the error. */
+export const WEBHOOK_BACKOFF = 'webhook-delivery';
+
+/** Spread of each retry delay, so receivers that were down do not get every retry at once. */
+const JITTER = 0.2;
+
+/** Thrown by a failed delivery attempt that is to be tried again after `delayMs`. */
+export class WebhookRetryError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'WebhookRetryError';
+  }
+}
+
 /** Queues webhook deliveries, retried with exponential backoff (WEBHOOK_BACKOFF_MS, doubling) for hours. */
 @Injectable()
 export class WebhookQueueProducer {
@@ -24,7 +41,7 @@ export class WebhookQueueProducer {
       {
         jobId: deliveryId,
         attempts: this.config.maxAttempts,
-        backoff: { type: 'exponential', delay: this.config.backoffMs, jitter: 0.2 },
+        backoff: { type: WEBHOOK_BACKOFF },
         removeOnComplete: { age: 24 * 3600 },
         removeOnFail: { age: 7 * 24 * 3600 },
       },
@@ -40,8 +57,11 @@ export class WebhookQueueProducer {
     return true;
   }
 
-  /** When attempt `attemptsMade + 1` will run if this one fails (BullMQ's exponential backoff). */
-  nextAttemptAt(attemptsMade: number, now = Date.now()): Date {
-    return new Date(now + this.config.backoffMs * 2 ** attemptsMade);
+  /**
+   * How long to wait before attempt `attemptsMade + 2`: WEBHOOK_BACKOFF_MS doubling per attempt,
+   * up to 20 % shorter at random. Decided once, so the delivery's `nextAttemptAt` is the time BullMQ uses.
+   */
+  retryDelayMs(attemptsMade: number, random = Math.random()): number {
+    return Math.round(this.config.backoffMs * 2 ** attemptsMade * (1 - JITTER * random));
   }
 }

@@ -1,6 +1,6 @@
 import { type WebhooksConfig, webhooksConfig } from '@app/config';
 import { WebhookDeliveriesRepository, type WebhookDeliveryEntity } from '@app/database';
-import { WebhookQueueProducer } from '@app/queue';
+import { WebhookQueueProducer, WebhookRetryError } from '@app/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DestinationRefusedError, sendWebhook } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
@@ -30,7 +30,10 @@ export class WebhookDeliveryService {
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
   ) {}
 
-  /** Resolves once delivered; throws (to be retried by the queue) when the receiver did not take it. */
+  /**
+   * Resolves once delivered. Throws WebhookRetryError (carrying the delay until the next attempt)
+   * when the receiver did not take it, WebhookAbandonedError when no attempt is to follow.
+   */
   async deliver(deliveryId: string, context: DeliveryContext): Promise<void> {
     const delivery = await this.deliveries.findById(deliveryId);
     if (delivery?.status !== 'pending') return;
@@ -39,8 +42,7 @@ export class WebhookDeliveryService {
       statusCode = await sendWebhook(this.signed(delivery), this.config);
     } catch (error) {
       const refused = error instanceof DestinationRefusedError;
-      await this.recordFailure(delivery, context, null, refused ? error.message : describe(error), refused);
-      throw refused ? new WebhookAbandonedError(error.message) : error;
+      throw await this.recordFailure(delivery, context, null, refused ? error.message : describe(error), refused);
     }
     if (statusCode >= 200 && statusCode < 300) {
       await this.deliveries.recordAttempt(delivery.id, {
@@ -52,11 +54,13 @@ export class WebhookDeliveryService {
       this.logger.log({ jobId: delivery.jobId, deliveryId, event: delivery.event, statusCode }, 'Webhook delivered');
       return;
     }
-    const gone = statusCode === 410;
-    await this.recordFailure(delivery, context, statusCode, `The receiver answered ${statusCode}`, gone);
-    throw gone
-      ? new WebhookAbandonedError('The receiver answered 410 Gone')
-      : new Error(`Receiver answered ${statusCode}`);
+    throw await this.recordFailure(
+      delivery,
+      context,
+      statusCode,
+      `The receiver answered ${statusCode}`,
+      statusCode === 410,
+    );
   }
 
   private signed(delivery: WebhookDeliveryEntity) {
@@ -87,18 +91,20 @@ export class WebhookDeliveryService {
     statusCode: number | null,
     error: string,
     abandoned: boolean,
-  ): Promise<void> {
+  ): Promise<Error> {
     const final = abandoned || context.isLast;
+    const delayMs = this.queue.retryDelayMs(context.attemptsMade);
     await this.deliveries.recordAttempt(delivery.id, {
       status: final ? 'failed' : 'pending',
       statusCode,
       error,
-      nextAttemptAt: final ? null : this.queue.nextAttemptAt(context.attemptsMade),
+      nextAttemptAt: final ? null : new Date(Date.now() + delayMs),
     });
     this.logger.warn(
       { jobId: delivery.jobId, deliveryId: delivery.id, statusCode, error, final },
       'Webhook not delivered',
     );
+    return abandoned ? new WebhookAbandonedError(error) : new WebhookRetryError(error, delayMs);
   }
 }
 
