@@ -3,12 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { components } from '@app/client';
 import { WEBHOOK_QUEUE } from '@app/queue';
 import { Redis } from 'ioredis';
-import { Webhook } from 'standardwebhooks';
-import { EnvironmentOverrides } from './support/environment-overrides';
 import type { JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
-import { type RunningService, startService } from './support/service';
-import { type ReceivedRequest, WebhookReceiver } from './support/webhook-receiver';
+import { useService } from './support/service';
+import { type ReceivedRequest, verifySignature, WebhookReceiver } from './support/webhook-receiver';
 
 type Delivery = components['schemas']['WebhookDelivery'];
 type GenerateBody = components['schemas']['GenerateRequest'];
@@ -34,29 +32,6 @@ const SMALL = { width: 32, height: 32 };
 afterAll(async () => {
   await deleteKeys(`${process.env.QUEUE_PREFIX}:*`);
 });
-
-/** Starts the api and worker with `env` for the enclosing describe, and puts the environment back after. */
-function serviceWith(env: Record<string, string>): { readonly client: JobsClient; readonly service: RunningService } {
-  const overrides = new EnvironmentOverrides();
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    overrides.set(env);
-    service = await startService();
-  });
-  afterAll(async () => {
-    await service?.stop();
-    overrides.restore();
-  });
-  return {
-    get service() {
-      if (!service) throw new Error('the service is not started yet');
-      return service;
-    },
-    get client() {
-      return this.service.client;
-    },
-  };
-}
 
 async function submit(client: JobsClient, body: GenerateBody): Promise<string> {
   const { data, error, response } = await client.api.POST('/v1/generate', { body });
@@ -89,23 +64,14 @@ async function deliveriesWhen(
 const settled = (count: number) => (list: Delivery[]) =>
   list.length === count && list.every((delivery) => delivery.status !== 'pending');
 
-/** What `new Webhook(secret).verify` makes of the request as received (it throws when the signature is wrong). */
-function verify(secret: string, request: ReceivedRequest): unknown {
-  return new Webhook(secret).verify(request.body, {
-    'webhook-id': String(request.headers['webhook-id']),
-    'webhook-timestamp': String(request.headers['webhook-timestamp']),
-    'webhook-signature': String(request.headers['webhook-signature']),
-  });
-}
-
 function expectSignedByEverySecret(request: ReceivedRequest): void {
   expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(SECRETS.length);
-  for (const secret of SECRETS) expect(verify(secret, request)).toEqual(JSON.parse(request.body));
+  for (const secret of SECRETS) expect(verifySignature(secret, request)).toEqual(JSON.parse(request.body));
 }
 
 describe('webhooks', () => {
   const receiver = new WebhookReceiver();
-  const running = serviceWith(WEBHOOK_ENV);
+  const running = useService(WEBHOOK_ENV);
   const hookPath = () => `/hooks/${randomUUID()}`;
 
   beforeAll(() => receiver.start());
@@ -300,7 +266,7 @@ interface Problem {
 describe('webhook retry schedule', () => {
   const receiver = new WebhookReceiver();
   // Long enough that the 20 % jitter of a retry delay is far larger than the time it takes to read it.
-  const running = serviceWith({ ...WEBHOOK_ENV, WEBHOOK_BACKOFF_MS: '5000' });
+  const running = useService({ ...WEBHOOK_ENV, WEBHOOK_BACKOFF_MS: '5000' });
 
   beforeAll(() => receiver.start());
   afterAll(() => receiver.close());
@@ -324,7 +290,7 @@ describe('webhook retry schedule', () => {
 });
 
 describe('webhook destinations, with https only and no private networks', () => {
-  const running = serviceWith({
+  const running = useService({
     ...WEBHOOK_ENV,
     WEBHOOK_ALLOW_HTTP: 'false',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false',
@@ -361,7 +327,7 @@ describe('webhook destinations, with https only and no private networks', () => 
 });
 
 describe('webhooks without WEBHOOK_SECRETS', () => {
-  const running = serviceWith({ ...WEBHOOK_ENV, WEBHOOK_SECRETS: '' });
+  const running = useService({ ...WEBHOOK_ENV, WEBHOOK_SECRETS: '' });
 
   it('refuses any webhook with 400: webhooks are not enabled', async () => {
     const { status, problem } = await submitWebhook(running.client, 'http://127.0.0.1:9/hook');

@@ -6,6 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import { createApiApp } from '../../apps/api/src/api.app';
 import { createWorkerApp } from '../../apps/worker/src/worker.app';
+import { EnvironmentOverrides } from './environment-overrides';
 import { JobsClient } from './jobs-client';
 
 export interface RunningService {
@@ -42,15 +43,24 @@ export async function startService(): Promise<RunningService> {
 }
 
 /**
- * Starts the service before the file's tests and stops it after them. Read `service` and
- * `client` from the returned object inside tests (they exist once `beforeAll` ran).
+ * Starts the service (with `env` set while it runs) before the enclosing block's tests and stops
+ * it after them. Read `service` and `client` from the returned object inside tests (they exist
+ * once `beforeAll` ran).
  */
-export function useService(): { readonly service: RunningService; readonly client: JobsClient } {
+export function useService(env: Record<string, string> = {}): {
+  readonly service: RunningService;
+  readonly client: JobsClient;
+} {
+  const overrides = new EnvironmentOverrides();
   let running: RunningService | undefined;
   beforeAll(async () => {
+    overrides.set(env);
     running = await startService();
   });
-  afterAll(() => running?.stop());
+  afterAll(async () => {
+    await running?.stop();
+    overrides.restore();
+  });
   const started = () => {
     if (!running) throw new Error('the service is not started yet: use it inside a test');
     return running;

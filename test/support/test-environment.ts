@@ -12,6 +12,8 @@ Object.assign(process.env, {
   STORAGE_LOCAL_DIR: join(tmpdir(), `mediagen-test-${run}`),
   PUBLIC_BASE_URL: 'http://media.test',
   GENERATOR: 'mock',
+  // Specs that run the Replicate generator (against the fake) do so without API keys.
+  ALLOW_OPEN_API: 'true',
   MOCK_LATENCY_MS: '20',
   MOCK_FAILURE_RATE: '0',
   JOB_ATTEMPTS: '3',

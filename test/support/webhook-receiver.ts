@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Webhook } from 'standardwebhooks';
 
 /**
  * How the receiver answers one request: a status code; a status after `delayMs` and/or with a
@@ -98,4 +99,13 @@ export class WebhookReceiver {
     server.closeAllConnections();
     await closed;
   }
+}
+
+/** What `new Webhook(secret).verify` makes of the request as received (it throws when the signature is wrong). */
+export function verifySignature(secret: string, request: ReceivedRequest): unknown {
+  return new Webhook(secret).verify(request.body, {
+    'webhook-id': String(request.headers['webhook-id']),
+    'webhook-timestamp': String(request.headers['webhook-timestamp']),
+    'webhook-signature': String(request.headers['webhook-signature']),
+  });
 }

@@ -2,16 +2,19 @@ import { AppConfigModule, AppLoggerModule } from '@app/config';
 import { JobsModule } from '@app/jobs';
 import { ObservabilityModule } from '@app/observability';
 import { QueueModule } from '@app/queue';
+import { WebhooksModule } from '@app/webhooks';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { JobsController } from './jobs/jobs.controller';
 import { MediaController } from './media/media.controller';
+import { MediaSecurityHeaders } from './media/media-security-headers';
 import { OpsController } from './ops/ops.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({
-  imports: [AppConfigModule, AppLoggerModule, JobsModule, QueueModule, ObservabilityModule],
-  controllers: [JobsController, MediaController, OpsController],
-  providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+  imports: [AppConfigModule, AppLoggerModule, JobsModule, QueueModule, ObservabilityModule, WebhooksModule],
+  controllers: [JobsController, MediaController, OpsController, WebhooksController],
+  providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, MediaSecurityHeaders],
 })
 export class ApiModule {}

@@ -93,7 +93,7 @@ export interface paths {
         };
         /**
          * Download an output
-         * @description Streams one output of a job, as listed in its `outputs`. Files never change: the `ETag` is their SHA-256 and they may be cached for good.
+         * @description Streams one output of a job, as listed in its `outputs`. Files never change: the `ETag` is their SHA-256 and they may be cached for good. Images, audio, video and JSON are served inline as their own type; every other type (HTML, SVG, XML, text, unknown) as `application/octet-stream` with `Content-Disposition: attachment`.
          */
         get: operations["getMedia"];
         put?: never;
@@ -116,6 +116,26 @@ export interface paths {
          * @description The job as stored: status, attempts, the last error and, once succeeded, its outputs with absolute download URLs. With `Prefer: wait=N` the answer waits for the job to finish.
          */
         get: operations["getStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read this API key's webhook signing secret
+         * @description Deliveries for the jobs of an API key are signed with secrets only that key can read here, so no other client of the API can forge them. Verify with any Standard Webhooks library.
+         */
+        get: operations["getWebhookSecret"];
         put?: never;
         post?: never;
         delete?: never;
@@ -274,6 +294,31 @@ export interface components {
         };
         /** @enum {string} */
         JobStatus: "queued" | "processing" | "succeeded" | "failed" | "canceled";
+        MediaExpiredProblem: {
+            /**
+             * @description A stable, machine-readable error code
+             * @example validation_failed
+             */
+            code: string;
+            /** @example The request body is invalid */
+            detail: string;
+            /** @description Every invalid field, for validation problems */
+            errors?: components["schemas"]["FieldError"][];
+            /**
+             * Format: date-time
+             * @description When retention removed the job's outputs
+             */
+            outputsExpiredAt: string;
+            /** @example 400 */
+            status: number;
+            /** @example Bad Request */
+            title: string;
+            /**
+             * @description A URI naming the kind of problem
+             * @example urn:mediagen:problem:validation_failed
+             */
+            type: string;
+        };
         ProblemDetails: {
             /**
              * @description A stable, machine-readable error code
@@ -339,6 +384,15 @@ export interface components {
          * @enum {string}
          */
         WebhookEvent: "start" | "completed";
+        WebhookSecretResponse: {
+            /**
+             * @description This API key's Standard Webhooks secret: verify deliveries of its jobs with it (derived from the newest server secret)
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw7fSW8ly7vzY=
+             */
+            secret: string;
+            /** @description Every secret deliveries are signed with now, one `v1,` signature each; more than one while the operator rotates WEBHOOK_SECRETS (the last is `secret`) */
+            secrets: string[];
+        };
     };
     responses: never;
     parameters: never;
@@ -668,24 +722,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file, with its media type (image, video, audio…) */
+            /** @description The file: an allowed image, audio, video or JSON type inline, anything else as a download */
             200: {
                 headers: {
-                    /** @description `public, max-age=31536000, immutable` */
+                    /** @description `public, max-age=31536000, immutable`; `private, …` when API keys are on */
                     "Cache-Control"?: string;
+                    /** @description `inline; filename="0.png"`, or `attachment; filename="0.html"` for types not served inline */
+                    "Content-Disposition"?: string;
+                    /** @description `sandbox`, on every media answer: a stored document can never run script on this origin */
+                    "Content-Security-Policy"?: string;
                     /** @description The quoted SHA-256 of the file */
                     ETag?: string;
+                    /** @description `nosniff`, on every media answer */
+                    "X-Content-Type-Options"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/octet-stream": string;
                 };
             };
-            /** @description With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS */
+            /** @description With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS, that answers with the same content type and disposition as the api would */
             302: {
                 headers: {
+                    /** @description `sandbox`, on every media answer: a stored document can never run script on this origin */
+                    "Content-Security-Policy"?: string;
                     /** @description The presigned download URL */
                     Location?: string;
+                    /** @description `nosniff`, on every media answer */
+                    "X-Content-Type-Options"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -693,6 +757,10 @@ export interface operations {
             /** @description Not modified: `If-None-Match` matches the ETag */
             304: {
                 headers: {
+                    /** @description `sandbox`, on every media answer: a stored document can never run script on this origin */
+                    "Content-Security-Policy"?: string;
+                    /** @description `nosniff`, on every media answer */
+                    "X-Content-Type-Options"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -722,6 +790,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Retention removed the job's outputs (`media_expired`); `outputsExpiredAt` says when */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["MediaExpiredProblem"];
                 };
             };
             /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
@@ -793,6 +870,52 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretResponse"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API runs without keys (open mode): deliveries are signed with WEBHOOK_SECRETS itself, which is never served over HTTP (`webhook_secret_not_served`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Webhooks are off: WEBHOOK_SECRETS is unset (`webhooks_disabled`) */
+            404: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { registerAs } from '@nestjs/config';
-import { parseEnvironment } from './environment';
+import { generatorKind, parseEnvironment } from './environment';
 
 const environment = () => parseEnvironment(process.env);
 
@@ -106,7 +106,7 @@ const DEFAULT_REPLICATE_STARTS_PER_MINUTE = 500;
 
 export const generatorConfig = registerAs('generator', () => {
   const env = environment();
-  const kind = env.GENERATOR ?? (env.REPLICATE_API_TOKEN ? 'replicate' : 'mock');
+  const kind = generatorKind(env);
   return {
     kind,
     defaultModel: env.REPLICATE_DEFAULT_MODEL,

@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import { appConfig, generatorConfig, storageConfig } from './config.namespaces';
 import { InvalidEnvironmentError, parseEnvironment } from './environment';
 
+/** One API key, as API_KEYS names it: `name:sha256-hex`. */
+const KEYS = `alice:${'ab'.repeat(32)}`;
+
 function problemsOf(raw: Record<string, string | undefined>): string[] {
   try {
     parseEnvironment(raw);
@@ -73,6 +76,7 @@ describe('parseEnvironment', () => {
       REDIS_URL: 'rediss://cache.example.com:6380',
       GENERATOR: 'replicate',
       REPLICATE_API_TOKEN: 'r8_token',
+      API_KEYS: KEYS,
       REPLICATE_DEFAULT_MODEL: 'stability-ai/sdxl:39ed52f2',
       LOG_LEVEL: 'debug',
     });
@@ -82,6 +86,29 @@ describe('parseEnvironment', () => {
     expect(env.GENERATOR).toBe('replicate');
     expect(env.REPLICATE_DEFAULT_MODEL).toBe('stability-ai/sdxl:39ed52f2');
     expect(env.LOG_LEVEL).toBe('debug');
+  });
+
+  describe('with the Replicate generator', () => {
+    it.each([
+      ['a token', { REPLICATE_API_TOKEN: 'r8_token' }],
+      ['GENERATOR=replicate', { GENERATOR: 'replicate', REPLICATE_API_TOKEN: 'r8_token' }],
+    ])('refuses to run an open API with %s, naming API_KEYS and the opt-in', (_, raw) => {
+      const problems = problemsOf(raw);
+
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^API_KEYS: .*ALLOW_OPEN_API=true/);
+      expect(problems[0]).not.toContain('r8_token');
+    });
+
+    it('runs with API keys, or open when ALLOW_OPEN_API=true says so', () => {
+      expect(parseEnvironment({ REPLICATE_API_TOKEN: 'r8_token', API_KEYS: KEYS }).API_KEYS).toBe(KEYS);
+      expect(parseEnvironment({ REPLICATE_API_TOKEN: 'r8_token', ALLOW_OPEN_API: 'true' }).ALLOW_OPEN_API).toBe(true);
+    });
+
+    it('leaves the mock generator open by default, a token or not', () => {
+      expect(parseEnvironment({}).ALLOW_OPEN_API).toBe(false);
+      expect(parseEnvironment({ GENERATOR: 'mock', REPLICATE_API_TOKEN: 'r8_token' }).API_KEYS).toBeUndefined();
+    });
   });
 
   it('treats empty strings as unset, falling back to the defaults', () => {
@@ -160,6 +187,8 @@ describe('config namespaces', () => {
     'MOCK_FAILURE_RATE',
     'GENERATOR_MAX_STARTS_PER_MINUTE',
     'REPLICATE_MAX_CREATES_PER_MINUTE',
+    'API_KEYS',
+    'ALLOW_OPEN_API',
   ];
 
   beforeEach(() => {
@@ -173,6 +202,11 @@ describe('config namespaces', () => {
   });
 
   describe('generatorConfig', () => {
+    // The Replicate generator needs API keys (or an explicit open API) to boot.
+    beforeEach(() => {
+      process.env.API_KEYS = KEYS;
+    });
+
     it('picks the mock generator when no Replicate token is set', () => {
       expect(generatorConfig().kind).toBe('mock');
     });

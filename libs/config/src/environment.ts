@@ -60,6 +60,14 @@ export class Environment {
   })
   API_KEYS?: string;
 
+  /**
+   * Lets the Replicate generator run without API_KEYS, so anyone who reaches the API spends the
+   * operator's Replicate credit: only for an API that is private by other means.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  ALLOW_OPEN_API = false;
+
   @Transform(toNumber)
   @IsInt()
   @Min(0)
@@ -315,6 +323,11 @@ export class Environment {
   MOCK_FAILURE_RATE = 0;
 }
 
+/** GENERATOR when set; otherwise Replicate when a token is configured, else the mock. */
+export function generatorKind(env: Environment): (typeof GENERATOR_KINDS)[number] {
+  return env.GENERATOR ?? (env.REPLICATE_API_TOKEN ? 'replicate' : 'mock');
+}
+
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid environment:\n  ${problems.join('\n  ')}`);
@@ -332,6 +345,12 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
   );
   if (environment.GENERATOR === 'replicate' && !environment.REPLICATE_API_TOKEN) {
     problems.push('REPLICATE_API_TOKEN: is required when GENERATOR=replicate');
+  }
+  if (generatorKind(environment) === 'replicate' && !environment.API_KEYS && !environment.ALLOW_OPEN_API) {
+    problems.push(
+      'API_KEYS: is required with the Replicate generator (REPLICATE_API_TOKEN is set), or anyone who reaches ' +
+        'the API spends your Replicate credit; set ALLOW_OPEN_API=true to run it open anyway',
+    );
   }
   if (environment.STORAGE_DRIVER === 's3' && !environment.S3_BUCKET) {
     problems.push('S3_BUCKET: is required when STORAGE_DRIVER=s3');

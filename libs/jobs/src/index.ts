@@ -22,6 +22,7 @@ export {
   JobNotCancelableError,
   JobNotFoundError,
   JobsError,
+  MediaExpiredError,
   MediaNotFoundError,
 } from './jobs.errors';
 export { JobsModule } from './jobs.module';

@@ -19,6 +19,17 @@ export class MediaNotFoundError extends JobsError {
   }
 }
 
+/** The job had outputs, but retention has removed them: every file of it is gone for good. */
+export class MediaExpiredError extends JobsError {
+  readonly code = 'media_expired';
+  constructor(
+    readonly jobId: string,
+    readonly outputsExpiredAt: Date,
+  ) {
+    super(`The outputs of job ${jobId} were removed by retention at ${outputsExpiredAt.toISOString()}`);
+  }
+}
+
 export class InvalidJobInputError extends JobsError {
   readonly code = 'invalid_input';
   constructor(readonly problems: InputProblem[]) {

@@ -18,11 +18,17 @@ import {
 } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
 import { type InputProblem, MediaGenerator } from '@app/replicate';
-import { isSafeSegment, type MediaObject, MediaStorage, mediaKey } from '@app/storage';
+import { isSafeSegment, type MediaObject, type MediaServing, MediaStorage, mediaKey } from '@app/storage';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from './job-cursor';
-import { IdempotencyKeyReusedError, InvalidJobInputError, JobNotFoundError, MediaNotFoundError } from './jobs.errors';
+import {
+  IdempotencyKeyReusedError,
+  InvalidJobInputError,
+  JobNotFoundError,
+  MediaExpiredError,
+  MediaNotFoundError,
+} from './jobs.errors';
 import { fingerprint } from './request-fingerprint';
 
 export interface SubmitJobCommand {
@@ -173,18 +179,22 @@ export class JobsService {
     return this.webhookDeliveries.listForJob(id);
   }
 
-  /** One of the job's recorded outputs; only files the job lists can be read. */
+  /**
+   * One of the job's recorded outputs; only files the job lists can be read. Retention empties the
+   * list, so once a job's outputs expired every file name of it is reported gone, not unknown.
+   */
   async findOutput(jobId: string, file: string, owner: string): Promise<JobOutputRecord> {
     if (!isSafeSegment(file)) throw new MediaNotFoundError(jobId, file);
     const job = await this.get(jobId, owner);
     const output = job.outputs.find((candidate) => candidate.file === file);
-    if (!output) throw new MediaNotFoundError(jobId, file);
-    return output;
+    if (output) return output;
+    if (job.outputsExpiredAt) throw new MediaExpiredError(jobId, job.outputsExpiredAt);
+    throw new MediaNotFoundError(jobId, file);
   }
 
   /** Where to send the client instead of streaming the file, when the storage offers one (S3). */
-  directOutputUrl(jobId: string, output: JobOutputRecord): Promise<string | null> {
-    return this.storage.directUrl(mediaKey(jobId, output.file));
+  directOutputUrl(jobId: string, output: JobOutputRecord, serving: MediaServing): Promise<string | null> {
+    return this.storage.directUrl(mediaKey(jobId, output.file), serving);
   }
 
   async openOutput(jobId: string, output: JobOutputRecord): Promise<MediaObject> {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { MediaServing } from './media-serving';
 
 export interface StoredMedia {
   key: string;
@@ -24,8 +25,8 @@ export abstract class MediaStorage {
   abstract removeAll(prefix: string): Promise<void>;
 
   /**
-   * A time-limited URL clients can download the object from directly, or null when the api
-   * should stream it itself (local disk).
+   * A time-limited URL clients can download the object from directly, answering with the content
+   * type and disposition of `serving`; or null when the api should stream it itself (local disk).
    */
-  abstract directUrl(key: string): Promise<string | null>;
+  abstract directUrl(key: string, serving: MediaServing): Promise<string | null>;
 }

@@ -159,6 +159,20 @@ describe('S3MediaStorage against an S3 server', () => {
       expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
     });
 
+    it('answer with the content type and disposition they were made for, not the stored type', async () => {
+      await storage.save(`${job}/0.html`, Readable.from([Buffer.from('<script>alert(1)</script>')]), 'text/html');
+
+      const url = await storage.directUrl(`${job}/0.html`, {
+        contentType: 'application/octet-stream',
+        disposition: 'attachment; filename="0.html"',
+      });
+
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/octet-stream');
+      expect(response.headers.get('content-disposition')).toBe('attachment; filename="0.html"');
+    });
+
     it('are refused once expired', async () => {
       await storage.save(`${job}/0.webp`, Readable.from([Buffer.from('x')]), 'image/webp');
       // Sign as if it were an hour ago: the 15-minute URL has expired by now.

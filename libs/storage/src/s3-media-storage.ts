@@ -11,6 +11,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DigestStream } from './digest-stream';
 import { assertSafeKey } from './media-key';
+import type { MediaServing } from './media-serving';
 import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
 
 export interface S3StorageSettings {
@@ -102,13 +103,19 @@ export class S3MediaStorage extends MediaStorage {
     }
   }
 
-  /** A URL that downloads `key` with a plain GET for the next `urlTtlSeconds`. */
-  directUrl(key: string): Promise<string> {
-    return this.presignedUrl(key);
+  /** A URL that downloads `key` with a plain GET for the next `urlTtlSeconds`, served as `serving` says. */
+  directUrl(key: string, serving: MediaServing): Promise<string> {
+    return this.presignedUrl(key, serving);
   }
 
-  async presignedUrl(key: string): Promise<string> {
-    const command = new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) });
+  async presignedUrl(key: string, serving?: MediaServing): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.settings.bucket,
+      Key: this.objectKey(key),
+      // Signed into the URL, so S3 answers with these whatever type the object was stored with.
+      ResponseContentType: serving?.contentType,
+      ResponseContentDisposition: serving?.disposition,
+    });
     return getSignedUrl(this.client, command, { expiresIn: this.settings.urlTtlSeconds });
   }
 

@@ -1,7 +1,8 @@
 import { type WebhooksConfig, webhooksConfig } from '@app/config';
-import { WebhookDeliveriesRepository, type WebhookDeliveryEntity } from '@app/database';
+import { JobsRepository, WebhookDeliveriesRepository, type WebhookDeliveryEntity } from '@app/database';
 import { WebhookQueueProducer, WebhookRetryError } from '@app/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { WebhookSecrets } from './webhook-secrets';
 import { DestinationRefusedError, sendWebhook } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
 
@@ -28,6 +29,8 @@ export class WebhookDeliveryService {
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly queue: WebhookQueueProducer,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
+    private readonly jobs: JobsRepository,
+    private readonly secrets: WebhookSecrets,
   ) {}
 
   /**
@@ -37,9 +40,12 @@ export class WebhookDeliveryService {
   async deliver(deliveryId: string, context: DeliveryContext): Promise<void> {
     const delivery = await this.deliveries.findById(deliveryId);
     if (delivery?.status !== 'pending') return;
+    // Signed with the secrets of the job's owner, so no other tenant can forge or verify it.
+    const job = await this.jobs.findById(delivery.jobId);
+    if (!job) return;
     let statusCode: number;
     try {
-      statusCode = await sendWebhook(this.signed(delivery), this.config);
+      statusCode = await sendWebhook(this.signed(delivery, this.secrets.signingSecrets(job.owner)), this.config);
     } catch (error) {
       const refused = error instanceof DestinationRefusedError;
       throw await this.recordFailure(delivery, context, null, refused ? error.message : describe(error), refused);
@@ -63,7 +69,7 @@ export class WebhookDeliveryService {
     );
   }
 
-  private signed(delivery: WebhookDeliveryEntity) {
+  private signed(delivery: WebhookDeliveryEntity, secrets: string[]) {
     const timestamp = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({
       type: delivery.event === 'start' ? 'job.started' : 'job.completed',
@@ -80,7 +86,7 @@ export class WebhookDeliveryService {
         'user-agent': 'mediagen-webhooks/1',
         'webhook-id': id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(this.config.secrets, id, timestamp, body),
+        'webhook-signature': signatureHeader(secrets, id, timestamp, body),
       },
     };
   }

@@ -23,6 +23,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key, when the server has API_KEYS set' })
     .addTag('jobs', 'Submit generation jobs and follow them')
     .addTag('media', 'Download generated outputs')
+    .addTag('webhooks', 'Verify webhook deliveries')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

@@ -6,10 +6,13 @@ import {
   JobNotCancelableError,
   JobNotFoundError,
   JobsError,
+  MediaExpiredError,
   MediaNotFoundError,
 } from '@app/jobs';
+import { SharedSecretNotServedError, WebhooksDisabledError } from '@app/webhooks';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { mediaExpiredProblem } from '../media/media-expired.problem';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, type ProblemDetails, problem } from './problem-details';
 import { RequestValidationException } from './request-validation';
 import { RateLimitedException } from './submit-rate-limit.guard';
@@ -38,6 +41,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown): ProblemResponse {
     if (exception instanceof JobsError) return this.fromDomainError(exception);
+    if (exception instanceof WebhooksDisabledError) return { body: problem(404, exception.code, exception.message) };
+    if (exception instanceof SharedSecretNotServedError)
+      return { body: problem(403, exception.code, exception.message) };
     if (exception instanceof RequestValidationException) {
       return { body: problem(400, 'validation_failed', 'The request is invalid', exception.fieldErrors) };
     }
@@ -71,6 +77,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (error instanceof JobNotFoundError || error instanceof MediaNotFoundError) {
       return { body: problem(404, error.code, error.message) };
     }
+    if (error instanceof MediaExpiredError) return { body: mediaExpiredProblem(error) };
     if (error instanceof InvalidCursorError) return { body: problem(400, error.code, error.message) };
     if (error instanceof JobNotCancelableError) return { body: problem(409, error.code, error.message) };
     if (error instanceof IdempotencyKeyReusedError) return { body: problem(422, error.code, error.message) };

@@ -1,43 +1,96 @@
+import { type AuthConfig, authConfig } from '@app/config';
 import { JobsService } from '@app/jobs';
-import { Controller, Get, Headers, Param, Res, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { mediaServing } from '@app/storage';
+import { Controller, Get, Headers, Inject, Param, Res, StreamableFile, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
 import { UuidParam } from '../http/uuid-param';
+import { MediaExpiredProblem } from './media-expired.problem';
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+const FOREVER = 'max-age=31536000, immutable';
+
+const SECURITY_HEADERS_DOC = {
+  'X-Content-Type-Options': { description: '`nosniff`, on every media answer', schema: { type: 'string' } },
+  'Content-Security-Policy': {
+    description: '`sandbox`, on every media answer: a stored document can never run script on this origin',
+    schema: { type: 'string' },
+  },
+};
 
 @ApiTags('media')
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
+@ApiExtraModels(MediaExpiredProblem)
 @Controller('v1/media')
 export class MediaController {
-  constructor(private readonly jobs: JobsService) {}
+  /** Shared caches may keep media only while anyone may read it. */
+  private readonly cacheControl: string;
+
+  constructor(
+    private readonly jobs: JobsService,
+    @Inject(authConfig.KEY) auth: AuthConfig,
+  ) {
+    const keysOn = Object.keys(auth.keyOwnersByHash).length > 0;
+    this.cacheControl = `${keysOn ? 'private' : 'public'}, ${FOREVER}`;
+  }
 
   @Get(':jobId/:file')
   @ApiOperation({
     summary: 'Download an output',
     description:
       'Streams one output of a job, as listed in its `outputs`. Files never change: the `ETag` is ' +
-      'their SHA-256 and they may be cached for good.',
+      'their SHA-256 and they may be cached for good. Images, audio, video and JSON are served inline ' +
+      'as their own type; every other type (HTML, SVG, XML, text, unknown) as `application/octet-stream` ' +
+      'with `Content-Disposition: attachment`.',
   })
   @ApiParam({ name: 'jobId', description: 'The job id', format: 'uuid' })
   @ApiParam({ name: 'file', description: 'The output file name, e.g. `0.png`', example: '0.png' })
   @ApiResponse({
     status: 200,
-    description: 'The file, with its media type (image, video, audio…)',
+    description: 'The file: an allowed image, audio, video or JSON type inline, anything else as a download',
     content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
     headers: {
       ETag: { description: 'The quoted SHA-256 of the file', schema: { type: 'string' } },
-      'Cache-Control': { description: '`public, max-age=31536000, immutable`', schema: { type: 'string' } },
+      'Cache-Control': {
+        description: '`public, max-age=31536000, immutable`; `private, …` when API keys are on',
+        schema: { type: 'string' },
+      },
+      'Content-Disposition': {
+        description: '`inline; filename="0.png"`, or `attachment; filename="0.html"` for types not served inline',
+        schema: { type: 'string' },
+      },
+      ...SECURITY_HEADERS_DOC,
     },
   })
-  @ApiResponse({ status: 304, description: 'Not modified: `If-None-Match` matches the ETag' })
+  @ApiResponse({
+    status: 304,
+    description: 'Not modified: `If-None-Match` matches the ETag',
+    headers: SECURITY_HEADERS_DOC,
+  })
   @ApiResponse({
     status: 302,
-    description: 'With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS',
-    headers: { Location: { description: 'The presigned download URL', schema: { type: 'string', format: 'uri' } } },
+    description:
+      'With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS, that answers with the ' +
+      'same content type and disposition as the api would',
+    headers: {
+      Location: { description: 'The presigned download URL', schema: { type: 'string', format: 'uri' } },
+      ...SECURITY_HEADERS_DOC,
+    },
+  })
+  @ApiResponse({
+    status: 410,
+    description: "Retention removed the job's outputs (`media_expired`); `outputsExpiredAt` says when",
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(MediaExpiredProblem) } } },
   })
   @ApiProblemResponses(400, 401, 404, 503)
   async getMedia(
@@ -48,19 +101,24 @@ export class MediaController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile | undefined> {
     const output = await this.jobs.findOutput(jobId, file, owner);
-    const direct = await this.jobs.directOutputUrl(jobId, output);
+    const serving = mediaServing(output.contentType, output.file);
+    const direct = await this.jobs.directOutputUrl(jobId, output, serving);
     if (direct) {
       // S3: a short-lived presigned URL, so media bytes never pass through the api.
       reply.status(302).header('location', direct).header('cache-control', 'private, no-store');
       return undefined;
     }
     const etag = `"${output.sha256}"`;
-    reply.header('etag', etag).header('cache-control', IMMUTABLE);
+    reply.header('etag', etag).header('cache-control', this.cacheControl);
     if (ifNoneMatch === etag) {
       reply.status(304);
       return undefined;
     }
     const media = await this.jobs.openOutput(jobId, output);
-    return new StreamableFile(media.stream, { type: output.contentType, length: media.bytes });
+    return new StreamableFile(media.stream, {
+      type: serving.contentType,
+      disposition: serving.disposition,
+      length: media.bytes,
+    });
   }
 }
