@@ -1,8 +1,9 @@
 import { type WebhooksConfig, webhooksConfig } from '@app/config';
 import { WebhookDeliveriesRepository, type WebhookDeliveryEntity } from '@app/database';
+import { DestinationRefusedError } from '@app/egress';
 import { WebhookQueueProducer } from '@app/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DestinationRefusedError, sendWebhook } from './webhook-sender';
+import { WebhookSender } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
 
 export interface DeliveryContext {
@@ -27,6 +28,7 @@ export class WebhookDeliveryService {
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly queue: WebhookQueueProducer,
+    private readonly sender: WebhookSender,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
   ) {}
 
@@ -36,7 +38,7 @@ export class WebhookDeliveryService {
     if (delivery?.status !== 'pending') return;
     let statusCode: number;
     try {
-      statusCode = await sendWebhook(this.signed(delivery), this.config);
+      statusCode = await this.sender.send(this.signed(delivery));
     } catch (error) {
       const refused = error instanceof DestinationRefusedError;
       await this.recordFailure(delivery, context, null, refused ? error.message : describe(error), refused);

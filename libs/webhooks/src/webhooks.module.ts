@@ -1,12 +1,14 @@
 import { DatabaseModule } from '@app/database';
+import { EgressModule } from '@app/egress';
 import { QueueModule } from '@app/queue';
 import { Module } from '@nestjs/common';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
+import { WebhookSender } from './webhook-sender';
 
 @Module({
-  imports: [DatabaseModule, QueueModule],
-  providers: [WebhookDispatcher, WebhookDeliveryService],
+  imports: [DatabaseModule, QueueModule, EgressModule],
+  providers: [WebhookDispatcher, WebhookDeliveryService, WebhookSender],
   exports: [WebhookDispatcher, WebhookDeliveryService],
 })
 export class WebhooksModule {}
