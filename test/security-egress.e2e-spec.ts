@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HostResolver } from '@app/egress';
 import { DEFAULT_OUTPUT_FILE, FakeReplicate, SAMPLE_MEDIA, tinyPng } from './fakes/fake-replicate';
 import { type CountingServer, startCountingServer } from './support/counting-server';
@@ -60,6 +62,9 @@ describe('egress: model outputs and models are untrusted', () => {
       REPLICATE_PREDICTION_TIMEOUT_MS: '2000',
       REPLICATE_REQUEST_TIMEOUT_MS: '1000',
       OUTPUT_DOWNLOAD_TIMEOUT_MS: '1000',
+      WEBHOOK_SECRETS: `whsec_${randomBytes(32).toString('base64')}`,
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_BACKOFF_MS: '100',
       // The fake's files (by address and by name) and the redirecting host; not the internal service.
       EGRESS_ALLOW_HOSTS: `127.0.0.1:${new URL(fake.origin).port},models.internal:${new URL(fake.origin).port},cdn.test:${cdn.port}`,
     });
@@ -170,6 +175,39 @@ describe('egress: model outputs and models are untrusted', () => {
       expect(job).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'output_unavailable' } });
       expect(job.error?.message).toBe('Downloading an output failed');
     });
+  });
+
+  describe('webhooks go through the same policy', () => {
+    it('refuses, at delivery time, a receiver whose name resolves to loopback (rebinding), with zero hits', async () => {
+      const { data } = await service.client.api.POST('/v1/generate', {
+        body: {
+          prompt: 'webhook rebinding',
+          webhook: `http://evil.test:${internal.port}/hook`,
+          webhookEvents: ['completed'],
+        },
+      });
+      const id = data?.id as string;
+      await service.client.waitUntilDone(id);
+
+      const delivery = await settledDelivery(id);
+
+      expect(delivery).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastStatusCode: null,
+        lastError: 'The destination evil.test resolves to no public address',
+      });
+      expect(internal.hits).toEqual([]);
+    });
+
+    async function settledDelivery(id: string) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(25)) {
+        const { data } = await service.client.api.GET('/v1/jobs/{id}/deliveries', { params: { path: { id } } });
+        const [delivery] = data?.data ?? [];
+        if (delivery && delivery.status !== 'pending') return delivery;
+      }
+      throw new Error(`the delivery of job ${id} did not settle`);
+    }
   });
 
   describe('REPLICATE_ALLOWED_MODELS', () => {

@@ -307,7 +307,7 @@ describe('OutputDownloader and the egress policy', () => {
 
     expect(error).toMatchObject({ code: 'output_url_refused', retryable: false });
     expect(error.message).toBe(
-      'An output URL was refused: The destination must not point at a private or special-purpose address',
+      'An output URL was refused. The destination must not point at a private or special-purpose address',
     );
     expect(internal.hits).toEqual([]);
   });

@@ -59,7 +59,7 @@ export class OutputDownloader {
       });
     } catch (error) {
       if (error instanceof DestinationRefusedError) {
-        throw new GenerationError('output_url_refused', `An output URL was refused: ${error.message}`, {
+        throw new GenerationError('output_url_refused', `An output URL was refused. ${error.message}`, {
           retryable: false,
         });
       }
