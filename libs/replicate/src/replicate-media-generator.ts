@@ -103,24 +103,30 @@ export class ReplicateMediaGenerator extends MediaGenerator {
    */
   private async checkAllowed(reference: string): Promise<void> {
     const allowance = modelAllowance(this.settings.allowedModels, reference);
-    if (allowance === 'allowed' || this.verifiedVersions.has(reference)) return;
+    if (allowance === 'allowed') return;
     const [model, version] = reference.split(':');
-    if (allowance === 'allowed_if_version_belongs') {
-      const [owner, name] = model.split('/');
-      try {
-        await this.client.models.versions.get(owner, name, version);
-        if (this.verifiedVersions.size >= VERIFIED_VERSIONS_KEPT) this.verifiedVersions.clear();
-        this.verifiedVersions.add(reference);
-        return;
-      } catch (error) {
-        if (!(error instanceof UpstreamHttpError && error.status === 404)) throw error;
-      }
-    }
+    if (allowance === 'allowed_if_version_belongs' && (await this.versionBelongs(model, version))) return;
     const message =
       allowance === 'refused'
         ? `Model ${reference} is not allowed on this server`
         : `Version ${version} is not a version of ${model}, so it is not allowed on this server`;
     throw new GenerationError('model_not_allowed', message, { retryable: false });
+  }
+
+  /** Asks Replicate once per version: a version never moves to another model. */
+  private async versionBelongs(model: string, version: string): Promise<boolean> {
+    const reference = `${model}:${version}`;
+    if (this.verifiedVersions.has(reference)) return true;
+    const [owner, name] = model.split('/');
+    try {
+      await this.client.models.versions.get(owner, name, version);
+    } catch (error) {
+      if (error instanceof UpstreamHttpError && error.status === 404) return false;
+      throw error;
+    }
+    if (this.verifiedVersions.size >= VERIFIED_VERSIONS_KEPT) this.verifiedVersions.clear();
+    this.verifiedVersions.add(reference);
+    return true;
   }
 
   /** An abort (shutdown) stops the wait, not the prediction: its stored id lets the next attempt resume it. */
