@@ -17,8 +17,6 @@ const BOB = 'bob-webhook-key';
 const WEBHOOK_ENV = {
   WEBHOOK_SECRETS: SERVER_SECRETS.join(','),
   WEBHOOK_ALLOW_HTTP: 'true',
-  // The receiver listens on loopback.
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   WEBHOOK_BACKOFF_MS: '100',
   WEBHOOK_TIMEOUT_MS: '1000',
 };

@@ -19,7 +19,7 @@ const WEBHOOK_ENV = {
   WEBHOOK_SECRETS: SECRETS.join(','),
   WEBHOOK_ALLOW_HTTP: 'true',
   // The receiver listens on loopback.
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  EGRESS_ALLOW_HOSTS: '127.0.0.1',
   WEBHOOK_BACKOFF_MS: '100',
   WEBHOOK_MAX_ATTEMPTS: '4',
   WEBHOOK_TIMEOUT_MS: '1000',
@@ -293,7 +293,7 @@ describe('webhook destinations, with https only and no private networks', () => 
   const running = useService({
     ...WEBHOOK_ENV,
     WEBHOOK_ALLOW_HTTP: 'false',
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false',
+    EGRESS_ALLOW_HOSTS: '',
   });
 
   it.each([

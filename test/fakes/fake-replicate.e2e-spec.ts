@@ -101,6 +101,19 @@ describe('FakeReplicate (driven by the real replicate client)', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(tinyPng())).toBe(true);
   });
 
+  it('finds a registered version only under its own model, and runs it as that model', async () => {
+    const version = 'c'.repeat(64);
+    fake.addVersion('acme/painter', version);
+
+    await expect(replicate.models.versions.get('acme', 'painter', version)).resolves.toMatchObject({ id: version });
+    expect((await apiError(replicate.models.versions.get('evil', 'miner', version))).response.status).toBe(404);
+    expect((await apiError(replicate.models.versions.get('acme', 'painter', 'd'.repeat(64)))).response.status).toBe(
+      404,
+    );
+    const created = await replicate.predictions.create({ version, input: { prompt: 'versioned' } });
+    expect(created).toMatchObject({ model: 'acme/painter', version });
+  });
+
   it('applies outcomes in order (the last repeats) and honours the poll counts', async () => {
     fake.script('mixed', {
       startingPolls: 0,

@@ -267,6 +267,8 @@ export class FakeReplicate {
   private predictions = new Map<string, PredictionState>();
   private counters = new Map<string, FakeStats>();
   private files = new Map<string, FileState>();
+  /** version id → the `owner/name` it belongs to */
+  private versions = new Map<string, string>();
 
   constructor(options: { token?: string } = {}) {
     this.token = options.token ?? 'test-token';
@@ -330,6 +332,11 @@ export class FakeReplicate {
     this.files.set(file.name, { file, served: 0 });
   }
 
+  /** Makes `version` a version of `model` (`owner/name`): `GET /v1/models/{owner}/{name}/versions/{id}` finds it. */
+  addVersion(model: string, version: string): void {
+    this.versions.set(version, model);
+  }
+
   fileUrl(name: string): string {
     return `${this.origin}/files/${encodeURIComponent(name)}`;
   }
@@ -352,6 +359,7 @@ export class FakeReplicate {
     this.predictions.clear();
     this.counters.clear();
     this.files.clear();
+    this.versions.clear();
     this.requests.length = 0;
     this.registerDefaultFile();
   }
@@ -403,6 +411,10 @@ export class FakeReplicate {
       if (segments[0] === 'models' && segments.length === 4 && segments[3] === 'predictions') {
         if (method !== 'POST') throw notAllowed(method);
         return this.create(res, raw, seen, `${segments[1]}/${segments[2]}`);
+      }
+      if (segments[0] === 'models' && segments.length === 5 && segments[3] === 'versions') {
+        if (method !== 'GET') throw notAllowed(method);
+        return this.getVersion(res, `${segments[1]}/${segments[2]}`, segments[4]);
       }
       if (segments[0] === 'predictions' && segments.length === 1) {
         if (method === 'POST') return this.create(res, raw, seen);
@@ -465,7 +477,7 @@ export class FakeReplicate {
       } else if (body.version.includes('/')) {
         model = body.version;
       } else {
-        model = 'fake/unknown-model';
+        model = this.versions.get(body.version) ?? 'fake/unknown-model';
         version = body.version;
       }
     }
@@ -514,6 +526,16 @@ export class FakeReplicate {
     stats.predictionsCreated++;
     stats.predictionIds.push(id);
     this.json(res, 201, prediction);
+  }
+
+  private getVersion(res: ServerResponse, model: string, version: string): void {
+    if (this.versions.get(version) !== model) throw new HttpError(404, { detail: 'Not found.' });
+    this.json(res, 200, {
+      id: version,
+      created_at: new Date(0).toISOString(),
+      cog_version: '0.9.0',
+      openapi_schema: {},
+    });
   }
 
   private list(res: ServerResponse): void {

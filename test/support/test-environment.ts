@@ -20,5 +20,7 @@ Object.assign(process.env, {
   JOB_BACKOFF_MS: '50',
   WORKER_CONCURRENCY: '8',
   WORKER_HEALTH_PORT: '0',
+  // The fakes (upstream files, webhook receivers) listen on loopback, which the egress policy refuses otherwise.
+  EGRESS_ALLOW_HOSTS: '127.0.0.1',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
 });

@@ -4,6 +4,7 @@ import {
   appConfig,
   authConfig,
   databaseConfig,
+  egressConfig,
   generatorConfig,
   queueConfig,
   storageConfig,
@@ -19,7 +20,16 @@ import {
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
-      load: [appConfig, authConfig, databaseConfig, queueConfig, storageConfig, generatorConfig, webhooksConfig],
+      load: [
+        appConfig,
+        authConfig,
+        databaseConfig,
+        queueConfig,
+        storageConfig,
+        generatorConfig,
+        webhooksConfig,
+        egressConfig,
+      ],
     }),
   ],
 })

@@ -43,10 +43,20 @@ export const webhooksConfig = registerAs('webhooks', () => {
       .map((secret) => secret.trim())
       .filter(Boolean),
     allowHttp: env.WEBHOOK_ALLOW_HTTP,
-    allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
     maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
     backoffMs: env.WEBHOOK_BACKOFF_MS,
+  };
+});
+
+export const egressConfig = registerAs('egress', () => {
+  const env = environment();
+  return {
+    /** `host` or `host:port` entries exempt from the private-address refusal. */
+    allowHosts: (env.EGRESS_ALLOW_HOSTS ?? '')
+      .split(',')
+      .map((host) => host.trim())
+      .filter(Boolean),
   };
 });
 
@@ -135,6 +145,7 @@ export type AppConfig = ReturnType<typeof appConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type WebhooksConfig = ReturnType<typeof webhooksConfig>;
+export type EgressConfig = ReturnType<typeof egressConfig>;
 export type QueueConfig = ReturnType<typeof queueConfig>;
 export type StorageConfig = ReturnType<typeof storageConfig>;
 export type GeneratorConfig = ReturnType<typeof generatorConfig>;

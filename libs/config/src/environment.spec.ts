@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { appConfig, generatorConfig, storageConfig } from './config.namespaces';
-import { InvalidEnvironmentError, parseEnvironment } from './environment';
+import { appConfig, egressConfig, generatorConfig, storageConfig } from './config.namespaces';
+import { InvalidEnvironmentError, MODEL_REFERENCE_PATTERN, parseEnvironment } from './environment';
 
 /** One API key, as API_KEYS names it: `name:sha256-hex`. */
 const KEYS = `alice:${'ab'.repeat(32)}`;
@@ -308,5 +308,63 @@ describe('config namespaces', () => {
 
       expect(storageConfig().localDir).toBe(absolute);
     });
+  });
+});
+
+describe('egress and model reference settings', () => {
+  it.each(['127.0.0.1', ' model.internal:8080 , 127.0.0.1 ', '[::1]:9000,localhost'])(
+    'accepts EGRESS_ALLOW_HOSTS=%j',
+    (value) => {
+      expect(parseEnvironment({ EGRESS_ALLOW_HOSTS: value }).EGRESS_ALLOW_HOSTS).toBe(value);
+    },
+  );
+
+  it.each(['http://example.com', '::1', 'host:port', 'a b', 'host,,other'])(
+    'refuses EGRESS_ALLOW_HOSTS=%j',
+    (value) => {
+      expect(problemsOf({ EGRESS_ALLOW_HOSTS: value })).toEqual([expect.stringMatching(/^EGRESS_ALLOW_HOSTS:/)]);
+    },
+  );
+
+  it('refuses to boot with the replaced WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, naming EGRESS_ALLOW_HOSTS', () => {
+    expect(problemsOf({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' })).toEqual([
+      expect.stringMatching(/^WEBHOOK_ALLOW_PRIVATE_NETWORKS: .*EGRESS_ALLOW_HOSTS/),
+    ]);
+    expect(() => parseEnvironment({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' })).not.toThrow();
+  });
+
+  it.each(['acme/painter', 'acme/pinned:abc123', `a/${'b'.repeat(100)}:${'c'.repeat(64)}`, 'A_1/b.c-d'])(
+    'takes the model reference %s',
+    (model) => {
+      expect(MODEL_REFERENCE_PATTERN.test(model)).toBe(true);
+      expect(parseEnvironment({ REPLICATE_ALLOWED_MODELS: `x/y, ${model}` }).REPLICATE_ALLOWED_MODELS).toBeDefined();
+    },
+  );
+
+  it.each([
+    '../etc',
+    'acme/..',
+    'acme/%2e%2e',
+    '.acme/painter',
+    'acme/-painter',
+    'acme/painter:..',
+    'acme/painter:',
+    'acme/painter/versions',
+    `acme/${'a'.repeat(300)}`,
+    `acme/painter:${'f'.repeat(101)}`,
+  ])('refuses the model reference %j', (model) => {
+    expect(MODEL_REFERENCE_PATTERN.test(model)).toBe(false);
+    expect(problemsOf({ REPLICATE_DEFAULT_MODEL: model })).toEqual([expect.stringMatching(/^REPLICATE_DEFAULT_MODEL/)]);
+  });
+
+  it('splits EGRESS_ALLOW_HOSTS for the egress namespace', () => {
+    const saved = process.env.EGRESS_ALLOW_HOSTS;
+    process.env.EGRESS_ALLOW_HOSTS = ' a.internal:8080 , 127.0.0.1 ';
+    try {
+      expect(egressConfig().allowHosts).toEqual(['a.internal:8080', '127.0.0.1']);
+    } finally {
+      if (saved === undefined) delete process.env.EGRESS_ALLOW_HOSTS;
+      else process.env.EGRESS_ALLOW_HOSTS = saved;
+    }
   });
 });

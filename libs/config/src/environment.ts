@@ -17,8 +17,16 @@ export const GENERATOR_KINDS = ['mock', 'replicate'] as const;
 export const STORAGE_DRIVERS = ['local', 's3'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** `owner/name` or `owner/name:version`, as Replicate names models. */
-export const MODEL_REFERENCE_PATTERN = /^[\w.-]+\/[\w.-]+(:[\w.-]+)?$/;
+/**
+ * `owner/name` or `owner/name:version`, as Replicate names models. Each segment starts with a
+ * letter or digit and is at most 100 characters: the client puts them in request paths unescaped.
+ */
+const MODEL_SEGMENT = '[A-Za-z0-9][\\w.-]{0,99}';
+const MODEL_REFERENCE = `${MODEL_SEGMENT}/${MODEL_SEGMENT}(?::${MODEL_SEGMENT})?`;
+export const MODEL_REFERENCE_PATTERN = new RegExp(`^${MODEL_REFERENCE}$`);
+/** `host` or `host:port`; an IPv6 address in brackets. */
+const EGRESS_HOST = '(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(?::\\d{1,5})?';
+const commaSeparated = (item: string) => new RegExp(`^\\s*${item}\\s*(,\\s*${item}\\s*)*$`);
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const toNumber = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? (DECIMAL.test(value.trim()) ? Number(value) : Number.NaN) : value;
@@ -97,9 +105,12 @@ export class Environment {
   @IsBoolean()
   WEBHOOK_ALLOW_HTTP = false;
 
-  @Transform(toBoolean)
-  @IsBoolean()
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS = false;
+  /** Comma-separated `host` or `host:port` destinations exempt from the private-address refusal. */
+  @IsOptional()
+  @Matches(commaSeparated(EGRESS_HOST), {
+    message: 'EGRESS_ALLOW_HOSTS must be a comma-separated list of host or host:port ([IPv6] in brackets)',
+  })
+  EGRESS_ALLOW_HOSTS?: string;
 
   @Transform(toNumber)
   @IsInt()
@@ -263,7 +274,7 @@ export class Environment {
 
   /** Comma-separated `owner/name` (any version) or `owner/name:version` entries; unset allows every model. */
   @IsOptional()
-  @Matches(/^\s*[\w.-]+\/[\w.-]+(:[\w.-]+)?\s*(,\s*[\w.-]+\/[\w.-]+(:[\w.-]+)?\s*)*$/, {
+  @Matches(commaSeparated(MODEL_REFERENCE), {
     message: 'REPLICATE_ALLOWED_MODELS must be a comma-separated list of owner/name or owner/name:version',
   })
   REPLICATE_ALLOWED_MODELS?: string;
@@ -357,6 +368,11 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
   }
   if (Boolean(environment.ADMIN_USER) !== Boolean(environment.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USER, ADMIN_PASSWORD: set both (to enable the queue dashboard) or neither');
+  }
+  if (raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS && raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS !== 'false') {
+    problems.push(
+      'WEBHOOK_ALLOW_PRIVATE_NETWORKS: was replaced by EGRESS_ALLOW_HOSTS (list the private hosts to allow as host or host:port)',
+    );
   }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return environment;

@@ -6,6 +6,8 @@ export {
   authConfig,
   type DatabaseConfig,
   databaseConfig,
+  type EgressConfig,
+  egressConfig,
   type GeneratorConfig,
   generatorConfig,
   type QueueConfig,

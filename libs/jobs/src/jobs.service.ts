@@ -17,7 +17,7 @@ import {
   type WebhookDeliveryEntity,
 } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
-import { type InputProblem, MediaGenerator } from '@app/replicate';
+import { type InputProblem, MediaGenerator, modelAllowance } from '@app/replicate';
 import { isSafeSegment, type MediaObject, type MediaServing, MediaStorage, mediaKey } from '@app/storage';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -150,10 +150,9 @@ export class JobsService {
     return refusal ? [{ field: 'webhook', message: refusal }] : [];
   }
 
-  /** With an allow-list configured, only its models (`owner/name` allows every version). */
+  /** With an allow-list configured, only its models; a worker confirms a version belongs to its model. */
   private checkModel(model: string): InputProblem[] {
-    const allowed = this.generatorSettings.allowedModels;
-    if (allowed.length === 0 || allowed.includes(model) || allowed.includes(model.split(':')[0])) return [];
+    if (modelAllowance(this.generatorSettings.allowedModels, model) !== 'refused') return [];
     return [{ field: 'model', message: `model ${model} is not allowed on this server` }];
   }
 

@@ -1,6 +1,7 @@
 export type GenerationErrorCode =
   | 'invalid_input'
   | 'model_not_found'
+  | 'model_not_allowed'
   | 'upstream_unauthorized'
   | 'upstream_rejected'
   | 'upstream_unavailable'
@@ -10,6 +11,7 @@ export type GenerationErrorCode =
   | 'prediction_aborted'
   | 'prediction_timeout'
   | 'output_unavailable'
+  | 'output_url_refused'
   | 'output_too_large'
   | 'internal_error';
 

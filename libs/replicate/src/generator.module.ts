@@ -1,4 +1,5 @@
 import { type GeneratorConfig, generatorConfig } from '@app/config';
+import { DestinationPolicy, EgressModule } from '@app/egress';
 import { JobMetrics, ObservabilityModule } from '@app/observability';
 import { Module } from '@nestjs/common';
 import { MediaGenerator } from './media-generator';
@@ -8,15 +9,17 @@ import { ReplicateMediaGenerator } from './replicate-media-generator';
 
 /** Binds the MediaGenerator port: Replicate when configured, otherwise the offline mock. */
 @Module({
-  imports: [ObservabilityModule],
+  imports: [ObservabilityModule, EgressModule],
   providers: [
     {
       provide: MediaGenerator,
-      inject: [generatorConfig.KEY, JobMetrics],
-      useFactory: (generator: GeneratorConfig, metrics: JobMetrics): MediaGenerator =>
+      inject: [generatorConfig.KEY, JobMetrics, DestinationPolicy],
+      useFactory: (generator: GeneratorConfig, metrics: JobMetrics, egress: DestinationPolicy): MediaGenerator =>
         generator.kind === 'replicate'
-          ? new ReplicateMediaGenerator(generator.replicate, new OutputDownloader(generator.outputs), (...args) =>
-              metrics.upstreamRequest(...args),
+          ? new ReplicateMediaGenerator(
+              { ...generator.replicate, allowedModels: generator.allowedModels },
+              new OutputDownloader(generator.outputs, egress),
+              (...args) => metrics.upstreamRequest(...args),
             )
           : new MockMediaGenerator(generator.mock),
     },

@@ -10,5 +10,6 @@ export {
 } from './media-generator';
 export { renderMockImage } from './mock-image';
 export { MockMediaGenerator } from './mock-media-generator';
+export { type ModelAllowance, modelAllowance } from './model-allow-list';
 export { OutputDownloader } from './output-downloader';
 export { ReplicateMediaGenerator } from './replicate-media-generator';

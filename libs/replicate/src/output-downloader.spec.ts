@@ -1,44 +1,13 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DestinationPolicy } from '@app/egress';
 import { PNG } from 'pngjs';
+import { countingServersPerTest } from '../../../test/support/counting-server';
 import { GenerationError } from './generation.error';
 import { OutputDownloader } from './output-downloader';
 
-interface TestServer {
-  origin: string;
-  requests: number;
-  close(): Promise<void>;
-}
-
-const servers: TestServer[] = [];
-
-async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
-  const server = createServer((req, res) => {
-    testServer.requests += 1;
-    handler(req, res);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const testServer: TestServer = {
-    origin: `http://127.0.0.1:${port}`,
-    requests: 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(testServer);
-  return testServer;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const startServer = countingServersPerTest();
 
 const PNG_BYTES: Buffer = PNG.sync.write(new PNG({ width: 2, height: 2 }));
 
@@ -78,8 +47,10 @@ async function rejectionOf(promise: Promise<unknown>): Promise<GenerationError> 
   throw new Error('Expected the promise to reject, but it resolved');
 }
 
-const downloader = (settings: Partial<{ timeoutMs: number; maxBytes: number }> = {}) =>
-  new OutputDownloader({ timeoutMs: 2000, maxBytes: 1024 * 1024, ...settings });
+// The test servers listen on loopback, which the policy allows here as EGRESS_ALLOW_HOSTS would.
+const LOOPBACK_ALLOWED = new DestinationPolicy(['127.0.0.1']);
+const downloader = (settings: Partial<{ timeoutMs: number; maxBytes: number }> = {}, policy = LOOPBACK_ALLOWED) =>
+  new OutputDownloader({ timeoutMs: 2000, maxBytes: 1024 * 1024, ...settings }, policy);
 
 describe('OutputDownloader over http', () => {
   it('types a PNG served as application/octet-stream by its bytes and streams exactly those bytes', async () => {
@@ -173,24 +144,39 @@ describe('OutputDownloader over http', () => {
     expect(error.retryable).toBe(false);
   });
 
-  it.each([404, 410])('treats HTTP %i as a gone output, not retried', async (status) => {
-    const server = await startServer(serve('<Error>NoSuchKey</Error>', { 'content-type': 'application/xml' }, status));
+  it.each([403, 404, 410])(
+    'treats HTTP %i as a gone output, not retried, without echoing the answer',
+    async (status) => {
+      const server = await startServer(
+        serve('<Error>NoSuchKey</Error>', { 'content-type': 'application/xml' }, status),
+      );
 
-    const error = await rejectionOf(downloader().open(`${server.origin}/gone`));
+      const error = await rejectionOf(downloader().open(`${server.origin}/gone`));
 
-    expect(error.code).toBe('output_unavailable');
-    expect(error.retryable).toBe(false);
-    expect(error.message).toContain(String(status));
-  });
+      expect(error).toMatchObject({ code: 'output_unavailable', retryable: false });
+      expect(error.message).toBe('Downloading an output failed');
+    },
+  );
 
-  it.each([500, 503])('treats HTTP %i as a retryable unavailable output', async (status) => {
-    const server = await startServer(serve('oops', {}, status));
+  it.each([500, 503, 302])(
+    'treats HTTP %i as a retryable unavailable output, without echoing the answer',
+    async (status) => {
+      const server = await startServer(serve('oops', {}, status));
 
-    const error = await rejectionOf(downloader().open(`${server.origin}/flaky`));
+      const error = await rejectionOf(downloader().open(`${server.origin}/flaky`));
 
-    expect(error.code).toBe('output_unavailable');
-    expect(error.retryable).toBe(true);
-    expect(error.message).toContain(String(status));
+      expect(error).toMatchObject({ code: 'output_unavailable', retryable: true });
+      expect(error.message).toBe('Downloading an output failed');
+    },
+  );
+
+  it('follows a redirect to an allowed host', async () => {
+    const target = await startServer(serve(PNG_BYTES, { 'content-type': 'image/png' }));
+    const redirector = await startServer(serve('', { location: `${target.origin}/file.png` }, 302));
+
+    const media = await downloader().open(`${redirector.origin}/out`);
+
+    expect((await readAll(media.content)).equals(PNG_BYTES)).toBe(true);
   });
 
   it('fails reading with a retryable error naming the time limit when the body stalls', async () => {
@@ -304,12 +290,38 @@ describe('OutputDownloader with data: URIs', () => {
   });
 });
 
-describe('OutputDownloader with other schemes', () => {
-  it('rejects an ftp:// URL as an unavailable output, not retried', async () => {
-    const error = await rejectionOf(downloader().open('ftp://files.example.test/out.png'));
+describe('OutputDownloader and the egress policy', () => {
+  it.each(['ftp://files.example.test/out.png', 'file:///etc/passwd', 'not a url', 'http://user:pw@example.test/x'])(
+    'refuses %s at once, not retried',
+    async (url) => {
+      const error = await rejectionOf(downloader().open(url));
 
-    expect(error.code).toBe('output_unavailable');
-    expect(error.retryable).toBe(false);
-    expect(error.message).toContain('ftp:');
+      expect(error).toMatchObject({ code: 'output_url_refused', retryable: false });
+    },
+  );
+
+  it('refuses a loopback output when loopback is not allowed, without connecting', async () => {
+    const internal = await startServer(serve('secret'));
+
+    const error = await rejectionOf(downloader({}, new DestinationPolicy([])).open(`${internal.origin}/secret`));
+
+    expect(error).toMatchObject({ code: 'output_url_refused', retryable: false });
+    expect(error.message).toBe(
+      'An output URL was refused. The destination must not point at a private or special-purpose address',
+    );
+    expect(internal.hits).toEqual([]);
+  });
+
+  it('refuses a redirect to a host that is not allowed, without connecting to it', async () => {
+    const internal = await startServer(serve('secret'));
+    const port = new URL(internal.origin).port;
+    const redirector = await startServer(serve('', { location: `http://[::ffff:127.0.0.1]:${port}/secret` }, 302));
+    const onlyRedirector = new DestinationPolicy([`127.0.0.1:${new URL(redirector.origin).port}`]);
+
+    const error = await rejectionOf(downloader({}, onlyRedirector).open(`${redirector.origin}/out.png`));
+
+    expect(error).toMatchObject({ code: 'output_url_refused', retryable: false });
+    expect(error.message).toContain('A redirect target must not point at');
+    expect(internal.hits).toEqual([]);
   });
 });

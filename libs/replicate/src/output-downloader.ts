@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { type DestinationPolicy, DestinationRefusedError, guardedRequest } from '@app/egress';
 import { GenerationError } from './generation.error';
 import type { GeneratedMedia } from './media-generator';
 import { resolveMediaType, SNIFF_BYTES } from './media-type';
@@ -8,17 +10,22 @@ export interface OutputDownloadSettings {
   maxBytes: number;
 }
 
+/** Redirects of an output URL followed, each target checked by the egress policy again. */
+const MAX_REDIRECTS = 3;
+
 const DATA_URI = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/is;
 
 /**
  * Opens a model output (an http(s) URL or a data: URI) as a stream for the storage port: the
  * media type checked against the bytes, the size capped while it streams, the whole download
  * bounded in time. Upstream files are deleted after an hour, so this runs as soon as they exist.
+ * Anyone can publish a model, so its output URLs are untrusted: they are fetched only where the
+ * egress policy allows, redirects included.
  */
 export class OutputDownloader {
   constructor(
     private readonly settings: OutputDownloadSettings,
-    private readonly fetchFn: typeof fetch = fetch,
+    private readonly policy: DestinationPolicy,
   ) {}
 
   /** `abort` stops the download early (worker shutdown); the time limit applies regardless. */
@@ -40,37 +47,38 @@ export class OutputDownloader {
   }
 
   private async openRemote(url: string, abort?: AbortSignal): Promise<GeneratedMedia> {
-    const protocol = URL.canParse(url) ? new URL(url).protocol : null;
-    if (protocol !== 'http:' && protocol !== 'https:') {
-      const problem = protocol ? `has the unsupported scheme ${protocol}` : 'is not a valid URL';
-      throw new GenerationError('output_unavailable', `An output URL ${problem}`, {
-        retryable: false,
-      });
-    }
     const timeout = AbortSignal.timeout(this.settings.timeoutMs);
     const signal = abort ? AbortSignal.any([abort, timeout]) : timeout;
-    let response: Response;
+    let response: IncomingMessage;
     try {
-      response = await this.fetchFn(url, { signal });
+      response = await guardedRequest(this.policy, url, {
+        method: 'GET',
+        signal,
+        allowHttp: true,
+        maxRedirects: MAX_REDIRECTS,
+      });
     } catch (error) {
+      if (error instanceof DestinationRefusedError) {
+        throw new GenerationError('output_url_refused', `An output URL was refused. ${error.message}`, {
+          retryable: false,
+        });
+      }
       throw this.transferError(error, timeout);
     }
-    if (!response.ok || !response.body) {
-      await response.body?.cancel();
-      const gone = response.status === 404 || response.status === 410 || response.status === 403;
-      throw new GenerationError(
-        'output_unavailable',
-        `Downloading an output failed with HTTP ${response.status}${gone ? ' (the file is gone)' : ''}`,
-        { retryable: !gone },
-      );
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status > 299) {
+      response.destroy();
+      // What the server answered stays out of the message: the URL is the model's choice.
+      const gone = status === 404 || status === 410 || status === 403;
+      throw new GenerationError('output_unavailable', 'Downloading an output failed', { retryable: !gone });
     }
-    const declaredLength = Number(response.headers.get('content-length'));
+    const declaredLength = Number(response.headers['content-length']);
     if (declaredLength > this.settings.maxBytes) {
-      await response.body.cancel();
+      response.destroy();
       this.checkSize(declaredLength);
     }
 
-    const chunks = Readable.fromWeb(response.body as Parameters<typeof Readable.fromWeb>[0])[Symbol.asyncIterator]();
+    const chunks = response[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const head: Buffer[] = [];
     let headBytes = 0;
     try {
@@ -84,7 +92,10 @@ export class OutputDownloader {
       await chunks.return?.();
       throw this.transferError(error, timeout);
     }
-    const type = resolveMediaType(Buffer.concat(head).subarray(0, SNIFF_BYTES), response.headers.get('content-type'));
+    const type = resolveMediaType(
+      Buffer.concat(head).subarray(0, SNIFF_BYTES),
+      response.headers['content-type'] ?? null,
+    );
     return { ...type, content: Readable.from(this.capped(head, chunks, timeout)) };
   }
 

@@ -9,6 +9,7 @@ import {
   isCanceled,
   MediaGenerator,
 } from './media-generator';
+import { modelAllowance } from './model-allow-list';
 import type { OutputDownloader } from './output-downloader';
 import { isFinished, predictionFailure } from './prediction-outcome';
 import { collectMediaUrls } from './prediction-output';
@@ -21,7 +22,12 @@ export interface ReplicateSettings {
   predictionTimeoutMs: number;
   pollIntervalMs: number;
   requestTimeoutMs: number;
+  /** REPLICATE_ALLOWED_MODELS; empty allows every model. */
+  allowedModels: readonly string[];
 }
+
+/** Pinned versions confirmed to belong to their model are remembered (versions never move), up to this many. */
+const VERIFIED_VERSIONS_KEPT = 1000;
 
 /**
  * Generates through Replicate with the official client. Per attempt: resume the prediction an
@@ -31,6 +37,7 @@ export interface ReplicateSettings {
  */
 export class ReplicateMediaGenerator extends MediaGenerator {
   private readonly client: Replicate;
+  private readonly verifiedVersions = new Set<string>();
 
   constructor(
     private readonly settings: ReplicateSettings,
@@ -82,11 +89,44 @@ export class ReplicateMediaGenerator extends MediaGenerator {
 
   /** Not abortable: a create cut short could leave a billed prediction nobody knows about. */
   private async create(request: GenerationRequest): Promise<Prediction> {
+    await this.checkAllowed(request.model);
     const [model, version] = request.model.split(':');
     const input = { ...request.input, prompt: request.prompt };
     const prediction = await this.client.predictions.create(version ? { version, input } : { model, input });
     await request.recordPrediction(prediction.id);
     return prediction;
+  }
+
+  /**
+   * Refuses, before anything is billed, a model the allow-list does not cover (it may have
+   * changed since submit) and a pinned version that belongs to another model than the one named.
+   */
+  private async checkAllowed(reference: string): Promise<void> {
+    const allowance = modelAllowance(this.settings.allowedModels, reference);
+    if (allowance === 'allowed') return;
+    const [model, version] = reference.split(':');
+    if (allowance === 'allowed_if_version_belongs' && (await this.versionBelongs(model, version))) return;
+    const message =
+      allowance === 'refused'
+        ? `Model ${reference} is not allowed on this server`
+        : `Version ${version} is not a version of ${model}, so it is not allowed on this server`;
+    throw new GenerationError('model_not_allowed', message, { retryable: false });
+  }
+
+  /** Asks Replicate once per version: a version never moves to another model. */
+  private async versionBelongs(model: string, version: string): Promise<boolean> {
+    const reference = `${model}:${version}`;
+    if (this.verifiedVersions.has(reference)) return true;
+    const [owner, name] = model.split('/');
+    try {
+      await this.client.models.versions.get(owner, name, version);
+    } catch (error) {
+      if (error instanceof UpstreamHttpError && error.status === 404) return false;
+      throw error;
+    }
+    if (this.verifiedVersions.size >= VERIFIED_VERSIONS_KEPT) this.verifiedVersions.clear();
+    this.verifiedVersions.add(reference);
+    return true;
   }
 
   /** An abort (shutdown) stops the wait, not the prediction: its stored id lets the next attempt resume it. */

@@ -1,4 +1,3 @@
-export { isPublicAddress, refuseDestination } from './destination-policy';
 export { type DeliveryContext, WebhookAbandonedError, WebhookDeliveryService } from './webhook-delivery.service';
 export { WebhookDispatcher, type WebhookEvent } from './webhook-dispatcher.service';
 export {

@@ -1,9 +1,9 @@
-import { type WebhooksConfig, webhooksConfig } from '@app/config';
 import { JobsRepository, WebhookDeliveriesRepository, type WebhookDeliveryEntity } from '@app/database';
+import { DestinationRefusedError } from '@app/egress';
 import { WebhookQueueProducer, WebhookRetryError } from '@app/queue';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { WebhookSecrets } from './webhook-secrets';
-import { DestinationRefusedError, sendWebhook } from './webhook-sender';
+import { WebhookSender } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
 
 export interface DeliveryContext {
@@ -28,7 +28,7 @@ export class WebhookDeliveryService {
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly queue: WebhookQueueProducer,
-    @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
+    private readonly sender: WebhookSender,
     private readonly jobs: JobsRepository,
     private readonly secrets: WebhookSecrets,
   ) {}
@@ -45,7 +45,7 @@ export class WebhookDeliveryService {
     if (!job) return;
     let statusCode: number;
     try {
-      statusCode = await sendWebhook(this.signed(delivery, this.secrets.signingSecrets(job.owner)), this.config);
+      statusCode = await this.sender.send(this.signed(delivery, this.secrets.signingSecrets(job.owner)));
     } catch (error) {
       const refused = error instanceof DestinationRefusedError;
       throw await this.recordFailure(delivery, context, null, refused ? error.message : describe(error), refused);

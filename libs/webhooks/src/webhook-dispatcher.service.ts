@@ -1,8 +1,8 @@
 import { type WebhooksConfig, webhooksConfig } from '@app/config';
 import { WebhookDeliveriesRepository } from '@app/database';
+import { DestinationPolicy } from '@app/egress';
 import { WebhookQueueProducer } from '@app/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { refuseDestination } from './destination-policy';
 
 export type WebhookEvent = 'start' | 'completed';
 
@@ -19,13 +19,15 @@ export class WebhookDispatcher {
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly queue: WebhookQueueProducer,
+    private readonly policy: DestinationPolicy,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
   ) {}
 
   /** Why this webhook URL is not accepted at submit, or null when it is. */
   refuse(url: string): string | null {
     if (this.config.secrets.length === 0) return 'webhooks are not enabled on this server (WEBHOOK_SECRETS is unset)';
-    return refuseDestination(url, this.config);
+    const refusal = this.policy.refuse(url, { allowHttp: this.config.allowHttp });
+    return refusal && `webhook ${refusal}`;
   }
 
   /**
