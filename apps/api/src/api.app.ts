@@ -7,6 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 import { authenticateApiRequests } from './http/api-key.guard';
+import { edgeErrorAnswers } from './http/client-error';
 import { clientTimeouts } from './http/client-timeouts';
 import { JsonShapePipe } from './http/json-shape';
 import { serveOpenApiDocs } from './http/openapi';
@@ -23,6 +24,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     ...clientTimeouts(config),
+    ...edgeErrorAnswers,
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
     bufferLogs: true,

@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AppConfig } from '@app/config';
 import type { FastifyHttpOptions } from 'fastify';
-import { answerClientError } from './client-error';
 
 /**
  * The one place where how long a client may take is decided. HTTP_REQUEST_TIMEOUT_MS bounds the
@@ -14,7 +13,6 @@ export function clientTimeouts(config: AppConfig): Partial<FastifyHttpOptions<Se
   return {
     requestTimeout,
     connectionTimeout: config.connectionTimeoutMs,
-    clientErrorHandler: answerClientError,
     // Node enforces requestTimeout only while headersTimeout is no longer (its default is 60 s),
     // and checks both only every connectionsCheckingInterval (default 30 s).
     ...(requestTimeout > 0 && {
