@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { type AuthConfig, appConfig, authConfig } from '@app/config';
+import { type AppConfig, type AuthConfig, appConfig, authConfig } from '@app/config';
 import { HttpMetrics } from '@app/observability';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,7 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 import { authenticateApiRequests } from './http/api-key.guard';
 import { edgeErrorAnswers } from './http/client-error';
-import { clientTimeouts } from './http/client-timeouts';
+import { applyClientTimeouts } from './http/client-timeouts';
 import { JsonShapePipe } from './http/json-shape';
 import { serveOpenApiDocs } from './http/openapi';
 import { createValidationPipe } from './http/request-validation';
@@ -17,13 +17,11 @@ import { serveUi } from './ui/serve-ui';
 
 /** Builds the HTTP app (not yet listening): Fastify, validation, problem errors, docs. */
 export async function createApiApp(): Promise<NestFastifyApplication> {
-  const config = appConfig();
   // Every request gets an id (the caller's X-Request-Id if sent): it is on each of its log lines
   // (pino reads Fastify's id) and echoed in the response.
   const adapter = new FastifyAdapter({
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    ...clientTimeouts(config),
     ...edgeErrorAnswers,
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
@@ -31,6 +29,8 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     bodyParser: false,
     abortOnError: false,
   });
+  const config = app.get<AppConfig>(appConfig.KEY);
+  applyClientTimeouts(app.getHttpServer(), config);
   const logger = app.get(Logger);
   app.useLogger(logger);
   const auth = app.get<AuthConfig>(authConfig.KEY);

@@ -26,9 +26,13 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
-  /** The bound port (useful when WORKER_HEALTH_PORT is 0). */
+  /** The bound address and port (the port is useful when WORKER_HEALTH_PORT is 0). */
+  get address(): AddressInfo | undefined {
+    return (this.server?.address() as AddressInfo | null) ?? undefined;
+  }
+
   get port(): number | undefined {
-    return (this.server?.address() as AddressInfo | null)?.port;
+    return this.address?.port;
   }
 
   async onApplicationBootstrap(): Promise<void> {

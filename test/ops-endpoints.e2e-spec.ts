@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HealthServer } from '../apps/worker/src/health.server';
 import { MAX_UNLISTED_MODEL_LABELS } from '../libs/observability/src/model-label';
+import { EnvironmentOverrides } from './support/environment-overrides';
 import { rawRequest } from './support/raw-http';
 import { useService } from './support/service';
 
@@ -16,8 +17,15 @@ function labelValues(metrics: string, metric: string, label: string): Set<string
   );
 }
 
-describe('metrics labels stay bounded whatever clients send', () => {
+describe('ops endpoints', () => {
+  const env = new EnvironmentOverrides();
+  beforeAll(() => env.set({ HOST: '127.0.0.1' }));
+  afterAll(() => env.restore());
   const running = useService();
+
+  it("binds the worker's health and metrics port to HOST, as the api does", () => {
+    expect(running.service.worker.get(HealthServer).address?.address).toBe('127.0.0.1');
+  });
 
   it('labels models past the first few distinct ones `other`', async () => {
     const models = Array.from({ length: MAX_UNLISTED_MODEL_LABELS + 10 }, (_, index) => `spam/model-${index}`);
