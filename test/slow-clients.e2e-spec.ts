@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MediagenClient } from '@app/client';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import { type RawAnswer, rawExchange, rawRequest } from './support/raw-http';
-import { type RunningService, useService } from './support/service';
+import { useService } from './support/service';
 import { submitJob, typedClient } from './support/typed-api';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -61,19 +61,14 @@ describe('slow and greedy clients', () => {
   );
   afterAll(() => env.restore());
   const running = useService();
-  let service: RunningService;
-  let alice: MediagenClient;
-  let bob: MediagenClient;
-  beforeAll(() => {
-    service = running.service;
-    alice = typedClient(service.baseUrl, ALICE);
-    bob = typedClient(service.baseUrl, BOB);
-  });
+  const baseUrl = () => running.service.baseUrl;
+  const alice = () => typedClient(baseUrl(), ALICE);
+  const bob = () => typedClient(baseUrl(), BOB);
 
   describe('request timeout', () => {
     it('cuts off a client dripping its body a byte at a time with a 408 problem', async () => {
       const body = JSON.stringify({ prompt: 'drip', input: SMALL });
-      const answer = await rawExchange(service.baseUrl, trickle(uploadHead(`Bearer ${ALICE}`, body.length), body, 300));
+      const answer = await rawExchange(baseUrl(), trickle(uploadHead(`Bearer ${ALICE}`, body.length), body, 300));
 
       expectProblem(answer, 408, 'request_timeout');
       expect(answer.closedAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
@@ -82,7 +77,7 @@ describe('slow and greedy clients', () => {
 
     it('cuts off a client dripping its headers', async () => {
       const answer = await rawExchange(
-        service.baseUrl,
+        baseUrl(),
         trickle('GET /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: aaaaaaaaaaaaaaaaaaaa', 300),
       );
 
@@ -91,9 +86,9 @@ describe('slow and greedy clients', () => {
     });
 
     it('does not cut a Prefer: wait longer than the request timeout', async () => {
-      const job = await submitJob(alice, { prompt: 'long wait', input: SMALL });
+      const job = await submitJob(alice(), { prompt: 'long wait', input: SMALL });
       const started = Date.now();
-      const { data, response } = await alice.GET('/v1/status/{id}', {
+      const { data, response } = await alice().GET('/v1/status/{id}', {
         params: { path: { id: job.id } },
         headers: { prefer: 'wait=3' },
       });
@@ -108,7 +103,7 @@ describe('slow and greedy clients', () => {
   describe('the API key is checked before the body is read', () => {
     it('answers an upload without a key 401 right after its headers and closes the connection', async () => {
       // Headers announce a body that never comes: only a check made before reading it can answer.
-      const answer = await rawExchange(service.baseUrl, (socket) => socket.write(uploadHead(null, 50_000)));
+      const answer = await rawExchange(baseUrl(), (socket) => socket.write(uploadHead(null, 50_000)));
 
       expectProblem(answer, 401, 'unauthorized');
       expect(answer.headers.connection).toBe('close');
@@ -117,16 +112,14 @@ describe('slow and greedy clients', () => {
     });
 
     it('waits for the body of the same upload with a valid key (until the request timeout)', async () => {
-      const answer = await rawExchange(service.baseUrl, (socket) =>
-        socket.write(uploadHead(`Bearer ${ALICE}`, 50_000)),
-      );
+      const answer = await rawExchange(baseUrl(), (socket) => socket.write(uploadHead(`Bearer ${ALICE}`, 50_000)));
 
       expectProblem(answer, 408, 'request_timeout');
       expect(answer.answeredAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
     });
 
     it('never parses the body of a request without a key (malformed JSON is still a 401)', async () => {
-      const answer = await rawRequest(service.baseUrl, 'POST', '/v1/generate', {
+      const answer = await rawRequest(baseUrl(), 'POST', '/v1/generate', {
         headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' },
         body: '{"prompt":',
       });
@@ -135,7 +128,7 @@ describe('slow and greedy clients', () => {
     });
 
     it.each(['/health/live', '/metrics', '/docs-json', '/'])('leaves %s open', async (path) => {
-      expect((await rawRequest(service.baseUrl, 'GET', path)).status).toBe(200);
+      expect((await rawRequest(baseUrl(), 'GET', path)).status).toBe(200);
     });
   });
 
@@ -152,18 +145,18 @@ describe('slow and greedy clients', () => {
     };
 
     it('answers a wait past a cap at once, without Preference-Applied, and frees slots as waits end', async () => {
-      const aliceJob = await submitJob(alice, { prompt: 'cap alice', input: SMALL });
-      const bobJob = await submitJob(bob, { prompt: 'cap bob', input: SMALL });
-      const held = [waitOn(alice, aliceJob.id, 3), waitOn(alice, aliceJob.id, 3)];
+      const aliceJob = await submitJob(alice(), { prompt: 'cap alice', input: SMALL });
+      const bobJob = await submitJob(bob(), { prompt: 'cap bob', input: SMALL });
+      const held = [waitOn(alice(), aliceJob.id, 3), waitOn(alice(), aliceJob.id, 3)];
       await sleep(500);
 
-      const pastKeyCap = await waitOn(alice, aliceJob.id, 3);
+      const pastKeyCap = await waitOn(alice(), aliceJob.id, 3);
       expect(pastKeyCap).toEqual({ applied: null, tookMs: expect.any(Number), status: 200 });
       expect(pastKeyCap.tookMs).toBeLessThan(1000);
 
-      held.push(waitOn(bob, bobJob.id, 3));
+      held.push(waitOn(bob(), bobJob.id, 3));
       await sleep(500);
-      const pastTotalCap = await waitOn(bob, bobJob.id, 3);
+      const pastTotalCap = await waitOn(bob(), bobJob.id, 3);
       expect(pastTotalCap.applied).toBeNull();
       expect(pastTotalCap.tookMs).toBeLessThan(1000);
 
@@ -171,17 +164,17 @@ describe('slow and greedy clients', () => {
         expect(wait.applied).toBe('wait=3');
         expect(wait.tookMs).toBeGreaterThanOrEqual(2400);
       }
-      const again = await waitOn(alice, aliceJob.id, 1);
+      const again = await waitOn(alice(), aliceJob.id, 1);
       expect(again.applied).toBe('wait=1');
       expect(again.tookMs).toBeGreaterThanOrEqual(900);
     });
 
     it('applies the cap to waits on submit too (answered 202 at once)', async () => {
-      const job = await submitJob(alice, { prompt: 'cap submit', input: SMALL });
-      const held = [waitOn(alice, job.id, 2), waitOn(alice, job.id, 2)];
+      const job = await submitJob(alice(), { prompt: 'cap submit', input: SMALL });
+      const held = [waitOn(alice(), job.id, 2), waitOn(alice(), job.id, 2)];
       await sleep(500);
       const started = Date.now();
-      const { response } = await alice.POST('/v1/generate', {
+      const { response } = await alice().POST('/v1/generate', {
         body: { prompt: 'cap submit 2', input: SMALL },
         headers: { prefer: 'wait=2' },
       });
