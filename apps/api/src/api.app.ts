@@ -6,6 +6,10 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
+import { authenticateApiRequests } from './http/api-key.guard';
+import { edgeErrorAnswers } from './http/client-error';
+import { applyClientTimeouts } from './http/client-timeouts';
+import { JsonShapePipe } from './http/json-shape';
 import { serveOpenApiDocs } from './http/openapi';
 import { createValidationPipe } from './http/request-validation';
 import { mountQueueDashboard } from './ops/queue-dashboard';
@@ -15,36 +19,44 @@ import { serveUi } from './ui/serve-ui';
 export async function createApiApp(): Promise<NestFastifyApplication> {
   // Every request gets an id (the caller's X-Request-Id if sent): it is on each of its log lines
   // (pino reads Fastify's id) and echoed in the response.
-  const adapter = new FastifyAdapter({ requestIdHeader: 'x-request-id', genReqId: () => randomUUID() });
+  const adapter = new FastifyAdapter({
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ...edgeErrorAnswers,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, {
     bufferLogs: true,
     bodyParser: false,
     abortOnError: false,
   });
   const config = app.get<AppConfig>(appConfig.KEY);
+  applyClientTimeouts(app.getHttpServer(), config);
   const logger = app.get(Logger);
   app.useLogger(logger);
-  if (Object.keys(app.get<AuthConfig>(authConfig.KEY).keyOwnersByHash).length === 0) {
+  const auth = app.get<AuthConfig>(authConfig.KEY);
+  if (Object.keys(auth.keyOwnersByHash).length === 0) {
     logger.warn('API_KEYS is not set: the API is open to anyone who can reach it', 'Bootstrap');
   }
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes });
+  const fastify = app.getHttpAdapter().getInstance();
   // JSON is the only body the API takes; anything else gets Fastify's 415.
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  app.useGlobalPipes(createValidationPipe());
+  fastify.removeContentTypeParser('text/plain');
+  app.useGlobalPipes(new JsonShapePipe(), createValidationPipe());
+  authenticateApiRequests(fastify, auth);
   const httpMetrics = app.get(HttpMetrics);
-  app
-    .getHttpAdapter()
-    .getInstance()
+  fastify
     .addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', request.id);
     })
     .addHook('onResponse', async (request, reply) => {
-      httpMetrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+      // The route pattern, never the raw URL: unmatched paths share one label.
+      const route = request.is404 ? undefined : request.routeOptions.url;
+      httpMetrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     });
   app.enableShutdownHooks();
   serveOpenApiDocs(app);
   // The try-it page at `/`; its static files ship beside the app (apps/api/ui).
   if (config.uiEnabled) await serveUi(app, join(process.cwd(), 'apps/api/ui'));
-  await mountQueueDashboard(app, app.get<AuthConfig>(authConfig.KEY).admin);
+  await mountQueueDashboard(app, auth.admin);
   return app;
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type QueueConfig, queueConfig } from '@app/config';
+import { type AppConfig, appConfig, type QueueConfig, queueConfig } from '@app/config';
 import { MetricsRegistry, Readiness } from '@app/observability';
 import {
   type BeforeApplicationShutdown,
@@ -10,7 +10,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 
-/** The worker's small HTTP port for orchestrators and Prometheus: /health/live, /health/ready, /metrics. */
+/**
+ * The worker's small HTTP port for orchestrators and Prometheus: /health/live, /health/ready,
+ * /metrics (unauthenticated, like the api's). It binds HOST, as the api does, not every interface.
+ */
 @Injectable()
 export class HealthServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(HealthServer.name);
@@ -20,11 +23,16 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly readiness: Readiness,
     private readonly metrics: MetricsRegistry,
     @Inject(queueConfig.KEY) private readonly config: QueueConfig,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
-  /** The bound port (useful when WORKER_HEALTH_PORT is 0). */
+  /** The bound address and port (the port is useful when WORKER_HEALTH_PORT is 0). */
+  get address(): AddressInfo | undefined {
+    return (this.server?.address() as AddressInfo | null) ?? undefined;
+  }
+
   get port(): number | undefined {
-    return (this.server?.address() as AddressInfo | null)?.port;
+    return this.address?.port;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -36,8 +44,8 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
           response.writeHead(500).end();
         });
     });
-    await new Promise<void>((resolve) => this.server?.listen(this.config.healthPort, resolve));
-    this.logger.log({ port: this.port }, 'Health and metrics listening');
+    await new Promise<void>((resolve) => this.server?.listen(this.config.healthPort, this.app.host, resolve));
+    this.logger.log({ host: this.app.host, port: this.port }, 'Health and metrics listening');
   }
 
   async beforeApplicationShutdown(): Promise<void> {

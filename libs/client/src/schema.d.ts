@@ -406,7 +406,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
                 Prefer?: string;
                 /** @description A key unique to this request (1–255 visible characters), kept for IDEMPOTENCY_TTL_HOURS */
                 "Idempotency-Key"?: string;
@@ -818,7 +818,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
                 Prefer?: string;
             };
             path: {

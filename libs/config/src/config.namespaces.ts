@@ -13,6 +13,10 @@ export const appConfig = registerAs('app', () => {
     prettyLogs: process.stdout.isTTY === true && process.env.NODE_ENV !== 'production',
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
+    /** Concurrent `Prefer: wait` requests this process holds, per API key and in all. */
+    waitLimits: { perKey: env.WAIT_MAX_PER_KEY, total: env.WAIT_MAX_TOTAL },
     uiEnabled: env.UI_ENABLED,
     logLevel: env.LOG_LEVEL,
   };

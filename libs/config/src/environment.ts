@@ -57,6 +57,30 @@ export class Environment {
   @Min(1024)
   HTTP_BODY_LIMIT_BYTES = 65536;
 
+  /** The longest a client may take to send a whole request (headers and body); 0 turns it off. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** A connection silent this long is closed; above 60 s so `Prefer: wait=60` is never cut. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(65_000)
+  HTTP_CONNECTION_TIMEOUT_MS = 75_000;
+
+  /** Concurrent `Prefer: wait` requests per API key (per api process); 0 never waits. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  WAIT_MAX_PER_KEY = 100;
+
+  /** Concurrent `Prefer: wait` requests in all (per api process); 0 never waits. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  WAIT_MAX_TOTAL = 2000;
+
   @Transform(toBoolean)
   @IsBoolean()
   UI_ENABLED = true;

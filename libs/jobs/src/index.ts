@@ -10,6 +10,7 @@ export {
   type WebhookDeliveryEntity,
 } from '@app/database';
 export { type AttemptContext, GenerationService } from './generation.service';
+export { isAcceptedInstant } from './instant-range';
 export { JobControlService, MAX_WAIT_SECONDS } from './job-control.service';
 export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
 export { type JobView, presentJob } from './job-presenter';

@@ -1,3 +1,4 @@
+import { isAcceptedInstant } from './instant-range';
 import { InvalidCursorError } from './jobs.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -10,6 +11,6 @@ export function encodeCursor(job: { createdAt: Date; id: string }): string {
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [timestamp, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(timestamp);
-  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) throw new InvalidCursorError();
+  if (!id || !UUID.test(id) || !isAcceptedInstant(createdAt)) throw new InvalidCursorError();
   return { createdAt, id };
 }

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { type GeneratorConfig, generatorConfig } from '@app/config';
+import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry } from './metrics-registry';
+import { ModelLabels } from './model-label';
 
 export interface FinishedJob {
   model: string;
@@ -18,8 +20,10 @@ export class JobMetrics {
   private readonly duration: Histogram<'model' | 'status'>;
   private readonly attempts: Histogram<'model' | 'status'>;
   private readonly upstream: Histogram<'method' | 'status'>;
+  private readonly models: ModelLabels;
 
-  constructor(metrics: MetricsRegistry) {
+  constructor(metrics: MetricsRegistry, @Inject(generatorConfig.KEY) generator: GeneratorConfig) {
+    this.models = new ModelLabels(generator.allowedModels, generator.defaultModel);
     const registers = [metrics.registry];
     this.finished = new Counter({
       name: 'mediagen_jobs_finished_total',
@@ -51,7 +55,7 @@ export class JobMetrics {
   }
 
   jobFinished(job: FinishedJob): void {
-    const labels = { model: job.model, status: job.status };
+    const labels = { model: this.models.of(job.model), status: job.status };
     this.finished.inc({ ...labels, code: job.error?.code ?? '' });
     this.attempts.observe(labels, job.attempts);
     if (job.completedAt) this.duration.observe(labels, (job.completedAt.getTime() - job.createdAt.getTime()) / 1000);

@@ -1,46 +1,79 @@
 import { createHash } from 'node:crypto';
-import { type AuthConfig, authConfig } from '@app/config';
+import type { AuthConfig } from '@app/config';
 import {
   type CanActivate,
   createParamDecorator,
   type ExecutionContext,
-  Inject,
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-type AuthenticatedRequest = FastifyRequest & { owner?: string };
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API key name behind an API request ('' when the API is open); unset outside `/v1/`. */
+    owner?: string;
+  }
+}
 
 /** `Bearer <key>`; the scheme name is case-insensitive (RFC 9110). */
 const BEARER = /^Bearer +(\S+) *$/i;
 
+/** Everything the API offers lives under `/v1/`; the rest (health, metrics, docs, the try-it page) is open. */
+const API_PREFIX = '/v1/';
+
 /**
- * With API_KEYS configured, every request must carry `Authorization: Bearer <key>`; the key's
- * name becomes the owner of what it creates. Only SHA-256 digests of keys are configured, so
- * the keys themselves are never stored. Without keys the API is open and everything belongs to ''.
+ * The one place where API keys are checked. With API_KEYS configured, every request under `/v1/`
+ * must carry `Authorization: Bearer <key>`; the key's name becomes the owner of what it creates.
+ * Only SHA-256 digests of keys are configured, so the keys themselves are never stored. Without
+ * keys the API is open and everything belongs to ''.
+ *
+ * It runs as a Fastify `onRequest` hook, before the body is read: a client without a valid key is
+ * answered 401 right after its headers, and the connection is closed, so it cannot hold an upload
+ * open. Outside `/v1/` nothing is checked: `/health/*`, `/metrics`, `/docs`, `/redoc`, the try-it
+ * page and its assets, and the queue dashboard (behind its own basic auth).
+ */
+export function authenticateApiRequests(fastify: FastifyInstance, auth: AuthConfig): void {
+  const open = Object.keys(auth.keyOwnersByHash).length === 0;
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (!isApiRequest(request)) return;
+    if (open) {
+      request.owner = '';
+      return;
+    }
+    const key = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const owner = key ? auth.keyOwnersByHash[sha256(key)] : undefined;
+    if (owner === undefined) {
+      reply.header('connection', 'close');
+      throw new UnauthorizedException('Send a valid API key as `Authorization: Bearer <key>`');
+    }
+    request.owner = owner;
+  });
+}
+
+/** Matched routes by their pattern (percent-encoding cannot dodge it), unmatched ones by their path. */
+function isApiRequest(request: FastifyRequest): boolean {
+  return (request.is404 ? request.url : (request.routeOptions.url ?? request.url)).startsWith(API_PREFIX);
+}
+
+/**
+ * Marks a controller as API-key protected. The key itself is checked before the body is read (see
+ * `authenticateApiRequests`); this guard only refuses a route the check did not cover (one mounted
+ * outside `/v1/`), so a misplaced route fails closed.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(@Inject(authConfig.KEY) private readonly auth: AuthConfig) {}
-
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (Object.keys(this.auth.keyOwnersByHash).length === 0) {
-      request.owner = '';
-      return true;
+    if (context.switchToHttp().getRequest<FastifyRequest>().owner === undefined) {
+      throw new UnauthorizedException('This route is not covered by the API key check');
     }
-    const key = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    const owner = key ? this.auth.keyOwnersByHash[sha256(key)] : undefined;
-    if (owner === undefined) throw new UnauthorizedException('Send a valid API key as `Authorization: Bearer <key>`');
-    request.owner = owner;
     return true;
   }
 }
 
-/** The API key name behind the request ('' when the API is open); set by ApiKeyGuard. */
+/** The API key name behind the request ('' when the API is open); set by `authenticateApiRequests`. */
 export const Owner = createParamDecorator(
-  (_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<AuthenticatedRequest>().owner ?? '',
+  (_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<FastifyRequest>().owner ?? '',
 );
 
 function sha256(value: string): string {

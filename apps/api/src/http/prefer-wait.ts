@@ -10,7 +10,7 @@ export function preferredWaitSeconds(prefer: string | undefined): number {
 
 export const PreferHeader = () => Headers('prefer');
 
-/** Tells the client the wait preference was honoured. */
+/** Tells the client the wait preference was honoured (RFC 7240 lets a server ignore it: then say nothing). */
 export function applyPreference(reply: FastifyReply, seconds: number): void {
-  if (seconds > 0) reply.header('preference-applied', `wait=${seconds}`);
+  reply.header('preference-applied', `wait=${seconds}`);
 }

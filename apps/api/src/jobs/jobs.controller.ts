@@ -38,7 +38,9 @@ import { toWebhookDelivery, WebhookDeliveryList } from './dto/webhook-delivery.d
 const PREFER_HEADER = {
   name: 'Prefer',
   required: false,
-  description: '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed',
+  description:
+    '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the ' +
+    'concurrent wait caps the answer comes at once, without `Preference-Applied`',
   example: 'wait=30',
 };
 
@@ -180,8 +182,10 @@ export class JobsController {
     reply: FastifyReply,
   ): Promise<JobEntity> {
     const seconds = preferredWaitSeconds(prefer);
-    applyPreference(reply, seconds);
-    return seconds > 0 ? this.control.waitUntilFinished(job.id, owner, seconds) : job;
+    if (seconds === 0) return job;
+    const outcome = await this.control.waitUntilFinished(job.id, owner, seconds);
+    if (outcome.honoured) applyPreference(reply, seconds);
+    return outcome.job;
   }
 
   /** 200 once the job is terminal, 202 while it still runs. */

@@ -1,9 +1,18 @@
-import { JOB_STATUSES, type JobStatus } from '@app/jobs';
+import { isAcceptedInstant, JOB_STATUSES, type JobStatus } from '@app/jobs';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 
 export const MAX_PAGE_SIZE = 100;
+
+const IsAcceptedInstant = () =>
+  ValidateBy({
+    name: 'isAcceptedInstant',
+    validator: {
+      validate: (value: unknown) => value instanceof Date && isAcceptedInstant(value),
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be between years 0001 and 9999`,
+    },
+  });
 
 export class ListJobsQuery {
   @ApiPropertyOptional({
@@ -28,12 +37,14 @@ export class ListJobsQuery {
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @IsAcceptedInstant()
   createdAfter?: Date;
 
   @ApiPropertyOptional({ description: 'Only jobs created before this instant', format: 'date-time' })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @IsAcceptedInstant()
   createdBefore?: Date;
 
   @ApiPropertyOptional({ type: 'integer', description: 'Page size', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
