@@ -1,5 +1,5 @@
 import { type QueueConfig, queueConfig } from '@app/config';
-import { WEBHOOK_QUEUE, type WebhookJobData } from '@app/queue';
+import { logRedisError, redisConnectionOptions, WEBHOOK_QUEUE, type WebhookJobData } from '@app/queue';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -27,12 +27,12 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job) => this.processor.process(job), {
-      connection: { url: this.queue.redisUrl },
+      connection: redisConnectionOptions(this.queue.redisUrl),
       prefix: this.queue.prefix,
       autorun: false,
       concurrency: DELIVERY_CONCURRENCY,
     });
-    this.worker.on('error', (error) => this.logger.error({ err: error }, 'Webhook worker error'));
+    this.worker.on('error', (error) => logRedisError(this.logger, 'Webhook worker error', error));
     await this.worker.waitUntilReady();
     void this.worker.run();
   }

@@ -10,19 +10,24 @@ export {
   type WebhookDeliveryEntity,
 } from '@app/database';
 export { type AttemptContext, GenerationService } from './generation.service';
+export { decideOutageWait, isInfrastructureUnavailable, type OutageDecision } from './infrastructure-outage';
 export { JobControlService, MAX_WAIT_SECONDS } from './job-control.service';
 export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
 export { type JobView, presentJob } from './job-presenter';
 export {
   AttemptCanceledError,
+  AttemptFailedError,
+  type AttemptFailure,
   AttemptInterruptedError,
   IdempotencyKeyReusedError,
+  InfrastructureUnavailableError,
   InvalidCursorError,
   InvalidJobInputError,
   JobNotCancelableError,
   JobNotFoundError,
   JobsError,
   MediaNotFoundError,
+  OutputLimitExceededError,
 } from './jobs.errors';
 export { JobsModule } from './jobs.module';
 export {
