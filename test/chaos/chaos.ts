@@ -49,6 +49,8 @@ export interface ChaosReport {
   orphanFiles: number;
   /** Log lines that were not structured JSON but carried an error (say, a raw ECONNREFUSED trace). */
   rawErrorLines: number;
+  /** Structured "Redis unreachable; reconnecting" lines: one per back-off step and process. */
+  redisBackoffLines: number;
   faults: string[];
   seconds: number;
 }
@@ -85,7 +87,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const successes = new Map<string, number>();
   let rawErrorLines = 0;
+  let redisBackoffLines = 0;
   const onLog = (name: string, line: LogLine) => {
+    if (line.msg === 'Redis unreachable; reconnecting') redisBackoffLines += 1;
     if (line.level === undefined && /error|ECONN/i.test(line.msg ?? '')) {
       rawErrorLines += 1;
       log(`[${name}] raw: ${line.msg}`);
@@ -142,11 +146,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const [submissions] = await Promise.all([submitting, injecting]);
     for (const worker of workers) if (!worker.running) worker.start();
     log(
-      `${submissions.accepted.length} accepted (${submissions.retried} retries after 503); waiting for every job to end`,
+      `${submissions.accepted.length} accepted (${submissions.retried} answers retried); waiting for every job to end`,
     );
 
     const rows = await waitUntilSettled(databaseUrl, submissions.accepted, options.settleTimeoutMs);
-    return { ...(await verify(rows, submissions, successes, mediaDir, faults, started)), rawErrorLines };
+    return {
+      ...(await verify(rows, submissions, successes, mediaDir, faults, started)),
+      rawErrorLines,
+      redisBackoffLines,
+    };
   } finally {
     await Promise.all([api, ...workers].map((service) => service.stop('SIGTERM')));
     redis.disconnect();
@@ -271,7 +279,7 @@ async function verify(
   mediaDir: string,
   faults: string[],
   started: number,
-): Promise<Omit<ChaosReport, 'rawErrorLines'>> {
+): Promise<Omit<ChaosReport, 'rawErrorLines' | 'redisBackoffLines'>> {
   const unique = new Set(accepted);
   let badOutputs = 0;
   let badAttempts = 0;
@@ -356,6 +364,7 @@ export function formatReport(report: ChaosReport): string {
     ['failed with attempts left', report.failedWithAttemptsLeft],
     ['files of unsuccessful jobs', report.orphanFiles],
     ['raw error lines in logs', report.rawErrorLines],
+    ['Redis back-off lines (structured)', report.redisBackoffLines],
     ['seconds', report.seconds],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
