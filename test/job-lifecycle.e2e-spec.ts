@@ -35,15 +35,16 @@ describe('job lifecycle guards', () => {
   it('ignores a late attempt once the job is terminal', async () => {
     const done = await finishedJob('late attempt');
 
-    await generation.runAttempt(done.id, { queueHasNoRetryLeft: false });
+    await generation.runAttempt(done.id, {});
 
     expect(await client.job(done.id)).toEqual(done);
   });
 
   it('lets no older attempt overwrite the outcome of a newer one', async () => {
     const done = await finishedJob('old attempt');
-    await database.query(`UPDATE jobs SET status = 'processing' WHERE id = $1`, [done.id]);
-    await generation.runAttempt(done.id, { queueHasNoRetryLeft: false });
+    // As if attempt 1 was lost before it claimed the job: a newer attempt may begin.
+    await database.query(`UPDATE jobs SET status = 'processing', outputs = '[]' WHERE id = $1`, [done.id]);
+    await generation.runAttempt(done.id, {});
 
     const lateWrite = await service.worker
       .get(JobsRepository)
@@ -55,9 +56,12 @@ describe('job lifecycle guards', () => {
 
   it('fails a job delivered again after its last attempt was lost', async () => {
     const done = await finishedJob('lost last attempt');
-    await database.query(`UPDATE jobs SET status = 'processing', attempts = max_attempts WHERE id = $1`, [done.id]);
+    await database.query(
+      `UPDATE jobs SET status = 'processing', attempts = max_attempts, outputs = '[]' WHERE id = $1`,
+      [done.id],
+    );
 
-    await generation.runAttempt(done.id, { queueHasNoRetryLeft: false });
+    await generation.runAttempt(done.id, {});
 
     expect(await client.job(done.id)).toMatchObject({
       status: 'failed',
@@ -70,7 +74,7 @@ describe('job lifecycle guards', () => {
     const first = await finishedJob('interrupted');
     await database.query(`UPDATE jobs SET status = 'processing', outputs = '[]' WHERE id = $1`, [first.id]);
 
-    await generation.runAttempt(first.id, { queueHasNoRetryLeft: false });
+    await generation.runAttempt(first.id, {});
     const rerun = await client.job(first.id);
 
     expect(rerun).toMatchObject({ status: 'succeeded', attempts: 2 });
@@ -81,7 +85,7 @@ describe('job lifecycle guards', () => {
   it('enqueues a job id at most once', async () => {
     await service.queue.pause();
     const job = await client.submit({ prompt: 'once' });
-    await service.worker.get(GenerationQueueProducer).enqueue(job.id, 3);
+    await service.worker.get(GenerationQueueProducer).enqueue(job.id);
 
     const waiting = await service.queue.getJobs(['waiting']);
     await service.queue.resume();

@@ -35,7 +35,10 @@ export const CREATE_REFERENCE_TABLE = `
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BODY_LIMIT_BYTES = 65_536;
-/** The service's defaults (JOB_ATTEMPTS, JOB_BACKOFF_MS), so both queues hold the same job options. */
+/**
+ * The service's defaults (JOB_ATTEMPTS, JOB_BACKOFF_MS). The reference has no attempt count in its
+ * table, so BullMQ's try limit stands in for it.
+ */
 const ATTEMPTS = 3;
 const BACKOFF_MS = 2000;
 
@@ -68,7 +71,7 @@ export async function runReferenceApi(): Promise<void> {
   const pool = new Pool({ connectionString: settings.databaseUrl, max: settings.poolSize });
   const queue = new Queue(REFERENCE_QUEUE, { connection: { url: settings.redisUrl }, prefix: settings.prefix });
   await queue.waitUntilReady();
-  const jobOptions = generationJobOptions(ATTEMPTS, BACKOFF_MS);
+  const jobOptions = { ...generationJobOptions(BACKOFF_MS), attempts: ATTEMPTS };
 
   const submit = async (request: IncomingMessage, response: ServerResponse) => {
     const body = JSON.parse(await readBody(request)) as { prompt?: unknown; input?: unknown };

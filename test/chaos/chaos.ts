@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
 import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
+import type { OwnServer } from './own-servers';
 import { API_ENTRY, type LogLine, ServiceProcess, WORKER_ENTRY } from './service-processes';
 
 export interface ChaosOptions {
@@ -17,6 +18,11 @@ export interface ChaosOptions {
   latencyMs: number;
   failureRate: number;
   faults: { sigkill: boolean; sigterm: boolean; redisFlush: boolean; cutDatabase: boolean };
+  /**
+   * Servers the run owns (see own-servers.ts): each is stopped for `outageMs` and started again
+   * while jobs run, a real PostgreSQL restart and a Redis restart that loses every key.
+   */
+  restarts?: { postgres: OwnServer; redis: OwnServer; outageMs: number };
   /** PostgreSQL server URL without a database; the run uses (and drops) its own database. */
   postgresUrl: string;
   database: string;
@@ -37,6 +43,14 @@ export interface ChaosReport {
   duplicated: number;
   badOutputs: number;
   badAttempts: number;
+  /** `failed` although attempts were left and the error was retryable: a broken promise. */
+  failedWithAttemptsLeft: number;
+  /** Files left for a job that did not succeed (it must keep none). */
+  orphanFiles: number;
+  /** Log lines that were not structured JSON but carried an error (say, a raw ECONNREFUSED trace). */
+  rawErrorLines: number;
+  /** Structured "Redis unreachable; reconnecting" lines: one per back-off step and process. */
+  redisBackoffLines: number;
   faults: string[];
   seconds: number;
 }
@@ -65,13 +79,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const mediaDir = join(tmpdir(), `mediagen-chaos-${process.pid}-${Date.now()}`);
   const port = await freePort();
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined); // the run itself may restart Redis
   await redis.flushdb();
   await dropDatabase(options.postgresUrl, options.database);
   await ensureDatabaseExists(databaseUrl);
   await migrate({ url: databaseUrl, poolSize: 2 });
 
   const successes = new Map<string, number>();
+  let rawErrorLines = 0;
+  let redisBackoffLines = 0;
   const onLog = (name: string, line: LogLine) => {
+    if (line.msg === 'Redis unreachable; reconnecting') redisBackoffLines += 1;
+    if (line.level === undefined && /error|ECONN/i.test(line.msg ?? '')) {
+      rawErrorLines += 1;
+      log(`[${name}] raw: ${line.msg}`);
+    }
     if (line.msg === 'Attempt succeeded' && line.jobId) successes.set(line.jobId, (successes.get(line.jobId) ?? 0) + 1);
     if (typeof line.level === 'number' && line.level >= 50) {
       const err = line.err as { message?: string } | undefined;
@@ -92,6 +114,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     MOCK_FAILURE_RATE: String(options.failureRate),
     JOB_ATTEMPTS: '3',
     JOB_BACKOFF_MS: '200',
+    // Outage checks back off to a minute; a run's outages last seconds.
+    JOB_INFRASTRUCTURE_OUTAGE_MAX_MS: String(10 * 60_000),
     WORKER_CONCURRENCY: '8',
     WORKER_HEALTH_PORT: '0',
     SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
@@ -122,11 +146,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const [submissions] = await Promise.all([submitting, injecting]);
     for (const worker of workers) if (!worker.running) worker.start();
     log(
-      `${submissions.accepted.length} accepted (${submissions.retried} retries after 503); waiting for every job to end`,
+      `${submissions.accepted.length} accepted (${submissions.retried} answers retried); waiting for every job to end`,
     );
 
     const rows = await waitUntilSettled(databaseUrl, submissions.accepted, options.settleTimeoutMs);
-    return await verify(rows, submissions, successes, mediaDir, faults, started);
+    return {
+      ...(await verify(rows, submissions, successes, mediaDir, faults, started)),
+      rawErrorLines,
+      redisBackoffLines,
+    };
   } finally {
     await Promise.all([api, ...workers].map((service) => service.stop('SIGTERM')));
     redis.disconnect();
@@ -167,34 +195,54 @@ async function injectFaults(
     const cut = await terminateConnections(options.postgresUrl, options.database);
     note(`pg_terminate_backend on ${cut} database connections`);
   }
+  if (options.restarts) {
+    const { postgres, redis: redisServer, outageMs } = options.restarts;
+    await sleep(300);
+    note(`PostgreSQL stopped (pg_ctl stop -m fast) for ${outageMs} ms, then started`);
+    await postgres.outage(outageMs);
+    await sleep(1000);
+    note(`Redis killed (no persistence: every key lost) for ${outageMs} ms, then started`);
+    await redisServer.outage(outageMs);
+  }
 }
 
 interface Submissions {
   accepted: string[];
-  /** Answers that were neither 202 nor a 503 to retry: a broken promise to the client. */
+  /** Submissions never accepted (a 4xx, or no 2xx within the client's patience): a broken promise. */
   rejected: number;
-  /** 503 answers (database briefly unreachable), retried as a client should. */
+  /** Answers retried as a careful client does (503, other 5xx, connection errors). */
   retried: number;
 }
 
+/** How long the careful client keeps retrying one submission (outages last seconds). */
+const SUBMIT_PATIENCE_MS = 60_000;
+
+/**
+ * Submits `count` jobs as a careful client: each with its own Idempotency-Key, retried with the
+ * same key after a 5xx or a connection error until accepted, so a submission whose answer was
+ * lost is still accepted exactly once.
+ */
 async function submitAll(baseUrl: string, count: number): Promise<Submissions> {
   const result: Submissions = { accepted: [], rejected: 0, retried: 0 };
+  const run = `${process.pid}-${Date.now()}`;
   let next = 0;
   const submit = async (index: number) => {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    const deadline = Date.now() + SUBMIT_PATIENCE_MS;
+    while (Date.now() < deadline) {
       const response = await fetch(`${baseUrl}/v1/generate`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'idempotency-key': `chaos-${run}-${index}` },
         body: JSON.stringify({ prompt: `chaos job ${index}`, input: { width: 32, height: 32, seed: index } }),
-      });
-      if (response.status === 202) {
+        signal: AbortSignal.timeout(15_000),
+      }).catch(() => null);
+      if (response?.ok) {
         result.accepted.push(((await response.json()) as { id: string }).id);
         return;
       }
-      await response.body?.cancel();
-      if (response.status !== 503) break;
+      await response?.body?.cancel();
+      if (response && response.status < 500) break;
       result.retried += 1;
-      await sleep(200);
+      await sleep(250);
     }
     result.rejected += 1;
   };
@@ -231,28 +279,35 @@ async function verify(
   mediaDir: string,
   faults: string[],
   started: number,
-): Promise<ChaosReport> {
+): Promise<Omit<ChaosReport, 'rawErrorLines' | 'redisBackoffLines'>> {
+  const unique = new Set(accepted);
   let badOutputs = 0;
   let badAttempts = 0;
+  let failedWithAttemptsLeft = 0;
+  let orphanFiles = 0;
   for (const row of rows) {
     if (row.status === 'succeeded' && !(await outputsMatch(mediaDir, row))) badOutputs += 1;
-    const attemptsOk =
-      row.attempts >= 1 &&
-      row.attempts <= row.max_attempts &&
-      (row.status !== 'failed' || row.attempts === row.max_attempts || row.error?.retryable === false);
-    if (TERMINAL.includes(row.status) && !attemptsOk) badAttempts += 1;
+    if (TERMINAL.includes(row.status) && (row.attempts < 1 || row.attempts > row.max_attempts)) badAttempts += 1;
+    if (row.status === 'failed' && row.attempts < row.max_attempts && row.error?.retryable !== false) {
+      failedWithAttemptsLeft += 1;
+    }
+    if (row.status !== 'succeeded' && (await readdir(join(mediaDir, row.id)).catch(() => [])).length > 0) {
+      orphanFiles += 1;
+    }
   }
   return {
-    submitted: accepted.length,
-    rejected,
+    submitted: unique.size,
+    rejected: rejected + (accepted.length - unique.size),
     retried,
     succeeded: rows.filter((row) => row.status === 'succeeded').length,
     failedByPolicy: rows.filter((row) => row.status === 'failed').length,
-    lost: accepted.length - rows.length,
+    lost: unique.size - rows.length,
     stuck: rows.filter((row) => !TERMINAL.includes(row.status)).length,
     duplicated: [...successes.values()].filter((count) => count > 1).length,
     badOutputs,
     badAttempts,
+    failedWithAttemptsLeft,
+    orphanFiles,
     faults,
     seconds: Math.round((Date.now() - started) / 1000),
   };
@@ -286,6 +341,9 @@ export function isClean(report: ChaosReport): boolean {
     report.duplicated === 0 &&
     report.badOutputs === 0 &&
     report.badAttempts === 0 &&
+    report.failedWithAttemptsLeft === 0 &&
+    report.orphanFiles === 0 &&
+    report.rawErrorLines === 0 &&
     report.rejected === 0 &&
     report.submitted > 0
   );
@@ -295,7 +353,7 @@ export function formatReport(report: ChaosReport): string {
   const rows: [string, string | number][] = [
     ['jobs submitted (202)', report.submitted],
     ['submissions rejected', report.rejected],
-    ['503 answers retried', report.retried],
+    ['answers retried (5xx, refused)', report.retried],
     ['succeeded', report.succeeded],
     ['failed by policy', report.failedByPolicy],
     ['lost', report.lost],
@@ -303,6 +361,10 @@ export function formatReport(report: ChaosReport): string {
     ['completed twice', report.duplicated],
     ['outputs not matching disk', report.badOutputs],
     ['inconsistent attempts', report.badAttempts],
+    ['failed with attempts left', report.failedWithAttemptsLeft],
+    ['files of unsuccessful jobs', report.orphanFiles],
+    ['raw error lines in logs', report.rawErrorLines],
+    ['Redis back-off lines (structured)', report.redisBackoffLines],
     ['seconds', report.seconds],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));

@@ -1,72 +1,76 @@
-import { type AttemptContext, AttemptInterruptedError, type GenerationService } from '@app/jobs';
+import type { QueueConfig } from '@app/config';
+import {
+  type AttemptContext,
+  AttemptFailedError,
+  AttemptInterruptedError,
+  type GenerationService,
+  InfrastructureUnavailableError,
+} from '@app/jobs';
 import type { GenerationJobData, GenerationQueueProducer } from '@app/queue';
-import { GenerationError } from '@app/replicate';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { GenerationProcessor } from './generation.processor';
 
 interface FakeJob {
   data: GenerationJobData;
-  attemptsMade: number;
-  opts: { attempts?: number };
   moveToDelayed: jest.Mock;
+  updateData: jest.Mock;
 }
 
-function fakeJob(overrides: Partial<FakeJob> = {}): Job<GenerationJobData> & FakeJob {
+function fakeJob(data: GenerationJobData = { jobId: 'j1' }): Job<GenerationJobData> & FakeJob {
   const job: FakeJob = {
-    data: { jobId: 'j1' },
-    attemptsMade: 1,
-    opts: { attempts: 3 },
+    data,
     moveToDelayed: jest.fn().mockResolvedValue(undefined),
-    ...overrides,
+    updateData: jest.fn().mockResolvedValue(undefined),
   };
   return job as unknown as Job<GenerationJobData> & FakeJob;
 }
 
+const DAY_MS = 24 * 3600 * 1000;
+const failed = (final: boolean, retryAfterMs?: number) =>
+  new AttemptFailedError(
+    'j1',
+    { code: 'upstream_unavailable', message: 'Replicate is down', retryable: true, retryAfterMs },
+    final,
+  );
+const outage = (unrecordedAttempt?: number) =>
+  new InfrastructureUnavailableError('j1', unrecordedAttempt, new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+
 describe('GenerationProcessor', () => {
   let runAttempt: jest.Mock<Promise<void>, [string, AttemptContext]>;
+  let failUnavailable: jest.Mock<Promise<void>, [string]>;
   let rateLimit: jest.Mock<Promise<void>, [number]>;
   let processor: GenerationProcessor;
 
   beforeEach(() => {
     runAttempt = jest.fn<Promise<void>, [string, AttemptContext]>().mockResolvedValue(undefined);
+    failUnavailable = jest.fn<Promise<void>, [string]>().mockResolvedValue(undefined);
     rateLimit = jest.fn<Promise<void>, [number]>().mockResolvedValue(undefined);
     processor = new GenerationProcessor(
-      { runAttempt } as unknown as GenerationService,
+      { runAttempt, failUnavailable } as unknown as GenerationService,
       { rateLimit } as unknown as GenerationQueueProducer,
+      { infrastructureOutageMaxMs: DAY_MS } as QueueConfig,
     );
   });
 
-  it('runs the attempt with the abort signal and says whether BullMQ has retries left', async () => {
+  it('runs the attempt with the abort signal', async () => {
     const signal = new AbortController().signal;
 
     await processor.process(fakeJob(), 'token', signal);
 
-    expect(runAttempt).toHaveBeenCalledWith('j1', { queueHasNoRetryLeft: false, signal });
+    expect(runAttempt).toHaveBeenCalledWith('j1', { signal, unrecordedAttempt: undefined });
   });
 
-  it.each([
-    [2, 3, true],
-    [0, 3, false],
-    [0, undefined, true],
-  ])('with %i attempts made of %s, queueHasNoRetryLeft is %s', async (attemptsMade, attempts, expected) => {
-    await processor.process(fakeJob({ attemptsMade, opts: { attempts } }));
-
-    expect(runAttempt).toHaveBeenCalledWith('j1', expect.objectContaining({ queueHasNoRetryLeft: expected }));
-  });
-
-  it('turns a permanent GenerationError into an UnrecoverableError with the same message', async () => {
-    runAttempt.mockRejectedValue(
-      new GenerationError('invalid_input', 'input.width is too large', { retryable: false }),
-    );
+  it('ends the job in BullMQ (UnrecoverableError, same message) when the row says the failure is final', async () => {
+    runAttempt.mockRejectedValue(failed(true));
 
     const failure = processor.process(fakeJob());
 
     await expect(failure).rejects.toBeInstanceOf(UnrecoverableError);
-    await expect(failure).rejects.toThrow('input.width is too large');
+    await expect(failure).rejects.toThrow('Replicate is down');
   });
 
-  it('rethrows a retryable GenerationError as the same instance, so BullMQ retries it with backoff', async () => {
-    const transient = new GenerationError('upstream_unavailable', 'Replicate is down', { retryable: true });
+  it('rethrows a failure the row keeps retrying, so BullMQ retries it with backoff', async () => {
+    const transient = failed(false);
     runAttempt.mockRejectedValue(transient);
 
     await expect(processor.process(fakeJob())).rejects.toBe(transient);
@@ -74,9 +78,7 @@ describe('GenerationProcessor', () => {
   });
 
   it('rate-limits the whole queue on upstream throttling and re-queues without using an attempt', async () => {
-    runAttempt.mockRejectedValue(
-      new GenerationError('upstream_rate_limited', 'Throttled', { retryable: true, retryAfterMs: 7000 }),
-    );
+    runAttempt.mockRejectedValue(failed(false, 7000));
 
     const thrown = await processor.process(fakeJob()).catch((error: unknown) => error);
 
@@ -93,6 +95,64 @@ describe('GenerationProcessor', () => {
 
     expect(job.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'lock-token');
     expect(job.moveToDelayed.mock.calls[0][0]).toBeGreaterThanOrEqual(before);
+  });
+
+  describe('during a PostgreSQL or Redis outage', () => {
+    it('delays the job without a try, remembering the unrecorded attempt and when the outage began', async () => {
+      runAttempt.mockRejectedValue(outage(2));
+      const job = fakeJob();
+      const before = Date.now();
+
+      await expect(processor.process(job, 'lock-token')).rejects.toBeInstanceOf(DelayedError);
+
+      expect(job.updateData).toHaveBeenCalledWith({
+        jobId: 'j1',
+        outage: { since: expect.any(Number), checks: 1, unrecordedAttempt: 2 },
+      });
+      const [[until, token]] = job.moveToDelayed.mock.calls;
+      expect(token).toBe('lock-token');
+      expect(until - before).toBeGreaterThanOrEqual(500);
+      expect(until - Date.now()).toBeLessThanOrEqual(1000);
+    });
+
+    it('hands the unrecorded attempt to the next run, to be given back', async () => {
+      runAttempt.mockRejectedValue(outage());
+      const job = fakeJob({ jobId: 'j1', outage: { since: Date.now() - 5000, checks: 3, unrecordedAttempt: 2 } });
+
+      await expect(processor.process(job)).rejects.toBeInstanceOf(DelayedError);
+
+      expect(runAttempt).toHaveBeenCalledWith('j1', expect.objectContaining({ unrecordedAttempt: 2 }));
+      expect(job.updateData).toHaveBeenCalledWith({
+        jobId: 'j1',
+        outage: expect.objectContaining({ checks: 4, unrecordedAttempt: 2 }),
+      });
+    });
+
+    it('fails the job infrastructure_unavailable once the outage outlasts the ceiling', async () => {
+      runAttempt.mockRejectedValue(outage());
+      const job = fakeJob({ jobId: 'j1', outage: { since: Date.now() - DAY_MS, checks: 1500 } });
+
+      await expect(processor.process(job)).rejects.toBeInstanceOf(UnrecoverableError);
+
+      expect(failUnavailable).toHaveBeenCalledWith('j1');
+      expect(job.moveToDelayed).not.toHaveBeenCalled();
+    });
+
+    it('still ends the BullMQ job when the failure cannot be recorded yet', async () => {
+      runAttempt.mockRejectedValue(outage());
+      failUnavailable.mockRejectedValue(new Error('connect ECONNREFUSED'));
+      const job = fakeJob({ jobId: 'j1', outage: { since: Date.now() - DAY_MS, checks: 1500 } });
+
+      await expect(processor.process(job)).rejects.toBeInstanceOf(UnrecoverableError);
+    });
+
+    it('forgets the outage once an attempt ran', async () => {
+      const job = fakeJob({ jobId: 'j1', outage: { since: Date.now() - 5000, checks: 3 } });
+
+      await processor.process(job);
+
+      expect(job.updateData).toHaveBeenCalledWith({ jobId: 'j1' });
+    });
   });
 
   it('rethrows any other error as is', async () => {

@@ -1,5 +1,11 @@
 import { type GeneratorConfig, generatorConfig, type QueueConfig, queueConfig } from '@app/config';
-import { GENERATION_QUEUE, type GenerationJobData, JobSignals } from '@app/queue';
+import {
+  GENERATION_QUEUE,
+  type GenerationJobData,
+  JobSignals,
+  logRedisError,
+  redisConnectionOptions,
+} from '@app/queue';
 import { ABORT_REASONS } from '@app/replicate';
 import {
   type BeforeApplicationShutdown,
@@ -38,7 +44,7 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
       GENERATION_QUEUE,
       (job, token, signal) => this.processor.process(job, token, signal),
       {
-        connection: { url: this.queue.redisUrl },
+        connection: redisConnectionOptions(this.queue.redisUrl),
         prefix: this.queue.prefix,
         autorun: false,
         concurrency: this.queue.concurrency,
@@ -49,7 +55,7 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
         ...(this.generator.startsPerMinute && { limiter: { max: this.generator.startsPerMinute, duration: 60_000 } }),
       },
     );
-    this.worker.on('error', (error) => this.logger.error({ err: error }, 'Queue worker error'));
+    this.worker.on('error', (error) => logRedisError(this.logger, 'Queue worker error', error));
     // A cancel published by the api stops the job here if this worker runs it.
     await this.signals.onCancelRequested((jobId) => this.worker?.cancelJob(jobId, ABORT_REASONS.canceled));
     await this.worker.waitUntilReady();

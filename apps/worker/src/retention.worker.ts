@@ -1,6 +1,6 @@
 import { type QueueConfig, queueConfig, type StorageConfig, storageConfig } from '@app/config';
 import { RetentionService } from '@app/jobs';
-import { MAINTENANCE_QUEUE } from '@app/queue';
+import { logRedisError, MAINTENANCE_QUEUE, redisConnectionOptions } from '@app/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import {
   type BeforeApplicationShutdown,
@@ -37,11 +37,11 @@ export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicatio
     }
     await this.schedule(this.storage.retention.intervalMs);
     this.worker = new Worker(MAINTENANCE_QUEUE, () => this.retention.purge(), {
-      connection: { url: this.queueSettings.redisUrl },
+      connection: redisConnectionOptions(this.queueSettings.redisUrl),
       prefix: this.queueSettings.prefix,
       concurrency: 1,
     });
-    this.worker.on('error', (error) => this.logger.error({ err: error }, 'Maintenance worker error'));
+    this.worker.on('error', (error) => logRedisError(this.logger, 'Maintenance worker error', error));
   }
 
   /**

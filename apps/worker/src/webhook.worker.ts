@@ -1,5 +1,12 @@
 import { type QueueConfig, queueConfig } from '@app/config';
-import { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from '@app/queue';
+import {
+  logRedisError,
+  redisConnectionOptions,
+  WEBHOOK_QUEUE,
+  type WebhookJobData,
+  WebhookQueueProducer,
+  WebhookRetryError,
+} from '@app/queue';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -28,7 +35,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job) => this.processor.process(job), {
-      connection: { url: this.queue.redisUrl },
+      connection: redisConnectionOptions(this.queue.redisUrl),
       prefix: this.queue.prefix,
       autorun: false,
       concurrency: DELIVERY_CONCURRENCY,
@@ -38,7 +45,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
           error instanceof WebhookRetryError ? error.delayMs : this.webhooks.retryDelayMs(attemptsMade - 1),
       },
     });
-    this.worker.on('error', (error) => this.logger.error({ err: error }, 'Webhook worker error'));
+    this.worker.on('error', (error) => logRedisError(this.logger, 'Webhook worker error', error));
     await this.worker.waitUntilReady();
     void this.worker.run();
   }

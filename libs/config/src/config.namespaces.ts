@@ -76,6 +76,8 @@ export const queueConfig = registerAs('queue', () => {
     prefix: env.QUEUE_PREFIX,
     attempts: env.JOB_ATTEMPTS,
     backoffMs: env.JOB_BACKOFF_MS,
+    /** How long a job waits out a PostgreSQL or Redis outage before it fails `infrastructure_unavailable`. */
+    infrastructureOutageMaxMs: env.JOB_INFRASTRUCTURE_OUTAGE_MAX_MS,
     concurrency: env.WORKER_CONCURRENCY,
     shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
     /** 0 picks a free port (several workers on one host). */
@@ -142,6 +144,8 @@ export const generatorConfig = registerAs('generator', () => {
       requestTimeoutMs: env.REPLICATE_REQUEST_TIMEOUT_MS,
     },
     outputs: { timeoutMs: env.OUTPUT_DOWNLOAD_TIMEOUT_MS, maxBytes: env.MAX_OUTPUT_BYTES },
+    /** What one job may keep in all: outputs and bytes summed over them. */
+    jobOutputs: { maxCount: env.MAX_OUTPUTS_PER_JOB, maxTotalBytes: env.MAX_JOB_OUTPUT_BYTES },
   };
 });
 

@@ -182,6 +182,11 @@ export class Environment {
 
   @Transform(toNumber)
   @IsInt()
+  @Min(1000)
+  JOB_INFRASTRUCTURE_OUTAGE_MAX_MS = 24 * 3600 * 1000;
+
+  @Transform(toNumber)
+  @IsInt()
   @Min(1)
   @Max(1000)
   WORKER_CONCURRENCY = 4;
@@ -345,6 +350,17 @@ export class Environment {
   @IsInt()
   @Min(1024)
   MAX_OUTPUT_BYTES = 100 * 1024 * 1024;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MAX_OUTPUTS_PER_JOB = 16;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  MAX_JOB_OUTPUT_BYTES = 500 * 1024 * 1024;
 
   @Transform(toNumber)
   @IsInt()

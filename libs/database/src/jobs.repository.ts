@@ -125,8 +125,9 @@ export class JobsRepository {
 
   /**
    * Starts the next attempt in one statement: moves the job to `processing` and counts the
-   * attempt, unless it is in none of `from` or has no attempt left. Returns the attempt number
-   * the row now records, which every later write of this attempt must name.
+   * attempt, unless it is in none of `from`, has no attempt left, or an attempt already claimed
+   * it with its outputs (that attempt's publication must be finished instead). Returns the
+   * attempt number the row now records, which every later write of this attempt must name.
    */
   async beginAttempt(id: string, from: readonly JobStatus[]): Promise<number | null> {
     const result = await this.jobs
@@ -140,6 +141,7 @@ export class JobsRepository {
       })
       .where({ id, status: In([...from]) })
       .andWhere('attempts < max_attempts')
+      .andWhere(`outputs = '[]'::jsonb`)
       .returning(['attempts'])
       .execute();
     const [row] = result.raw as { attempts: number }[];

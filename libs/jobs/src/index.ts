@@ -10,14 +10,18 @@ export {
   type WebhookDeliveryEntity,
 } from '@app/database';
 export { type AttemptContext, GenerationService } from './generation.service';
+export { decideOutageWait, isInfrastructureUnavailable, type OutageDecision } from './infrastructure-outage';
 export { isAcceptedInstant } from './instant-range';
 export { JobControlService, MAX_WAIT_SECONDS } from './job-control.service';
 export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
 export { type JobView, presentJob } from './job-presenter';
 export {
   AttemptCanceledError,
+  AttemptFailedError,
+  type AttemptFailure,
   AttemptInterruptedError,
   IdempotencyKeyReusedError,
+  InfrastructureUnavailableError,
   InvalidCursorError,
   InvalidJobInputError,
   JobNotCancelableError,
@@ -25,6 +29,7 @@ export {
   JobsError,
   MediaExpiredError,
   MediaNotFoundError,
+  OutputLimitExceededError,
 } from './jobs.errors';
 export { JobsModule } from './jobs.module';
 export {

@@ -79,3 +79,54 @@ export class JobNotCancelableError extends JobsError {
     super(`Job ${jobId} is already ${status}`);
   }
 }
+
+/** How an attempt failed, as recorded on the job and acted on by the queue. */
+export interface AttemptFailure {
+  code: string;
+  message: string;
+  retryable: boolean;
+  /** Set when the upstream asked everyone to wait this long: the attempt was given back. */
+  retryAfterMs?: number;
+}
+
+/**
+ * An attempt failed and its failure is recorded. `final` is decided from the job's row alone
+ * (permanent error, or no attempt left): then the job is `failed`; otherwise it is `queued` again.
+ */
+export class AttemptFailedError extends JobsError {
+  readonly code: string;
+  constructor(
+    readonly jobId: string,
+    readonly failure: AttemptFailure,
+    readonly final: boolean,
+  ) {
+    super(failure.message);
+    this.code = failure.code;
+  }
+}
+
+/**
+ * PostgreSQL or Redis could not serve the attempt, so it could not start or record its outcome.
+ * It used no attempt: the job waits for the outage to end. `unrecordedAttempt` is the attempt
+ * that began but whose outcome is unknown; it is settled (given back) when the job runs again.
+ */
+export class InfrastructureUnavailableError extends JobsError {
+  readonly code = 'infrastructure_unavailable';
+  constructor(
+    readonly jobId: string,
+    readonly unrecordedAttempt: number | undefined,
+    cause: unknown,
+  ) {
+    super(`Job ${jobId} waits: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** The model returned more than one job may keep; never retried, as a rerun returns as much. */
+export class OutputLimitExceededError extends JobsError {
+  constructor(
+    readonly code: 'too_many_outputs' | 'output_too_large',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -8,13 +8,22 @@ import { Module } from '@nestjs/common';
 import { GenerationService } from './generation.service';
 import { JobControlService } from './job-control.service';
 import { JobEvents } from './job-events.service';
+import { JobFiles } from './job-files.service';
 import { JobsService } from './jobs.service';
 import { ReconciliationService } from './reconciliation.service';
 import { RetentionService } from './retention.service';
 
 @Module({
   imports: [DatabaseModule, QueueModule, ObservabilityModule, GeneratorModule, StorageModule, WebhooksModule],
-  providers: [JobsService, JobControlService, JobEvents, GenerationService, ReconciliationService, RetentionService],
+  providers: [
+    JobsService,
+    JobControlService,
+    JobEvents,
+    JobFiles,
+    GenerationService,
+    ReconciliationService,
+    RetentionService,
+  ],
   exports: [JobsService, JobControlService, GenerationService, ReconciliationService, RetentionService],
 })
 export class JobsModule {}

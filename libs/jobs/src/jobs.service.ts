@@ -129,7 +129,7 @@ export class JobsService {
    * to the workers' reconciliation sweep, which queues every `queued` row BullMQ does not hold.
    */
   private async enqueueOrLeaveToSweep(job: JobEntity): Promise<void> {
-    const enqueue = this.queue.enqueue(job.id, job.maxAttempts);
+    const enqueue = this.queue.enqueue(job.id);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`enqueue took over ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);

@@ -3,13 +3,17 @@ import { type JobEntity, JobsRepository } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { GenerationService } from './generation.service';
 import { JobEvents } from './job-events.service';
+import { JobFiles } from './job-files.service';
 import { statusesLeadingTo } from './job-lifecycle';
 
 export interface SweepReport {
   checked: number;
   requeued: number;
   failed: number;
+  /** Claimed outputs whose attempt died before publishing them, published now. */
+  published: number;
   deliveriesRequeued: number;
 }
 
@@ -31,6 +35,8 @@ export class ReconciliationService {
     private readonly jobs: JobsRepository,
     private readonly queue: GenerationQueueProducer,
     private readonly events: JobEvents,
+    private readonly generation: GenerationService,
+    private readonly files: JobFiles,
     private readonly webhooks: WebhookDispatcher,
     @Inject(queueConfig.KEY) private readonly settings: QueueConfig,
   ) {}
@@ -41,7 +47,13 @@ export class ReconciliationService {
       ...(await this.jobs.findUntouchedSince('queued', new Date(now - queuedAgeMs), BATCH)),
       ...(await this.jobs.findUntouchedSince('processing', new Date(now - processingAgeMs), BATCH)),
     ];
-    const report: SweepReport = { checked: candidates.length, requeued: 0, failed: 0, deliveriesRequeued: 0 };
+    const report: SweepReport = {
+      checked: candidates.length,
+      requeued: 0,
+      failed: 0,
+      published: 0,
+      deliveriesRequeued: 0,
+    };
     for (const candidate of candidates) {
       if (await this.queue.isLive(candidate.id)) continue;
       // Read the row again: the job may have finished between the two reads, and then BullMQ
@@ -52,13 +64,17 @@ export class ReconciliationService {
       if (outcome) report[outcome] += 1;
     }
     report.deliveriesRequeued = await this.webhooks.requeueStale(new Date(now - queuedAgeMs));
-    if (report.requeued || report.failed || report.deliveriesRequeued) {
+    if (report.requeued || report.failed || report.published || report.deliveriesRequeued) {
       this.logger.warn(report, 'Sweep recovered work the queue had lost');
     }
     return report;
   }
 
-  private async recover(job: JobEntity): Promise<'requeued' | 'failed' | null> {
+  private async recover(job: JobEntity): Promise<'requeued' | 'failed' | 'published' | null> {
+    // An attempt claimed the job with its outputs, then died: only publishing them may follow.
+    if (job.status === 'processing' && job.outputs.length > 0) {
+      return (await this.generation.completeClaim(job)) ? 'published' : null;
+    }
     const attemptsLeft = job.maxAttempts - job.attempts;
     if (job.status === 'processing') {
       // Nobody holds this attempt any more: end it as lost, then retry or fail per the policy.
@@ -81,12 +97,13 @@ export class ReconciliationService {
       );
       if (!changed) return null;
       if (change.status === 'failed') {
+        await this.files.discardAll(job.id);
         await this.events.finished(job.id);
         return 'failed';
       }
     }
     if (attemptsLeft <= 0) return null;
-    await this.queue.requeue(job.id, attemptsLeft);
+    await this.queue.requeue(job.id);
     this.logger.warn(
       { jobId: job.id, status: job.status, attempts: job.attempts },
       'Requeued a job the queue had lost',

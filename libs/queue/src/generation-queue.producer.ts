@@ -1,6 +1,6 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobState, Queue } from 'bullmq';
 import { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
 
@@ -15,7 +15,7 @@ const LIVE_STATES: readonly (JobState | 'unknown')[] = [
 
 /** The one typed way to put work on the generation queue and ask about it. */
 @Injectable()
-export class GenerationQueueProducer implements OnModuleInit {
+export class GenerationQueueProducer {
   private readonly logger = new Logger(GenerationQueueProducer.name);
 
   constructor(
@@ -23,14 +23,9 @@ export class GenerationQueueProducer implements OnModuleInit {
     @Inject(queueConfig.KEY) private readonly config: QueueConfig,
   ) {}
 
-  onModuleInit(): void {
-    // Without a listener, connection errors while Redis is down go to the console, around the logger.
-    this.queue.on('error', (error) => this.logger.warn({ err: error }, 'Queue connection error'));
-  }
-
   /** Enqueues the row `jobId` under the same BullMQ job id, so enqueueing twice is harmless. */
-  async enqueue(jobId: string, attempts: number): Promise<void> {
-    const options = generationJobOptions(attempts, this.config.backoffMs);
+  async enqueue(jobId: string): Promise<void> {
+    const options = generationJobOptions(this.config.backoffMs);
     await this.queue.add('generate', { jobId }, { ...options, jobId });
   }
 
@@ -43,10 +38,10 @@ export class GenerationQueueProducer implements OnModuleInit {
    * Enqueues a job BullMQ no longer runs: it was lost (Redis data loss) or finished without the
    * row following. A finished entry is removed first, since adding an existing id does nothing.
    */
-  async requeue(jobId: string, attempts: number): Promise<void> {
+  async requeue(jobId: string): Promise<void> {
     const existing = await this.queue.getJob(jobId);
     if (existing && ((await existing.isCompleted()) || (await existing.isFailed()))) await existing.remove();
-    await this.enqueue(jobId, attempts);
+    await this.enqueue(jobId);
   }
 
   /** Removes the job from the queue if it is still waiting there (a running job is left alone). */

@@ -4,7 +4,8 @@ import { Module } from '@nestjs/common';
 import { GENERATION_QUEUE, MAINTENANCE_QUEUE } from './generation-queue';
 import { GenerationQueueProducer } from './generation-queue.producer';
 import { JobSignals } from './job-signals';
-import { QueueRedis } from './queue-redis';
+import { QueueErrorListeners } from './queue-error-listeners';
+import { QueueRedis, redisConnectionOptions } from './queue-redis';
 import { SubmitRateLimiter } from './submit-rate-limiter';
 import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
 
@@ -13,13 +14,20 @@ import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
     BullModule.forRootAsync({
       inject: [queueConfig.KEY],
       useFactory: (queue: QueueConfig) => ({
-        connection: { url: queue.redisUrl },
+        connection: redisConnectionOptions(queue.redisUrl),
         prefix: queue.prefix,
       }),
     }),
     BullModule.registerQueue({ name: GENERATION_QUEUE }, { name: WEBHOOK_QUEUE }, { name: MAINTENANCE_QUEUE }),
   ],
-  providers: [GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
+  providers: [
+    GenerationQueueProducer,
+    QueueErrorListeners,
+    QueueRedis,
+    JobSignals,
+    SubmitRateLimiter,
+    WebhookQueueProducer,
+  ],
   exports: [BullModule, GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
 })
 export class QueueModule {}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -62,8 +62,36 @@ export class LocalMediaStorage extends MediaStorage {
     return null;
   }
 
+  async move(from: string, to: string): Promise<boolean> {
+    const source = this.pathOf(from);
+    const target = this.pathOf(to);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      // One rename: atomic, and it replaces what was at `to`.
+      await rename(source, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    await this.removeEmptyFolders(dirname(source));
+    return true;
+  }
+
   async removeAll(prefix: string): Promise<void> {
-    await rm(this.pathOf(prefix), { recursive: true, force: true });
+    const path = this.pathOf(prefix);
+    await rm(path, { recursive: true, force: true });
+    await this.removeEmptyFolders(dirname(path));
+  }
+
+  /** Folders hold no objects of their own: drop `folder` and its parents once empty, up to the root. */
+  private async removeEmptyFolders(folder: string): Promise<void> {
+    for (let current = folder; current.startsWith(this.root + sep); current = dirname(current)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // not empty (or already gone): its parents are not empty either
+      }
+    }
   }
 
   private pathOf(key: string): string {

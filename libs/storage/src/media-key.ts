@@ -22,3 +22,17 @@ export function mediaKey(...segments: string[]): string {
 export function assertSafeKey(key: string): void {
   if (!key.split('/').every(isSafeSegment)) throw new InvalidMediaKeyError(key);
 }
+
+/**
+ * Where attempt `attempt` of job `jobId` writes its outputs until it may publish them: inside the
+ * job's folder, so removing the job removes them too, but under no name the media route serves
+ * (published outputs are `{jobId}/{index}.{ext}`). Without `attempt`: the staging of every attempt.
+ */
+export function stagingPrefix(jobId: string, attempt?: number): string {
+  return attempt === undefined ? mediaKey(jobId, 'staging') : mediaKey(jobId, 'staging', `attempt-${attempt}`);
+}
+
+/** The staged copy of output `file` of attempt `attempt` (published as `{jobId}/{file}`). */
+export function stagedKey(jobId: string, attempt: number, file: string): string {
+  return mediaKey(jobId, 'staging', `attempt-${attempt}`, file);
+}

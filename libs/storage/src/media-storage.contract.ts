@@ -170,6 +170,44 @@ export function describeMediaStorageContract(name: string, setup: () => Promise<
       });
     });
 
+    describe('move', () => {
+      it('moves an object to its new key, byte for byte, leaving nothing at the old one', async () => {
+        const content = randomBytes(70_000);
+        await storage.save(`${job}/staging/attempt-2/0.png`, Readable.from([content]), 'image/png');
+
+        await expect(storage.move(`${job}/staging/attempt-2/0.png`, `${job}/0.png`)).resolves.toBe(true);
+
+        expect((await readStored(`${job}/0.png`)).equals(content)).toBe(true);
+        await expect(storage.open(`${job}/staging/attempt-2/0.png`)).resolves.toBeNull();
+      });
+
+      it('replaces the object already at the new key', async () => {
+        await save(`${job}/0.png`, 'an earlier version');
+        await save(`${job}/staging/attempt-3/0.png`, 'the winner');
+
+        await storage.move(`${job}/staging/attempt-3/0.png`, `${job}/0.png`);
+
+        expect((await readStored(`${job}/0.png`)).toString()).toBe('the winner');
+        expect(await reportedSize(`${job}/0.png`)).toBe('the winner'.length);
+      });
+
+      it('resolves false, changing nothing, when there is nothing to move (moved already)', async () => {
+        await save(`${job}/staging/attempt-1/0.png`, 'published once');
+        await storage.move(`${job}/staging/attempt-1/0.png`, `${job}/0.png`);
+
+        await expect(storage.move(`${job}/staging/attempt-1/0.png`, `${job}/0.png`)).resolves.toBe(false);
+
+        expect((await readStored(`${job}/0.png`)).toString()).toBe('published once');
+      });
+
+      it('refuses unsafe keys on either side', async () => {
+        await save(`${job}/0.png`, 'x');
+
+        await expect(storage.move(`${job}/0.png`, '../escaped.png')).rejects.toBeInstanceOf(InvalidMediaKeyError);
+        await expect(storage.move('../outside.png', `${job}/1.png`)).rejects.toBeInstanceOf(InvalidMediaKeyError);
+      });
+    });
+
     describe('a source stream that fails mid-way', () => {
       it('makes save reject with the stream error', async () => {
         await expect(storage.save(`${job}/0.png`, failingSource(), 'image/png')).rejects.toThrow(

@@ -21,6 +21,13 @@ export abstract class MediaStorage {
   /** Opens a stored object for reading, or returns null when it does not exist. */
   abstract open(key: string): Promise<MediaObject | null>;
 
+  /**
+   * Moves the object at `from` to `to`, replacing any object there; readers of `to` see the old
+   * object or the new one, never a mix. Resolves false when nothing is at `from` (say, an earlier
+   * call already moved it), so moving again is harmless.
+   */
+  abstract move(from: string, to: string): Promise<boolean>;
+
   /** Removes every object under `prefix` (a job's folder); nothing there is fine. */
   abstract removeAll(prefix: string): Promise<void>;
 

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   paginateListObjectsV2,
@@ -82,6 +84,22 @@ export class S3MediaStorage extends MediaStorage {
       if (isNotFound(error)) return null;
       throw error;
     }
+  }
+
+  async move(from: string, to: string): Promise<boolean> {
+    const Bucket = this.settings.bucket;
+    const source = this.objectKey(from);
+    try {
+      // S3 has no rename: a server-side copy (one atomic write of `to`) and a delete.
+      await this.client.send(
+        new CopyObjectCommand({ Bucket, Key: this.objectKey(to), CopySource: `${Bucket}/${encodeURI(source)}` }),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    await this.client.send(new DeleteObjectCommand({ Bucket, Key: source }));
+    return true;
   }
 
   async removeAll(prefix: string): Promise<void> {

@@ -1,0 +1,256 @@
+import { Readable } from 'node:stream';
+import type { GeneratorConfig } from '@app/config';
+import type { JobChange, JobEntity, JobGuard, JobStatus, JobsRepository } from '@app/database';
+import { type GeneratedMedia, GenerationError, type GenerationRequest, type MediaGenerator } from '@app/replicate';
+import { type MediaObject, MediaStorage, type StoredMedia } from '@app/storage';
+import { GenerationService } from './generation.service';
+import type { JobEvents } from './job-events.service';
+import { JobFiles } from './job-files.service';
+import { AttemptFailedError, InfrastructureUnavailableError } from './jobs.errors';
+
+const databaseDown = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+/** The repository's guarded updates, on one row in memory; `failNext` makes the next writes throw. */
+class FakeJobs {
+  row: JobEntity;
+  /** Throws on the next write; `applied` makes it apply first (a commit whose answer was lost). */
+  failNextWrite?: { applied: boolean };
+
+  constructor(overrides: Partial<JobEntity> = {}) {
+    this.row = {
+      id: 'job-1',
+      status: 'queued',
+      attempts: 0,
+      maxAttempts: 3,
+      outputs: [],
+      error: null,
+      predictionId: null,
+      model: 'mock',
+      prompt: 'a cat',
+      input: {},
+      ...overrides,
+    } as JobEntity;
+  }
+
+  async beginAttempt(_id: string, from: readonly JobStatus[]): Promise<number | null> {
+    const { row } = this;
+    if (!from.includes(row.status) || row.attempts >= row.maxAttempts || row.outputs.length > 0) return null;
+    return this.write(() => {
+      row.status = 'processing';
+      row.attempts += 1;
+    }).then(() => row.attempts);
+  }
+
+  async findById(): Promise<JobEntity> {
+    return { ...this.row, outputs: [...this.row.outputs] };
+  }
+
+  async updateIf(_id: string, guard: JobGuard, change: JobChange): Promise<boolean> {
+    const { row } = this;
+    if (!guard.from.includes(row.status) || (guard.attempt !== undefined && row.attempts !== guard.attempt)) {
+      return false;
+    }
+    await this.write(() => {
+      row.status = change.status;
+      if (change.attempts !== undefined) row.attempts = change.attempts;
+      if (change.error !== undefined) row.error = change.error;
+      if (change.outputs !== undefined) row.outputs = change.outputs;
+    });
+    return true;
+  }
+
+  private async write(apply: () => void): Promise<void> {
+    const failure = this.failNextWrite;
+    this.failNextWrite = undefined;
+    if (failure?.applied) apply();
+    if (failure) throw databaseDown();
+    apply();
+  }
+}
+
+/** Objects in a map; enough of MediaStorage for the service. */
+class MemoryStorage extends MediaStorage {
+  readonly objects = new Map<string, Buffer>();
+
+  async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of content) chunks.push(Buffer.from(chunk));
+    const body = Buffer.concat(chunks);
+    this.objects.set(key, body);
+    return { key, contentType, bytes: body.length, sha256: 'sha' };
+  }
+
+  async open(): Promise<MediaObject | null> {
+    return null;
+  }
+
+  async move(from: string, to: string): Promise<boolean> {
+    const body = this.objects.get(from);
+    if (!body) return false;
+    this.objects.set(to, body);
+    this.objects.delete(from);
+    return true;
+  }
+
+  async removeAll(prefix: string): Promise<void> {
+    for (const key of this.objects.keys()) if (key.startsWith(`${prefix}/`)) this.objects.delete(key);
+  }
+
+  async directUrl(): Promise<null> {
+    return null;
+  }
+
+  keys(): string[] {
+    return [...this.objects.keys()].sort();
+  }
+}
+
+const png = (bytes = 10): GeneratedMedia => ({
+  contentType: 'image/png',
+  extension: 'png',
+  content: Readable.from([Buffer.alloc(bytes, 1)]),
+});
+
+describe('GenerationService', () => {
+  let jobs: FakeJobs;
+  let storage: MemoryStorage;
+  let generate: jest.Mock<Promise<GeneratedMedia[]>, [GenerationRequest]>;
+  let finished: jest.Mock;
+  let service: GenerationService;
+
+  function build(overrides: Partial<JobEntity> = {}, limits = { maxCount: 4, maxTotalBytes: 100 }) {
+    jobs = new FakeJobs(overrides);
+    storage = new MemoryStorage();
+    generate = jest.fn<Promise<GeneratedMedia[]>, [GenerationRequest]>(async () => [png(), png()]);
+    finished = jest.fn();
+    service = new GenerationService(
+      jobs as unknown as JobsRepository,
+      { generate } as unknown as MediaGenerator,
+      new JobFiles(storage),
+      { started: jest.fn(), finished } as unknown as JobEvents,
+      { jobOutputs: limits } as GeneratorConfig,
+    );
+  }
+
+  beforeEach(() => build());
+
+  it('publishes the outputs of a successful attempt, and nothing else', async () => {
+    await service.runAttempt('job-1');
+
+    expect(jobs.row).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(jobs.row.outputs.map((output) => output.file)).toEqual(['0.png', '1.png']);
+    expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/1.png']);
+    expect(finished).toHaveBeenCalledWith('job-1');
+  });
+
+  it('queues a retryable failure again while attempts are left, removing what the attempt staged', async () => {
+    generate.mockImplementation(async () => {
+      await storage.save('job-1/staging/attempt-1/0.png', Readable.from([Buffer.from('partial')]), 'image/png');
+      throw new GenerationError('upstream_unavailable', 'down', { retryable: true });
+    });
+
+    const failure = await service.runAttempt('job-1').catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(AttemptFailedError);
+    expect(failure).toMatchObject({ final: false, failure: { code: 'upstream_unavailable', retryable: true } });
+    expect(jobs.row).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(storage.keys()).toEqual([]);
+  });
+
+  it.each([
+    ['a retryable error on the last attempt', { attempts: 2 }, true],
+    ['a permanent error on the first attempt', {}, false],
+  ])('fails the job for %s', async (_case, overrides, retryable) => {
+    build(overrides);
+    generate.mockRejectedValue(new GenerationError('prediction_failed', 'no', { retryable }));
+
+    const failure = await service.runAttempt('job-1').catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ final: true });
+    expect(jobs.row.status).toBe('failed');
+    expect(finished).toHaveBeenCalledWith('job-1');
+  });
+
+  it('uses no attempt when it cannot begin one (PostgreSQL down)', async () => {
+    jobs.failNextWrite = { applied: false };
+
+    const failure = await service.runAttempt('job-1').catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(InfrastructureUnavailableError);
+    expect(failure).toMatchObject({ unrecordedAttempt: undefined, code: 'infrastructure_unavailable' });
+    expect(jobs.row).toMatchObject({ status: 'queued', attempts: 0 });
+  });
+
+  it('gives back an attempt that could not claim the job, and the retry keeps only its own files', async () => {
+    generate.mockImplementationOnce(async () => {
+      jobs.failNextWrite = { applied: false };
+      return [png(), png()];
+    });
+    const failure = await service.runAttempt('job-1').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ unrecordedAttempt: 1 });
+    expect(jobs.row).toMatchObject({ status: 'processing', attempts: 1, outputs: [] });
+
+    generate.mockImplementationOnce(async () => [png(7)]);
+    await service.runAttempt('job-1', { unrecordedAttempt: 1 });
+
+    expect(jobs.row).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(storage.keys()).toEqual(['job-1/0.png']);
+    expect(storage.objects.get('job-1/0.png')?.length).toBe(7);
+  });
+
+  it('keeps a claim the database applied but could not confirm, and finishes publishing it', async () => {
+    generate.mockImplementationOnce(async () => {
+      jobs.failNextWrite = { applied: true };
+      return [png()];
+    });
+    await service.runAttempt('job-1').catch(() => undefined);
+
+    await service.runAttempt('job-1', { unrecordedAttempt: 1 });
+
+    expect(jobs.row).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(generate).toHaveBeenCalledTimes(1);
+    expect(storage.keys()).toEqual(['job-1/0.png']);
+  });
+
+  it('writes no file when the job moved on to a newer attempt while it generated', async () => {
+    generate.mockImplementationOnce(async () => {
+      jobs.row.attempts += 1;
+      return [png()];
+    });
+
+    await service.runAttempt('job-1');
+
+    expect(jobs.row).toMatchObject({ status: 'processing', attempts: 2, outputs: [] });
+    expect(storage.keys()).toEqual([]);
+  });
+
+  it('removes every file when the job was canceled while it generated', async () => {
+    generate.mockImplementationOnce(async () => {
+      jobs.row.status = 'canceled';
+      return [png()];
+    });
+
+    await service.runAttempt('job-1');
+
+    expect(storage.keys()).toEqual([]);
+  });
+
+  it.each([
+    ['too_many_outputs', { maxCount: 1, maxTotalBytes: 100 }],
+    ['output_too_large', { maxCount: 4, maxTotalBytes: 15 }],
+  ])('fails at once, not retried, with %s beyond the per-job limits, keeping no file', async (code, limits) => {
+    build({}, limits);
+
+    const failure = await service.runAttempt('job-1').catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ final: true, failure: { code, retryable: false } });
+    expect(jobs.row).toMatchObject({ status: 'failed', attempts: 1, error: { code, retryable: false } });
+    expect(storage.keys()).toEqual([]);
+  });
+
+  it('fails a job whose outage outlasted its ceiling with infrastructure_unavailable', async () => {
+    await service.failUnavailable('job-1');
+
+    expect(jobs.row).toMatchObject({ status: 'failed', error: { code: 'infrastructure_unavailable' } });
+  });
+});

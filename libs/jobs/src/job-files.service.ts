@@ -1,0 +1,56 @@
+import { pipeline } from 'node:stream';
+import type { JobOutputRecord } from '@app/database';
+import type { GeneratedMedia } from '@app/replicate';
+import { MediaStorage, mediaKey, stagedKey, stagingPrefix } from '@app/storage';
+import { Injectable } from '@nestjs/common';
+import type { OutputBudget } from './output-budget';
+
+/**
+ * The one place where a job's files are written, published and removed. An attempt writes its
+ * outputs under its own staging prefix, which no media URL reaches; only the attempt that claimed
+ * the job's row publishes them (moves them to `{jobId}/{file}`), and whatever any other attempt
+ * wrote is removed. So a stale attempt can never overwrite or add to the files of the job.
+ */
+@Injectable()
+export class JobFiles {
+  constructor(private readonly storage: MediaStorage) {}
+
+  /** Writes output number `index` of `attempt` to its staging prefix, within the job's budget. */
+  async stage(
+    jobId: string,
+    attempt: number,
+    index: number,
+    media: GeneratedMedia,
+    budget: OutputBudget,
+  ): Promise<JobOutputRecord> {
+    const file = `${index}.${media.extension}`;
+    // The meter fails (and so fails the save) once the job's outputs outgrow the budget.
+    const metered = pipeline(media.content, budget.meter(), () => undefined);
+    const stored = await this.storage.save(stagedKey(jobId, attempt, file), metered, media.contentType);
+    return { file, contentType: stored.contentType, bytes: stored.bytes, sha256: stored.sha256 };
+  }
+
+  /**
+   * Moves the staged outputs of `attempt` into place, then drops every attempt's staging.
+   * Idempotent: outputs moved by an earlier, interrupted call are skipped.
+   */
+  async publish(jobId: string, attempt: number, outputs: JobOutputRecord[]): Promise<void> {
+    for (const { file } of outputs) await this.storage.move(stagedKey(jobId, attempt, file), mediaKey(jobId, file));
+    await this.discardStaging(jobId);
+  }
+
+  /** Removes what `attempt` staged. */
+  async discardAttempt(jobId: string, attempt: number): Promise<void> {
+    await this.storage.removeAll(stagingPrefix(jobId, attempt));
+  }
+
+  /** Removes what every attempt staged, published outputs excepted. */
+  async discardStaging(jobId: string): Promise<void> {
+    await this.storage.removeAll(stagingPrefix(jobId));
+  }
+
+  /** Removes every file of the job (it failed or was canceled). */
+  async discardAll(jobId: string): Promise<void> {
+    await this.storage.removeAll(jobId);
+  }
+}
