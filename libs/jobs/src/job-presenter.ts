@@ -1,4 +1,4 @@
-import type { JobEntity, JobErrorRecord, JobStatus } from '@app/database';
+import type { JobEntity, JobErrorRecord, JobOutputRecord, JobStatus } from '@app/database';
 
 /** The public view of a job, as the API returns it and webhooks carry it. */
 export interface JobView {
@@ -18,6 +18,14 @@ export interface JobView {
   outputsExpiredAt: string | null;
 }
 
+/**
+ * The outputs a job offers. An attempt records its outputs when it claims the job, before it
+ * publishes the files; they belong to the job only once it succeeded.
+ */
+export function publishedOutputs(job: JobEntity): JobOutputRecord[] {
+  return job.status === 'succeeded' ? job.outputs : [];
+}
+
 /** Output URLs are absolute, built from PUBLIC_BASE_URL. */
 export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
   return {
@@ -29,7 +37,7 @@ export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
     error: job.error,
-    outputs: job.outputs.map((output) => ({
+    outputs: publishedOutputs(job).map((output) => ({
       url: `${publicBaseUrl}/v1/media/${job.id}/${output.file}`,
       contentType: output.contentType,
       bytes: output.bytes,

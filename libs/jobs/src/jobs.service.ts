@@ -22,6 +22,7 @@ import { isSafeSegment, type MediaObject, type MediaServing, MediaStorage, media
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from './job-cursor';
+import { publishedOutputs } from './job-presenter';
 import {
   IdempotencyKeyReusedError,
   InvalidJobInputError,
@@ -185,7 +186,7 @@ export class JobsService {
   async findOutput(jobId: string, file: string, owner: string): Promise<JobOutputRecord> {
     if (!isSafeSegment(file)) throw new MediaNotFoundError(jobId, file);
     const job = await this.get(jobId, owner);
-    const output = job.outputs.find((candidate) => candidate.file === file);
+    const output = publishedOutputs(job).find((candidate) => candidate.file === file);
     if (output) return output;
     if (job.outputsExpiredAt) throw new MediaExpiredError(jobId, job.outputsExpiredAt);
     throw new MediaNotFoundError(jobId, file);
