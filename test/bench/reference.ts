@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Pool } from 'pg';
+import { renderMockImage } from '../../libs/generator/src/mock-image';
 import { generationJobOptions } from '../../libs/queue/src/generation-queue';
-import { renderMockImage } from '../../libs/replicate/src/mock-image';
 
 /**
  * The minimal reference the service is measured against: the same work per request with no

@@ -1,4 +1,5 @@
 import { type GeneratorConfig, generatorConfig, type QueueConfig, queueConfig } from '@app/config';
+import { ABORT_REASONS } from '@app/generator';
 import {
   GENERATION_QUEUE,
   type GenerationJobData,
@@ -6,7 +7,6 @@ import {
   logRedisError,
   redisConnectionOptions,
 } from '@app/queue';
-import { ABORT_REASONS } from '@app/replicate';
 import {
   type BeforeApplicationShutdown,
   Inject,

@@ -1,6 +1,6 @@
-import { AppConfigModule, AppLoggerModule } from '@app/config';
+import { AppConfigModule } from '@app/config';
 import { JobsModule } from '@app/jobs';
-import { ObservabilityModule } from '@app/observability';
+import { AppLoggerModule, ObservabilityModule } from '@app/observability';
 import { QueueModule } from '@app/queue';
 import { WebhooksModule } from '@app/webhooks';
 import { Module } from '@nestjs/common';

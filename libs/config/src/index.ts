@@ -18,4 +18,3 @@ export {
   webhooksConfig,
 } from './config.namespaces';
 export { Environment, InvalidEnvironmentError, MODEL_REFERENCE_PATTERN, parseEnvironment } from './environment';
-export { AppLoggerModule } from './logger.module';

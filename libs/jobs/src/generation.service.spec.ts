@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { GeneratorConfig } from '@app/config';
 import type { JobChange, JobEntity, JobGuard, JobStatus, JobsRepository } from '@app/database';
-import { type GeneratedMedia, GenerationError, type GenerationRequest, type MediaGenerator } from '@app/replicate';
+import { type GeneratedMedia, GenerationError, type GenerationRequest, type MediaGenerator } from '@app/generator';
 import { type MediaObject, MediaStorage, type StoredMedia } from '@app/storage';
 import { GenerationService } from './generation.service';
 import type { JobEvents } from './job-events.service';

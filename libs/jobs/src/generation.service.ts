@@ -6,7 +6,7 @@ import {
   type JobOutputRecord,
   JobsRepository,
 } from '@app/database';
-import { GenerationError, isCanceled, MediaGenerator } from '@app/replicate';
+import { GenerationError, isCanceled, MediaGenerator } from '@app/generator';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isInfrastructureUnavailable } from './infrastructure-outage';
 import { JobEvents } from './job-events.service';

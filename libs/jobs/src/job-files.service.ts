@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream';
 import type { JobOutputRecord } from '@app/database';
-import type { GeneratedMedia } from '@app/replicate';
+import type { GeneratedMedia } from '@app/generator';
 import { MediaStorage, mediaKey, stagedKey, stagingPrefix } from '@app/storage';
 import { Injectable } from '@nestjs/common';
 import type { OutputBudget } from './output-budget';

@@ -1,4 +1,4 @@
-import type { InputProblem } from '@app/replicate';
+import type { InputProblem } from '@app/generator';
 
 /** Domain errors the api maps to HTTP in one place (its problem filter). */
 export abstract class JobsError extends Error {

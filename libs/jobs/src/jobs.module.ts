@@ -1,7 +1,7 @@
 import { DatabaseModule } from '@app/database';
+import { GeneratorModule } from '@app/generator';
 import { ObservabilityModule } from '@app/observability';
 import { QueueModule } from '@app/queue';
-import { GeneratorModule } from '@app/replicate';
 import { StorageModule } from '@app/storage';
 import { WebhooksModule } from '@app/webhooks';
 import { Module } from '@nestjs/common';

@@ -16,8 +16,8 @@ import {
   WebhookDeliveriesRepository,
   type WebhookDeliveryEntity,
 } from '@app/database';
+import { type InputProblem, MediaGenerator, modelAllowance } from '@app/generator';
 import { GenerationQueueProducer } from '@app/queue';
-import { type InputProblem, MediaGenerator, modelAllowance } from '@app/replicate';
 import { isSafeSegment, type MediaObject, type MediaServing, MediaStorage, mediaKey } from '@app/storage';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';

@@ -1,8 +1,8 @@
+import { type AppConfig, appConfig } from '@app/config';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { type AppConfig, appConfig } from './config.namespaces';
 
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
