@@ -4,17 +4,17 @@
 #   worker:         node dist/apps/worker/apps/worker/src/main.js
 #   migrations:     node dist/cli/libs/database/src/migrate.js
 # e.g. `docker run --rm mediagen node dist/apps/worker/apps/worker/src/main.js`.
-# Node >= 20.19 is required: NestJS 12 is ESM-only and is loaded through require(esm).
+# Node 24 (the active LTS; >= 22.12 works): NestJS 12 is ESM-only and is loaded through require(esm).
 
 # ---- build: install everything, compile, then drop dev dependencies ----
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 
 COPY package.json package-lock.json ./
 # `npm install`, not `npm ci`: the lockfile lacks the optional platform binaries,
 # so `npm ci` fails against our registry.
 # --ignore-scripts mirrors package.json "allowScripts", which denies every dependency that has an
-# install script; the npm 10 bundled with node:20 does not read that field, so say it explicitly.
+# install script; say it explicitly for npm versions that do not read that field.
 RUN npm install --ignore-scripts --no-audit --no-fund
 
 COPY nest-cli.json tsconfig.json tsconfig.cli.json ./
@@ -26,7 +26,7 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: production dependencies + compiled output, non-root ----
-FROM node:20-slim AS runtime
+FROM node:24-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production \
     PORT=8000
@@ -43,4 +43,7 @@ RUN mkdir -p /app/generated_images && chown node:node /app/generated_images
 
 USER node
 EXPOSE 8000
+# Probes the api's liveness; the worker's container overrides it with its health port (compose does).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.HEALTHCHECK_PORT ?? process.env.PORT ?? 8000}/health/live`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/apps/api/apps/api/src/main.js"]
