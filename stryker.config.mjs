@@ -1,0 +1,28 @@
+// Mutation testing (npm run test:mutation): does the unit suite notice a broken rule?
+// Runs the unit project only, incrementally (reports/stryker-incremental.json is kept between runs).
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: { projectType: 'custom', configFile: 'jest.unit.config.js', enableFindRelatedTests: true },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'libs/jobs/src/**/*.ts',
+    'libs/generator/src/**/*.ts',
+    'libs/webhooks/src/**/*.ts',
+    'libs/storage/src/**/*.ts',
+    'libs/queue/src/**/*.ts',
+    'apps/worker/src/*.processor.ts',
+    '!**/*.spec.ts',
+    '!**/*.contract.ts',
+    '!**/index.ts',
+    '!**/*.module.ts',
+  ],
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  thresholds: { high: 90, low: 85, break: 80 },
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['dist', 'generated_images', 'test-artifacts', 'reports', 'coverage'],
+};
