@@ -25,7 +25,11 @@ const shared = {
 /** @type {import('jest').Config} */
 const config = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/architecture/*.spec.ts'],
+    },
     {
       ...shared,
       displayName: 'e2e',
