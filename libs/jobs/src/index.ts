@@ -30,6 +30,8 @@ export {
   InvalidJobInputError,
   JobNotCancelableError,
   JobNotFoundError,
+  JobRequestError,
+  type JobRequestErrorCode,
   JobsError,
   MediaExpiredError,
   MediaNotFoundError,
