@@ -1,5 +1,5 @@
 import { type GeneratorConfig, generatorConfig, type QueueConfig, queueConfig } from '@app/config';
-import { ABORT_REASONS } from '@app/generator';
+import { ABORT_REASONS } from '@app/jobs';
 import {
   GENERATION_QUEUE,
   type GenerationJobData,

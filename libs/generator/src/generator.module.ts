@@ -1,6 +1,6 @@
 import { type GeneratorConfig, generatorConfig } from '@app/config';
 import { DestinationPolicy, EgressModule } from '@app/egress';
-import { JobMetrics, ObservabilityModule } from '@app/observability';
+import { JobMetrics, MetricsModule } from '@app/observability';
 import { Module } from '@nestjs/common';
 import { MediaGenerator } from './media-generator';
 import { MockMediaGenerator } from './mock-media-generator';
@@ -9,7 +9,7 @@ import { ReplicateMediaGenerator } from './replicate-media-generator';
 
 /** Binds the MediaGenerator port: Replicate when configured, otherwise the offline mock. */
 @Module({
-  imports: [ObservabilityModule, EgressModule],
+  imports: [MetricsModule, EgressModule],
   providers: [
     {
       provide: MediaGenerator,

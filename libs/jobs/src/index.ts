@@ -9,6 +9,10 @@ export {
   type JobStatus,
   type WebhookDeliveryEntity,
 } from '@app/database';
+// The generator port's abort reasons and the storage's serving policy, for the apps: they reach
+// adapters only through the job domain.
+export { ABORT_REASONS } from '@app/generator';
+export { type MediaServing, mediaServing } from '@app/storage';
 export { type AttemptContext, GenerationService } from './generation.service';
 export { decideOutageWait, isInfrastructureUnavailable, type OutageDecision } from './infrastructure-outage';
 export { isAcceptedInstant } from './instant-range';
@@ -26,6 +30,8 @@ export {
   InvalidJobInputError,
   JobNotCancelableError,
   JobNotFoundError,
+  JobRequestError,
+  type JobRequestErrorCode,
   JobsError,
   MediaExpiredError,
   MediaNotFoundError,

@@ -1,6 +1,6 @@
 import { DatabaseModule } from '@app/database';
 import { GeneratorModule } from '@app/generator';
-import { ObservabilityModule } from '@app/observability';
+import { MetricsModule } from '@app/observability';
 import { QueueModule } from '@app/queue';
 import { StorageModule } from '@app/storage';
 import { WebhooksModule } from '@app/webhooks';
@@ -14,7 +14,7 @@ import { ReconciliationService } from './reconciliation.service';
 import { RetentionService } from './retention.service';
 
 @Module({
-  imports: [DatabaseModule, QueueModule, ObservabilityModule, GeneratorModule, StorageModule, WebhooksModule],
+  imports: [DatabaseModule, QueueModule, MetricsModule, GeneratorModule, StorageModule, WebhooksModule],
   providers: [
     JobsService,
     JobControlService,

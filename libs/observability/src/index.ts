@@ -1,6 +1,7 @@
 export { HttpMetrics } from './http-metrics';
 export { type FinishedJob, JobMetrics } from './job-metrics';
 export { AppLoggerModule } from './logger.module';
+export { MetricsModule } from './metrics.module';
 export { MetricsRegistry } from './metrics-registry';
 export { ObservabilityModule } from './observability.module';
 export { type HealthReport, Readiness } from './readiness.service';

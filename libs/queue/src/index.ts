@@ -9,5 +9,4 @@ export { GenerationQueueProducer } from './generation-queue.producer';
 export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
 export { isRedisUnavailable, logRedisError, QueueRedis, redisConnectionOptions } from './queue-redis';
-export { type RateLimitState, SubmitRateLimiter } from './submit-rate-limiter';
 export { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from './webhook-queue';

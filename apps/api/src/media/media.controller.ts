@@ -1,6 +1,5 @@
 import { type AuthConfig, authConfig } from '@app/config';
-import { JobsService } from '@app/jobs';
-import { mediaServing } from '@app/storage';
+import { JobsService, mediaServing } from '@app/jobs';
 import { Controller, Get, Headers, Inject, Param, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
