@@ -110,4 +110,9 @@ describe('architecture rules (.dependency-cruiser.cjs)', () => {
     const lines = (text: string) => text.trim().split('\n').sort();
     expect(lines(fresh.stdout)).toEqual(lines(readFileSync(join(ROOT, 'docs', 'architecture.mmd'), 'utf8')));
   });
+
+  it("shows the same diagram in the README's architecture section", () => {
+    const diagram = readFileSync(join(ROOT, 'docs', 'architecture.mmd'), 'utf8').trim();
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`\`\`\`mermaid\n${diagram}\n\`\`\``);
+  });
 });
