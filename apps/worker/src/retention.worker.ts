@@ -1,6 +1,6 @@
 import { type QueueConfig, queueConfig, type StorageConfig, storageConfig } from '@app/config';
 import { RetentionService } from '@app/jobs';
-import { logRedisError, MAINTENANCE_QUEUE, redisConnectionOptions } from '@app/queue';
+import { MAINTENANCE_QUEUE } from '@app/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import {
   type BeforeApplicationShutdown,
@@ -9,8 +9,8 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { type Queue, Worker } from 'bullmq';
-import { settlesWithin } from './settles-within';
+import type { Queue } from 'bullmq';
+import { QueueWorker } from './queue-worker';
 
 const RETENTION_SCHEDULER = 'retention';
 
@@ -21,7 +21,7 @@ const RETENTION_SCHEDULER = 'retention';
 @Injectable()
 export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RetentionWorker.name);
-  private worker?: Worker;
+  private lifecycle?: QueueWorker<unknown>;
 
   constructor(
     private readonly retention: RetentionService,
@@ -36,12 +36,10 @@ export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicatio
       return;
     }
     await this.schedule(this.storage.retention.intervalMs);
-    this.worker = new Worker(MAINTENANCE_QUEUE, () => this.retention.purge(), {
-      connection: redisConnectionOptions(this.queueSettings.redisUrl),
-      prefix: this.queueSettings.prefix,
+    this.lifecycle = new QueueWorker(MAINTENANCE_QUEUE, () => this.retention.purge(), this.queueSettings, this.logger, {
       concurrency: 1,
     });
-    this.worker.on('error', (error) => logRedisError(this.logger, 'Maintenance worker error', error));
+    await this.lifecycle.start();
   }
 
   /**
@@ -56,6 +54,6 @@ export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.worker) await settlesWithin(this.worker.close(), this.queueSettings.shutdownTimeoutMs);
+    await this.lifecycle?.closesWithin(this.queueSettings.shutdownTimeoutMs);
   }
 }

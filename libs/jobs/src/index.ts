@@ -9,6 +9,7 @@ export {
   type JobStatus,
   type WebhookDeliveryEntity,
 } from '@app/database';
+export { isFinalAttempt } from './attempt-policy';
 export { type AttemptContext, GenerationService } from './generation.service';
 export { decideOutageWait, isInfrastructureUnavailable, type OutageDecision } from './infrastructure-outage';
 export { isAcceptedInstant } from './instant-range';

@@ -9,5 +9,6 @@ export { GenerationQueueProducer } from './generation-queue.producer';
 export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
 export { isRedisUnavailable, logRedisError, QueueRedis, redisConnectionOptions } from './queue-redis';
+export { settlesWithin } from './settles-within';
 export { type RateLimitState, SubmitRateLimiter } from './submit-rate-limiter';
 export { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from './webhook-queue';
