@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { MediagenClient } from '@app/client';
 import { GENERATION_QUEUE } from '@app/queue';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -13,8 +12,9 @@ import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { ARTIFACTS, describeWithBrowser, launchBrowser } from './support/browser';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { type Job, JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
-import { eventually, type Job, readJob, submitJob, typedClient, waitUntilTerminal } from './support/typed-api';
+import { eventually } from './support/timing';
 
 const KEY = 'ui-e2e-key';
 const PHONE = { width: 390, height: 844 };
@@ -38,7 +38,7 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
   let worker: INestApplicationContext;
   let queue: Queue;
   let baseUrl: string;
-  let client: MediagenClient;
+  let client: JobsClient;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -59,7 +59,7 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     worker = await createWorkerApp();
     queue = app.get<Queue>(getQueueToken(GENERATION_QUEUE));
     baseUrl = await app.getUrl();
-    client = typedClient(baseUrl, KEY);
+    client = new JobsClient(baseUrl, KEY);
 
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
@@ -101,7 +101,7 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
   const tiles = () => page.locator('#gallery .tile');
 
   async function listAll(): Promise<Job[]> {
-    const { data, error, response } = await client.GET('/v1/jobs', { params: { query: { limit: 100 } } });
+    const { data, error, response } = await client.api.GET('/v1/jobs', { params: { query: { limit: 100 } } });
     if (!data) throw new Error(`list answered ${response.status}: ${JSON.stringify(error)}`);
     return data.data;
   }
@@ -231,14 +231,14 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     const id = await cardShows('cancel me', 'queued');
     expect(await page.locator('#form-problem').isHidden()).toBe(true);
     // The first attempt fails at once; the retry is 20 s away.
-    await eventually(async () => ((await readJob(client, id)).attempts === 1 ? true : undefined));
+    await eventually(async () => ((await client.job(id)).attempts === 1 ? true : undefined));
 
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await cardShows('cancel me', 'canceled');
     expect(await page.getByRole('button', { name: 'Cancel job' }).isHidden()).toBe(true);
     expect(await page.locator('#job-announcer').textContent()).toBe(`Job ${id.slice(0, 8)}: canceled.`);
     expect(await page.locator('#job-error').textContent()).toContain('upstream_unavailable');
-    expect((await readJob(client, id)).status).toBe('canceled');
+    expect((await client.job(id)).status).toBe('canceled');
     // One long poll was open the whole time: no tight polling.
     expect(local.filter((request) => request.url === `${baseUrl}/v1/status/${id}`).length).toBe(1);
 
@@ -248,10 +248,10 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
   it('lists recent jobs with thumbnails, filters them by status and pages through them', async () => {
     const made = await Promise.all(
       Array.from({ length: BULK_JOBS }, (_, index) =>
-        submitJob(client, { prompt: `bulk job ${index + 1}`, input: { width: 96, height: 96, seed: index } }),
+        client.submit({ prompt: `bulk job ${index + 1}`, input: { width: 96, height: 96, seed: index } }),
       ),
     );
-    await Promise.all(made.map((job) => waitUntilTerminal(client, job.id)));
+    await Promise.all(made.map((job) => client.waitUntilDone(job.id)));
     const total = BULK_JOBS + 3;
 
     await page.getByRole('button', { name: 'Refresh' }).click();

@@ -7,7 +7,8 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
-import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
+import { freePort } from '../support/loopback';
+import { dropDatabase, withPath } from '../support/scratch-databases';
 import { type LoadResult, load } from './load';
 import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
 import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
@@ -149,7 +150,7 @@ export class Bench {
     } finally {
       redis.disconnect();
     }
-    await dropDatabase(this.options.postgresUrl, this.options.database);
+    await dropDatabase(this.databaseUrl);
     await rm(this.mediaRoot, { recursive: true, force: true });
   }
 

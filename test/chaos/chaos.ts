@@ -7,7 +7,8 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
-import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
+import { freePort } from '../support/loopback';
+import { dropDatabase, withPath } from '../support/scratch-databases';
 import type { OwnServer } from './own-servers';
 import { API_ENTRY, type LogLine, ServiceProcess, WORKER_ENTRY } from './service-processes';
 
@@ -81,7 +82,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // the run itself may restart Redis
   await redis.flushdb();
-  await dropDatabase(options.postgresUrl, options.database);
+  await dropDatabase(databaseUrl);
   await ensureDatabaseExists(databaseUrl);
   await migrate({ url: databaseUrl, poolSize: 2 });
 
@@ -159,7 +160,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all([api, ...workers].map((service) => service.stop('SIGTERM')));
     redis.disconnect();
     await rm(mediaDir, { recursive: true, force: true });
-    await dropDatabase(options.postgresUrl, options.database);
+    await dropDatabase(databaseUrl);
   }
 }
 
