@@ -7,7 +7,6 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createApiApp } from '../apps/api/src/api.app';
-import { UI_CSP } from '../apps/api/src/ui/serve-ui';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { ARTIFACTS, describeWithBrowser, launchBrowser } from './support/browser';
 import { EnvironmentOverrides } from './support/environment-overrides';
@@ -121,18 +120,21 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     const pageAnswer = await fetch(`${baseUrl}/`);
     expect(pageAnswer.status).toBe(200);
     expect(pageAnswer.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    // The policy as written out here, not the server's own constant, so a loosened policy fails.
     const csp = pageAnswer.headers.get('content-security-policy') ?? '';
-    expect(csp).toBe(UI_CSP);
-    for (const directive of [
-      "default-src 'self'",
-      "img-src 'self' blob: data:",
-      "media-src 'self' blob:",
-      "style-src 'self'",
-      "script-src 'self'",
-      "connect-src 'self'",
-    ]) {
-      expect(csp.split('; ')).toContain(directive);
-    }
+    const directives = Object.fromEntries(csp.split('; ').map((directive) => directive.split(/ (.*)/, 2)));
+    expect(directives).toEqual({
+      'default-src': "'self'",
+      'img-src': "'self' blob: data:",
+      'media-src': "'self' blob:",
+      'style-src': "'self'",
+      'script-src': "'self'",
+      'connect-src': "'self'",
+      'object-src': "'none'",
+      'base-uri': "'none'",
+      'form-action': "'self'",
+      'frame-ancestors': "'none'",
+    });
     expect(await pageAnswer.text()).toContain('<script type="module" src="/ui/app.js"></script>');
 
     const script = await fetch(`${baseUrl}/ui/app.js`);
