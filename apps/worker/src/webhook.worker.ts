@@ -1,37 +1,28 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from '@app/queue';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { QueueWorker } from './queue-worker';
+import { Inject, Injectable } from '@nestjs/common';
+import { QueueWorker, type WorkerPlan } from './queue-worker';
 import { WebhookProcessor } from './webhook.processor';
 
 /** Deliveries run at once per worker process; each mostly waits on a receiver. */
 const DELIVERY_CONCURRENCY = 16;
 
-/** Owns the worker that delivers webhooks; stops within WORKER_SHUTDOWN_TIMEOUT_MS. */
+/** Delivers webhooks, retried with the delay each failed delivery recorded. */
 @Injectable()
-export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(WebhookWorker.name);
-  private lifecycle?: QueueWorker<WebhookJobData>;
-
+export class WebhookWorker extends QueueWorker<WebhookJobData> {
   constructor(
     private readonly processor: WebhookProcessor,
     private readonly webhooks: WebhookQueueProducer,
-    @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
-  ) {}
+    @Inject(queueConfig.KEY) queue: QueueConfig,
+  ) {
+    super(queue);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.lifecycle = new QueueWorker<WebhookJobData>(
-      WEBHOOK_QUEUE,
-      (job) => this.processor.process(job),
-      this.queue,
-      this.logger,
-      {
+  protected async plan(): Promise<WorkerPlan<WebhookJobData>> {
+    return {
+      queueName: WEBHOOK_QUEUE,
+      processor: (job) => this.processor.process(job),
+      options: {
         concurrency: DELIVERY_CONCURRENCY,
         settings: {
           // A failed delivery carries the delay its row already shows; anything else backs off alike.
@@ -39,14 +30,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
             error instanceof WebhookRetryError ? error.delayMs : this.webhooks.retryDelayMs(attemptsMade - 1),
         },
       },
-    );
-    await this.lifecycle.start();
+    };
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  protected async shutdownTimedOut(): Promise<void> {
     // An unfinished delivery is retried later with the same webhook-id, so receivers can dedupe it.
-    if (this.lifecycle && !(await this.lifecycle.closesWithin(this.queue.shutdownTimeoutMs))) {
-      this.logger.warn('Webhook deliveries still running at shutdown; they will be retried');
-    }
+    this.logger.warn('Webhook deliveries still running at shutdown; they will be retried');
   }
 }
