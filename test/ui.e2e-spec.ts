@@ -248,11 +248,13 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
   });
 
   it('lists recent jobs with thumbnails, filters them by status and pages through them', async () => {
-    const made = await Promise.all(
-      Array.from({ length: BULK_JOBS }, (_, index) =>
-        client.submit({ prompt: `bulk job ${index + 1}`, input: { width: 96, height: 96, seed: index } }),
-      ),
-    );
+    // One after the other: submitted at once, their creation order (the gallery's order) would be a race.
+    const made: Job[] = [];
+    for (let index = 0; index < BULK_JOBS; index += 1) {
+      made.push(
+        await client.submit({ prompt: `bulk job ${index + 1}`, input: { width: 96, height: 96, seed: index } }),
+      );
+    }
     await Promise.all(made.map((job) => client.waitUntilDone(job.id)));
     const total = BULK_JOBS + 3;
 
