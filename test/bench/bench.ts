@@ -7,7 +7,9 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
-import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
+import { freePort } from '../support/loopback';
+import { deleteKeys } from '../support/redis-keys';
+import { dropDatabase, withPath } from '../support/scratch-databases';
 import { type LoadResult, load } from './load';
 import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
 import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
@@ -142,14 +144,10 @@ export class Bench {
 
   /** The database, Redis keys and media folders of this run, or of an earlier one that was killed. */
   private async removeLeftovers(): Promise<void> {
-    const redis = new Redis(this.options.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-    try {
-      await redis.connect();
-      for (const system of ['service', 'reference']) await deleteKeys(redis, `${this.options.queuePrefix}-${system}`);
-    } finally {
-      redis.disconnect();
+    for (const system of ['service', 'reference']) {
+      await deleteKeys(`${this.options.queuePrefix}-${system}:*`, this.options.redisUrl);
     }
-    await dropDatabase(this.options.postgresUrl, this.options.database);
+    await dropDatabase(this.databaseUrl);
     await rm(this.mediaRoot, { recursive: true, force: true });
   }
 
@@ -462,16 +460,6 @@ async function redisServerPid(url: string): Promise<number | undefined> {
   } finally {
     redis.disconnect();
   }
-}
-
-/** Deletes every key under `prefix:` (the queues, and the service's signals and counters). */
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = nextCursor;
-  } while (cursor !== '0');
 }
 
 function round(value: number, digits: number): number {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { PNG } from 'pngjs';
+import { listenOnLoopback } from '../support/loopback';
 
 /**
  * A scriptable stand-in for Replicate's HTTP API on loopback, for tests. The real `replicate` client talks to it via
@@ -287,14 +288,7 @@ export class FakeReplicate {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(server);
     this.server = server;
   }
 

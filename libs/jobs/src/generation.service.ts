@@ -7,7 +7,9 @@ import {
   JobsRepository,
 } from '@app/database';
 import { GenerationError, isCanceled, MediaGenerator } from '@app/generator';
+import { BoundLogger } from '@app/observability';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ATTEMPTS_EXHAUSTED, isFinalAttempt } from './attempt-policy';
 import { isInfrastructureUnavailable } from './infrastructure-outage';
 import { JobEvents } from './job-events.service';
 import { JobFiles } from './job-files.service';
@@ -30,11 +32,12 @@ export interface AttemptContext {
   unrecordedAttempt?: number;
 }
 
-const ATTEMPTS_EXHAUSTED: JobErrorRecord = {
-  code: 'attempts_exhausted',
-  message: 'The last attempt was lost and no attempt is left',
-  retryable: true,
-};
+/** One attempt of one job, with a logger bound to both. */
+interface AttemptScope {
+  jobId: string;
+  attempt: number;
+  log: BoundLogger;
+}
 
 const INFRASTRUCTURE_UNAVAILABLE: JobErrorRecord = {
   code: 'infrastructure_unavailable',
@@ -70,10 +73,12 @@ export class GenerationService {
   async runAttempt(jobId: string, context: AttemptContext = {}): Promise<void> {
     let attempt: number | undefined;
     try {
-      if (context.unrecordedAttempt !== undefined) await this.settleUnrecorded(jobId, context.unrecordedAttempt);
+      if (context.unrecordedAttempt !== undefined) {
+        await this.settleUnrecorded(this.scope(jobId, context.unrecordedAttempt));
+      }
       attempt = (await this.jobs.beginAttempt(jobId, statusesLeadingTo('processing'))) ?? undefined;
       if (attempt === undefined) await this.settleUnstartable(jobId);
-      else await this.attempt(jobId, attempt, context.signal);
+      else await this.attempt(this.scope(jobId, attempt), context.signal);
     } catch (error) {
       if (!(error instanceof JobsError) && isInfrastructureUnavailable(error)) {
         throw new InfrastructureUnavailableError(jobId, attempt, error);
@@ -97,13 +102,10 @@ export class GenerationService {
    */
   async completeClaim(job: JobEntity): Promise<boolean> {
     await this.files.publish(job.id, job.attempts, job.outputs);
-    const succeeded = await this.recordChange(job.id, job.attempts, {
-      status: 'succeeded',
-      error: null,
-      markCompleted: true,
-    });
+    const scope = this.scope(job.id, job.attempts);
+    const succeeded = await this.recordChange(scope, { status: 'succeeded', error: null, markCompleted: true });
     if (succeeded) {
-      this.logger.log({ jobId: job.id, attempt: job.attempts, outputs: job.outputs.length }, 'Attempt succeeded');
+      scope.log.log('Attempt succeeded', { outputs: job.outputs.length });
       await this.events.finished(job.id);
     } else if ((await this.jobs.findById(job.id))?.status === 'canceled') {
       await this.files.discardAll(job.id);
@@ -111,35 +113,41 @@ export class GenerationService {
     return succeeded;
   }
 
-  private async attempt(jobId: string, attempt: number, signal?: AbortSignal): Promise<void> {
+  private scope(jobId: string, attempt: number): AttemptScope {
+    return { jobId, attempt, log: new BoundLogger(this.logger, { jobId, attempt }) };
+  }
+
+  private async attempt(scope: AttemptScope, signal?: AbortSignal): Promise<void> {
+    const { jobId, attempt } = scope;
     const job = await this.jobs.findById(jobId);
     if (!job) return;
-    this.logger.log({ jobId, attempt, model: job.model }, 'Attempt started');
+    scope.log.log('Attempt started', { model: job.model });
     if (attempt === 1) await this.events.started(job);
 
     const unrecordedPrediction: { error?: unknown } = {};
     let outputs: JobOutputRecord[];
     try {
-      outputs = await this.generate(job, attempt, unrecordedPrediction, signal);
+      outputs = await this.generate(job, scope, unrecordedPrediction, signal);
     } catch (thrown) {
       // The row could not be written mid-attempt: an outage, not a failure of the generation.
       if (unrecordedPrediction.error !== undefined) throw unrecordedPrediction.error;
-      const failure = await this.recordFailure(job, attempt, thrown, signal);
+      const failure = await this.recordFailure(job, scope, thrown, signal);
       if (failure) throw failure;
       return;
     }
     // The claim: from now on no other attempt can begin, and only this one publishes.
-    const claimed = await this.recordChange(jobId, attempt, { status: 'processing', outputs });
-    if (!claimed) return this.tidyAfterLoss(jobId, attempt);
+    const claimed = await this.recordChange(scope, { status: 'processing', outputs });
+    if (!claimed) return this.tidyAfterLoss(scope);
     await this.completeClaim({ ...job, attempts: attempt, outputs });
   }
 
   private async generate(
     job: JobEntity,
-    attempt: number,
+    scope: AttemptScope,
     unrecordedPrediction: { error?: unknown },
     signal?: AbortSignal,
   ): Promise<JobOutputRecord[]> {
+    const { attempt } = scope;
     const media = await this.generator.generate({
       jobId: job.id,
       attempt,
@@ -149,7 +157,7 @@ export class GenerationService {
       predictionId: job.predictionId,
       recordPrediction: async (predictionId) => {
         try {
-          await this.recordChange(job.id, attempt, { status: 'processing', predictionId });
+          await this.recordChange(scope, { status: 'processing', predictionId });
         } catch (error) {
           unrecordedPrediction.error = error;
           throw error;
@@ -177,40 +185,37 @@ export class GenerationService {
   /** Records why the attempt failed; returns the error for the queue to act on, or null if the job moved on. */
   private async recordFailure(
     job: JobEntity,
-    attempt: number,
+    scope: AttemptScope,
     thrown: unknown,
     signal?: AbortSignal,
   ): Promise<Error | null> {
+    const { attempt, log } = scope;
     if (isCanceled(signal)) {
       // The api already marked the job canceled; what this attempt wrote goes too.
       await this.files.discardAll(job.id);
-      this.logger.log({ jobId: job.id, attempt }, 'Attempt stopped: the job was canceled');
+      log.log('Attempt stopped: the job was canceled');
       return new AttemptCanceledError(job.id);
     }
     if (signal?.aborted) {
-      this.logger.warn({ jobId: job.id, attempt }, 'Attempt interrupted by shutdown; handing the job back');
-      await this.recordChange(job.id, attempt, { status: 'queued', attempts: attempt - 1 });
+      log.warn('Attempt interrupted by shutdown; handing the job back');
+      await this.recordChange(scope, { status: 'queued', attempts: attempt - 1 });
       await this.files.discardAttempt(job.id, attempt);
       return new AttemptInterruptedError(job.id);
     }
     const failure = describeFailure(thrown);
     const record = { code: failure.code, message: failure.message, retryable: failure.retryable };
     const throttled = failure.retryAfterMs !== undefined;
-    const final = !failure.retryable || (attempt >= job.maxAttempts && !throttled);
-    this.logger.warn(
-      { jobId: job.id, attempt, code: failure.code, final, err: (thrown as Error)?.cause ?? thrown },
-      'Attempt failed',
-    );
+    const final = !failure.retryable || (isFinalAttempt(attempt, job.maxAttempts) && !throttled);
+    log.warn('Attempt failed', { code: failure.code, final, err: (thrown as Error)?.cause ?? thrown });
     const recorded = await this.recordChange(
-      job.id,
-      attempt,
+      scope,
       final
         ? { status: 'failed', error: record, markCompleted: true }
         : // A throttled attempt never reached the generator, so it is given back.
           { status: 'queued', error: record, ...(throttled && { attempts: attempt - 1 }) },
     );
     if (!recorded) {
-      await this.tidyAfterLoss(job.id, attempt);
+      await this.tidyAfterLoss(scope);
       return null;
     }
     if (final) {
@@ -227,18 +232,19 @@ export class GenerationService {
    * removes what it wrote. If its outcome was recorded after all (the database applied the write
    * but could not confirm it), that stands instead.
    */
-  private async settleUnrecorded(jobId: string, attempt: number): Promise<void> {
+  private async settleUnrecorded(scope: AttemptScope): Promise<void> {
+    const { jobId, attempt } = scope;
     const job = await this.jobs.findById(jobId);
     if (!job) return;
     if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
-      const givenBack = await this.recordChange(jobId, attempt, { status: 'queued', attempts: attempt - 1 });
+      const givenBack = await this.recordChange(scope, { status: 'queued', attempts: attempt - 1 });
       if (givenBack) {
-        this.logger.warn({ jobId, attempt }, 'Gave back an attempt whose outcome could not be recorded');
+        scope.log.warn('Gave back an attempt whose outcome could not be recorded');
         await this.files.discardAttempt(jobId, attempt);
         return;
       }
     }
-    await this.tidyAfterLoss(jobId, attempt);
+    await this.tidyAfterLoss(scope);
   }
 
   /** The job could not begin an attempt: finish a claimed publication, end a job out of attempts, tidy files. */
@@ -248,19 +254,26 @@ export class GenerationService {
     if (isClaimed(job) && job.status === 'processing') await this.completeClaim(job);
     else if (isTerminal(job.status)) await this.tidyEnded(job);
     // A job delivered again after its last attempt was lost (say, its worker was killed) ends here.
-    else if (job.attempts >= job.maxAttempts) await this.failEnded(job, ATTEMPTS_EXHAUSTED);
+    else if (isFinalAttempt(job.attempts, job.maxAttempts)) await this.failExhausted(job);
   }
 
-  private async failEnded(job: JobEntity, error: JobErrorRecord): Promise<void> {
-    const failed = await this.recordChange(job.id, job.attempts, { status: 'failed', error, markCompleted: true });
-    if (!failed) return;
-    this.logger.warn({ jobId: job.id, attempts: job.attempts, code: error.code }, 'Job failed');
+  /** Fails a job whose last attempt was lost; false when the job moved on meanwhile. */
+  async failExhausted(job: JobEntity): Promise<boolean> {
+    return this.failEnded(job, ATTEMPTS_EXHAUSTED);
+  }
+
+  private async failEnded(job: JobEntity, error: JobErrorRecord): Promise<boolean> {
+    const scope = this.scope(job.id, job.attempts);
+    const failed = await this.recordChange(scope, { status: 'failed', error, markCompleted: true });
+    if (!failed) return false;
+    scope.log.warn('Job failed', { code: error.code });
     await this.files.discardAll(job.id);
     await this.events.finished(job.id);
+    return true;
   }
 
   /** After `attempt` lost the job: removes what it staged, unless the row still counts on it. */
-  private async tidyAfterLoss(jobId: string, attempt: number): Promise<void> {
+  private async tidyAfterLoss({ jobId, attempt }: AttemptScope): Promise<void> {
     const job = await this.jobs.findById(jobId);
     if (!job) return;
     if (isTerminal(job.status)) await this.tidyEnded(job);
@@ -273,9 +286,9 @@ export class GenerationService {
     else await this.files.discardAll(job.id);
   }
 
-  private async recordChange(jobId: string, attempt: number, change: JobChange): Promise<boolean> {
+  private async recordChange({ jobId, attempt, log }: AttemptScope, change: JobChange): Promise<boolean> {
     const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
-    if (!recorded) this.logger.warn({ jobId, attempt, status: change.status }, 'Change not recorded: job moved on');
+    if (!recorded) log.warn('Change not recorded: job moved on', { status: change.status });
     return recorded;
   }
 }

@@ -13,6 +13,7 @@ export {
 // adapters only through the job domain.
 export { ABORT_REASONS } from '@app/generator';
 export { type MediaServing, mediaServing } from '@app/storage';
+export { isFinalAttempt } from './attempt-policy';
 export { type AttemptContext, GenerationService } from './generation.service';
 export { decideOutageWait, isInfrastructureUnavailable, type OutageDecision } from './infrastructure-outage';
 export { isAcceptedInstant } from './instant-range';

@@ -1,3 +1,4 @@
+export { BoundLogger } from './bound-logger';
 export { HttpMetrics } from './http-metrics';
 export { type FinishedJob, JobMetrics } from './job-metrics';
 export { AppLoggerModule } from './logger.module';

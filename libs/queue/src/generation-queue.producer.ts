@@ -3,6 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobState, Queue } from 'bullmq';
 import { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
+import { queueAgain } from './queue-again';
 
 /** Queue states in which BullMQ will still run the job by itself. */
 const LIVE_STATES: readonly (JobState | 'unknown')[] = [
@@ -34,14 +35,9 @@ export class GenerationQueueProducer {
     return LIVE_STATES.includes(await this.queue.getJobState(jobId));
   }
 
-  /**
-   * Enqueues a job BullMQ no longer runs: it was lost (Redis data loss) or finished without the
-   * row following. A finished entry is removed first, since adding an existing id does nothing.
-   */
+  /** Enqueues a job BullMQ no longer runs: it was lost (Redis data loss) or finished without the row following. */
   async requeue(jobId: string): Promise<void> {
-    const existing = await this.queue.getJob(jobId);
-    if (existing && ((await existing.isCompleted()) || (await existing.isFailed()))) await existing.remove();
-    await this.enqueue(jobId);
+    await queueAgain(this.queue, jobId, () => this.enqueue(jobId));
   }
 
   /** Removes the job from the queue if it is still waiting there (a running job is left alone). */

@@ -9,4 +9,5 @@ export { GenerationQueueProducer } from './generation-queue.producer';
 export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
 export { isRedisUnavailable, logRedisError, QueueRedis, redisConnectionOptions } from './queue-redis';
+export { settlesWithin } from './settles-within';
 export { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from './webhook-queue';
