@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, In, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
+import type { Pool } from 'pg';
+import { Brackets, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
 import type { JobErrorRecord, JobOutputRecord, JobWebhookRecord } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
+import { type JobRow, jobFromRow } from './job-row';
 
 export interface JobGuard {
   from: readonly JobStatus[];
@@ -49,38 +51,62 @@ export interface NewJob {
  * Reads and writes job rows. Every state change is a conditional UPDATE that names the states it
  * may start from (and, inside an attempt, the attempt number), so a late or duplicate writer
  * changes nothing instead of overwriting a newer or terminal state.
+ *
+ * The hot paths (submit, status reads, an attempt's writes) are one plain parameterised statement
+ * each, `RETURNING *` where the row is needed, run on TypeORM's own pool and mapped by
+ * `jobFromRow`. Statements stay unnamed (no server-side prepared statements), so the service
+ * works behind PgBouncer in transaction mode. The rest goes through TypeORM.
  */
 @Injectable()
 export class JobsRepository {
   constructor(@InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>) {}
 
+  /** node-postgres's pool under TypeORM's PostgreSQL driver: same connections, settings and timeouts. */
+  private get pool(): Pool {
+    return (this.jobs.manager.connection.driver as unknown as { master: Pool }).master;
+  }
+
+  private async rows(sql: string, params: unknown[]): Promise<JobEntity[]> {
+    const { rows } = await this.pool.query<JobRow>(sql, params);
+    return rows.map(jobFromRow);
+  }
+
+  private async row(sql: string, params: unknown[]): Promise<JobEntity | null> {
+    return (await this.rows(sql, params))[0] ?? null;
+  }
+
   /**
    * Inserts the job unless its owner already has a job under the same idempotency key; the
-   * unique index decides, so concurrent duplicates create exactly one row.
+   * unique index decides, so concurrent duplicates create exactly one row. The existing row is
+   * read only when the insert gave way to it.
    */
   async insertOnce(job: NewJob): Promise<{ job: JobEntity; created: boolean }> {
-    const result = await this.jobs
-      .createQueryBuilder()
-      .insert()
-      .into(JobEntity)
-      // jsonb columns (input, webhook) defeat TypeORM's deep-partial typing; the shape is NewJob's.
-      .values({
-        ...job,
-        status: 'queued',
-        attempts: 0,
-        error: null,
-        outputs: [],
-        predictionId: null,
-      } as QueryDeepPartialEntity<JobEntity>)
-      .orIgnore()
-      .returning(['id'])
-      .execute();
-    const [inserted] = result.raw as { id: string }[];
-    const found = inserted
-      ? await this.jobs.findOneBy({ id: inserted.id })
-      : await this.jobs.findOneBy({ owner: job.owner, idempotencyKey: job.idempotencyKey ?? undefined });
-    if (!found) throw new Error('Job row vanished right after its insert');
-    return { job: found, created: Boolean(inserted) };
+    const inserted = await this.row(
+      `INSERT INTO jobs (owner, prompt, model, input, max_attempts, idempotency_key, request_fingerprint, webhook, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
+       ON CONFLICT DO NOTHING
+       RETURNING *`,
+      [
+        job.owner,
+        job.prompt,
+        job.model,
+        JSON.stringify(job.input),
+        job.maxAttempts,
+        job.idempotencyKey,
+        job.requestFingerprint,
+        jsonOrNull(job.webhook),
+      ],
+    );
+    if (inserted) return { job: inserted, created: true };
+    const existing =
+      job.idempotencyKey === null
+        ? null
+        : await this.row('SELECT * FROM jobs WHERE owner = $1 AND idempotency_key = $2', [
+            job.owner,
+            job.idempotencyKey,
+          ]);
+    if (!existing) throw new Error('Job row vanished right after its insert');
+    return { job: existing, created: false };
   }
 
   /** Frees an idempotency key whose job is older than the keys are kept. */
@@ -89,12 +115,12 @@ export class JobsRepository {
   }
 
   findById(id: string): Promise<JobEntity | null> {
-    return this.jobs.findOneBy({ id });
+    return this.row('SELECT * FROM jobs WHERE id = $1', [id]);
   }
 
   /** The job if `owner` may see it. */
   findOwned(id: string, owner: string): Promise<JobEntity | null> {
-    return this.jobs.findOneBy({ id, owner });
+    return this.row('SELECT * FROM jobs WHERE id = $1 AND owner = $2', [id, owner]);
   }
 
   /** One page of an owner's jobs, newest first, continuing after `after` (keyset pagination). */
@@ -126,26 +152,18 @@ export class JobsRepository {
   /**
    * Starts the next attempt in one statement: moves the job to `processing` and counts the
    * attempt, unless it is in none of `from`, has no attempt left, or an attempt already claimed
-   * it with its outputs (that attempt's publication must be finished instead). Returns the
-   * attempt number the row now records, which every later write of this attempt must name.
+   * it with its outputs (that attempt's publication must be finished instead). Returns the row
+   * as it now is, or null; its `attempts` is the attempt number every later write of this
+   * attempt must name.
    */
-  async beginAttempt(id: string, from: readonly JobStatus[]): Promise<number | null> {
-    const result = await this.jobs
-      .createQueryBuilder()
-      .update(JobEntity)
-      .set({
-        status: 'processing',
-        attempts: () => 'attempts + 1',
-        startedAt: () => 'COALESCE(started_at, now())',
-        updatedAt: () => 'now()',
-      })
-      .where({ id, status: In([...from]) })
-      .andWhere('attempts < max_attempts')
-      .andWhere(`outputs = '[]'::jsonb`)
-      .returning(['attempts'])
-      .execute();
-    const [row] = result.raw as { attempts: number }[];
-    return row ? row.attempts : null;
+  beginAttempt(id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {
+    return this.row(
+      `UPDATE jobs
+          SET status = 'processing', attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()
+        WHERE id = $1 AND status = ANY($2::text[]) AND attempts < max_attempts AND outputs = '[]'::jsonb
+        RETURNING *`,
+      [id, from],
+    );
   }
 
   /** Ended jobs whose media is still kept, that ended before `cutoff`, oldest first. */
@@ -182,26 +200,32 @@ export class JobsRepository {
   }
 
   /**
-   * Applies `change` only while the row matches `guard`; returns whether it did. A guard names
-   * the states the change may start from and, inside an attempt, the attempt it belongs to.
+   * Applies `change` only while the row matches `guard`; returns the row as changed, or null when
+   * it did not match. A guard names the states the change may start from and, inside an attempt,
+   * the attempt it belongs to.
    */
-  async updateIf(id: string, guard: JobGuard, change: JobChange): Promise<boolean> {
-    const query = this.jobs
-      .createQueryBuilder()
-      .update(JobEntity)
-      .set({
-        status: change.status,
-        ...(change.attempts !== undefined && { attempts: change.attempts }),
-        ...(change.error !== undefined && { error: change.error }),
-        ...(change.outputs !== undefined && { outputs: change.outputs }),
-        ...(change.predictionId !== undefined && { predictionId: change.predictionId }),
-        ...(change.markStarted && { startedAt: () => 'COALESCE(started_at, now())' }),
-        ...(change.markCompleted && { completedAt: () => 'now()' }),
-        updatedAt: () => 'now()',
-      })
-      .where({ id, status: In([...guard.from]) });
-    if (guard.attempt !== undefined) query.andWhere('attempts = :attempt', { attempt: guard.attempt });
-    const result = await query.execute();
-    return (result.affected ?? 0) > 0;
+  updateIf(id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
+    const params: unknown[] = [id, guard.from, change.status];
+    const set = (column: string, value: unknown) => `${column} = $${params.push(value)}`;
+    const assignments = [
+      'status = $3',
+      ...(change.attempts !== undefined ? [set('attempts', change.attempts)] : []),
+      ...(change.error !== undefined ? [set('error', jsonOrNull(change.error))] : []),
+      ...(change.outputs !== undefined ? [set('outputs', JSON.stringify(change.outputs))] : []),
+      ...(change.predictionId !== undefined ? [set('prediction_id', change.predictionId)] : []),
+      ...(change.markStarted ? ['started_at = COALESCE(started_at, now())'] : []),
+      ...(change.markCompleted ? ['completed_at = now()'] : []),
+      'updated_at = now()',
+    ];
+    const attempt = guard.attempt === undefined ? '' : ` AND attempts = $${params.push(guard.attempt)}`;
+    return this.row(
+      `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING *`,
+      params,
+    );
   }
+}
+
+/** A jsonb parameter: SQL NULL for null (not the JSON value `null`). */
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }

@@ -32,23 +32,24 @@ class FakeJobs {
     } as JobEntity;
   }
 
-  async beginAttempt(_id: string, from: readonly JobStatus[]): Promise<number | null> {
+  async beginAttempt(_id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {
     const { row } = this;
     if (!from.includes(row.status) || row.attempts >= row.maxAttempts || row.outputs.length > 0) return null;
-    return this.write(() => {
+    await this.write(() => {
       row.status = 'processing';
       row.attempts += 1;
-    }).then(() => row.attempts);
+    });
+    return this.findById();
   }
 
   async findById(): Promise<JobEntity> {
     return { ...this.row, outputs: [...this.row.outputs] };
   }
 
-  async updateIf(_id: string, guard: JobGuard, change: JobChange): Promise<boolean> {
+  async updateIf(_id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
     const { row } = this;
     if (!guard.from.includes(row.status) || (guard.attempt !== undefined && row.attempts !== guard.attempt)) {
-      return false;
+      return null;
     }
     await this.write(() => {
       row.status = change.status;
@@ -56,7 +57,7 @@ class FakeJobs {
       if (change.error !== undefined) row.error = change.error;
       if (change.outputs !== undefined) row.outputs = change.outputs;
     });
-    return true;
+    return this.findById();
   }
 
   private async write(apply: () => void): Promise<void> {
@@ -140,7 +141,7 @@ describe('GenerationService', () => {
     expect(jobs.row).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(jobs.row.outputs.map((output) => output.file)).toEqual(['0.png', '1.png']);
     expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/1.png']);
-    expect(finished).toHaveBeenCalledWith('job-1');
+    expect(finished).toHaveBeenCalledWith(expect.objectContaining({ id: 'job-1' }));
   });
 
   it('queues a retryable failure again while attempts are left, removing what the attempt staged', async () => {
@@ -168,7 +169,7 @@ describe('GenerationService', () => {
 
     expect(failure).toMatchObject({ final: true });
     expect(jobs.row.status).toBe('failed');
-    expect(finished).toHaveBeenCalledWith('job-1');
+    expect(finished).toHaveBeenCalledWith(expect.objectContaining({ id: 'job-1' }));
   });
 
   it('uses no attempt when it cannot begin one (PostgreSQL down)', async () => {

@@ -76,9 +76,10 @@ export class GenerationService {
       if (context.unrecordedAttempt !== undefined) {
         await this.settleUnrecorded(this.scope(jobId, context.unrecordedAttempt));
       }
-      attempt = (await this.jobs.beginAttempt(jobId, statusesLeadingTo('processing'))) ?? undefined;
-      if (attempt === undefined) await this.settleUnstartable(jobId);
-      else await this.attempt(this.scope(jobId, attempt), context.signal);
+      const job = await this.jobs.beginAttempt(jobId, statusesLeadingTo('processing'));
+      attempt = job?.attempts;
+      if (!job) await this.settleUnstartable(jobId);
+      else await this.attempt(job, this.scope(jobId, job.attempts), context.signal);
     } catch (error) {
       if (!(error instanceof JobsError) && isInfrastructureUnavailable(error)) {
         throw new InfrastructureUnavailableError(jobId, attempt, error);
@@ -106,21 +107,20 @@ export class GenerationService {
     const succeeded = await this.recordChange(scope, { status: 'succeeded', error: null, markCompleted: true });
     if (succeeded) {
       scope.log.log('Attempt succeeded', { outputs: job.outputs.length });
-      await this.events.finished(job.id);
+      await this.events.finished(succeeded);
     } else if ((await this.jobs.findById(job.id))?.status === 'canceled') {
       await this.files.discardAll(job.id);
     }
-    return succeeded;
+    return succeeded !== null;
   }
 
   private scope(jobId: string, attempt: number): AttemptScope {
     return { jobId, attempt, log: new BoundLogger(this.logger, { jobId, attempt }) };
   }
 
-  private async attempt(scope: AttemptScope, signal?: AbortSignal): Promise<void> {
-    const { jobId, attempt } = scope;
-    const job = await this.jobs.findById(jobId);
-    if (!job) return;
+  /** `job` is the row as `beginAttempt` left it. */
+  private async attempt(job: JobEntity, scope: AttemptScope, signal?: AbortSignal): Promise<void> {
+    const { attempt } = scope;
     scope.log.log('Attempt started', { model: job.model });
     if (attempt === 1) await this.events.started(job);
 
@@ -138,7 +138,7 @@ export class GenerationService {
     // The claim: from now on no other attempt can begin, and only this one publishes.
     const claimed = await this.recordChange(scope, { status: 'processing', outputs });
     if (!claimed) return this.tidyAfterLoss(scope);
-    await this.completeClaim({ ...job, attempts: attempt, outputs });
+    await this.completeClaim(claimed);
   }
 
   private async generate(
@@ -220,7 +220,7 @@ export class GenerationService {
     }
     if (final) {
       await this.files.discardAll(job.id);
-      await this.events.finished(job.id);
+      await this.events.finished(recorded);
     } else {
       await this.files.discardAttempt(job.id, attempt);
     }
@@ -268,7 +268,7 @@ export class GenerationService {
     if (!failed) return false;
     scope.log.warn('Job failed', { code: error.code });
     await this.files.discardAll(job.id);
-    await this.events.finished(job.id);
+    await this.events.finished(failed);
     return true;
   }
 
@@ -286,7 +286,8 @@ export class GenerationService {
     else await this.files.discardAll(job.id);
   }
 
-  private async recordChange({ jobId, attempt, log }: AttemptScope, change: JobChange): Promise<boolean> {
+  /** The row as the change left it, or null when the job moved on. */
+  private async recordChange({ jobId, attempt, log }: AttemptScope, change: JobChange): Promise<JobEntity | null> {
     const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
     if (!recorded) log.warn('Change not recorded: job moved on', { status: change.status });
     return recorded;

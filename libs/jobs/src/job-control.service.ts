@@ -49,12 +49,11 @@ export class JobControlService {
       { from: statusesLeadingTo('canceled') },
       { status: 'canceled', markCompleted: true },
     );
-    const current = await this.owned(id, owner);
-    if (!canceled) throw new JobNotCancelableError(id, current.status);
+    if (!canceled) throw new JobNotCancelableError(id, (await this.owned(id, owner)).status);
     await this.queue.discardWaiting(id);
     await this.signals.requestCancel(id);
-    await this.events.finished(id);
-    return current;
+    await this.events.finished(canceled);
+    return canceled;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { type AppConfig, appConfig } from '@app/config';
-import { type JobEntity, JobsRepository } from '@app/database';
+import type { JobEntity } from '@app/database';
 import { JobMetrics } from '@app/observability';
 import { JobSignals } from '@app/queue';
 import { WebhookDispatcher } from '@app/webhooks';
@@ -16,7 +16,6 @@ export class JobEvents {
   private readonly logger = new Logger(JobEvents.name);
 
   constructor(
-    private readonly jobs: JobsRepository,
     private readonly signals: JobSignals,
     private readonly webhooks: WebhookDispatcher,
     private readonly metrics: JobMetrics,
@@ -27,11 +26,10 @@ export class JobEvents {
     await this.notify(job.id, () => this.webhooks.schedule(job, 'start', this.present(job)));
   }
 
-  async finished(jobId: string): Promise<void> {
-    await this.signals.announceFinished(jobId);
-    await this.notify(jobId, async () => {
-      const job = await this.jobs.findById(jobId);
-      if (!job) return;
+  /** `job` is the row as the write that ended it returned it. */
+  async finished(job: JobEntity): Promise<void> {
+    await this.signals.announceFinished(job.id);
+    await this.notify(job.id, async () => {
       this.metrics.jobFinished(job);
       await this.webhooks.schedule(job, 'completed', this.present(job));
     });
