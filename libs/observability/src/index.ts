@@ -1,3 +1,4 @@
+export { AppLogger, type AppLoggerSettings, createPino } from './app-logger';
 export { BoundLogger } from './bound-logger';
 export { HttpMetrics } from './http-metrics';
 export { type FinishedJob, JobMetrics } from './job-metrics';
@@ -6,3 +7,4 @@ export { MetricsModule } from './metrics.module';
 export { MetricsRegistry } from './metrics-registry';
 export { ObservabilityModule } from './observability.module';
 export { type HealthReport, Readiness } from './readiness.service';
+export { currentRequestId, runInRequest } from './request-context';
