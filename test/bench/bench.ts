@@ -12,6 +12,7 @@ import { deleteKeys } from '../support/redis-keys';
 import { dropDatabase, withPath } from '../support/scratch-databases';
 import { type LoadResult, load } from './load';
 import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
+import { type ProfileSummary, profileDuring } from './profiler';
 import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
 
 // Run from the repository root, as the npm scripts do; the apps must be built.
@@ -24,6 +25,8 @@ const GENERATION_QUEUE = 'generation';
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 /** Tiny images, so PNG rendering does not dominate what is measured. */
 const INPUT = { width: 16, height: 16 };
+/** The mock's default image (512×512): the phase that shows whether rendering blocks the worker's event loop. */
+const DEFAULT_IMAGE_INPUT = {};
 /** How many job ids the status phase rotates through. */
 const STATUS_IDS = 10_000;
 
@@ -39,9 +42,13 @@ export interface BenchOptions {
   warmupSeconds: number;
   jobs: number;
   warmupJobs: number;
+  /** Jobs run with the mock's default 512×512 image after the end-to-end phase. */
+  defaultImageJobs: number;
   poolSize: number;
   concurrency: number;
   settleTimeoutMs: number;
+  /** CPU-profile each phase's warm-up (never the measured part) and report where the time went. */
+  profile: boolean;
   log: (line: string) => void;
 }
 
@@ -79,11 +86,20 @@ export interface EndToEndResult {
   cpuMsPerJob: CpuUse;
 }
 
+export interface DefaultImagesResult extends EndToEndResult {
+  /** The worker's event-loop delay over the phase (perf_hooks.monitorEventLoopDelay via prom-client); 0 if unknown. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+}
+
 export interface SystemResult {
   submit: PhaseResult;
   status: PhaseResult;
   endToEnd: EndToEndResult;
+  defaultImages: DefaultImagesResult;
   peakRssMb: { api: number; worker: number };
+  /** Self-time summaries of the CPU profiles taken during the warm-ups, by phase (when profiling). */
+  profiles: Record<string, ProfileSummary>;
   /** Warning and error log lines (pino levels 40 and 50+) per process, with the first few messages. */
   logs: Record<string, { warnings: number; errors: number; messages: string[] }>;
 }
@@ -95,6 +111,8 @@ interface System {
   api: BenchProcess;
   worker: BenchProcess;
   baseUrl: string;
+  /** The worker's Prometheus endpoint (the service's only). */
+  workerMetricsUrl?: string;
   waitForApi(): Promise<void>;
   waitForWorker(): Promise<void>;
 }
@@ -187,6 +205,7 @@ export class Bench {
       table: 'jobs',
       prefix,
       baseUrl,
+      workerMetricsUrl: `http://127.0.0.1:${healthPort}/metrics`,
       api,
       worker,
       waitForApi: () => waitForHttp(`${baseUrl}/health/ready`, api),
@@ -231,9 +250,15 @@ export class Bench {
     const { connections, durationSeconds, warmupSeconds, log } = this.options;
     const timed = { connections, durationSeconds };
     const warm = { connections, durationSeconds: warmupSeconds };
-    const phases = new Map<System, Partial<Pick<SystemResult, 'submit' | 'status' | 'endToEnd'>>>(
+    const phases = new Map<System, Partial<Pick<SystemResult, 'submit' | 'status' | 'endToEnd' | 'defaultImages'>>>(
       systems.map((system) => [system, {}]),
     );
+    const profiles = new Map<System, Record<string, ProfileSummary>>(systems.map((system) => [system, {}]));
+    // The warm-up runs the same load as the measured part: profiling it costs the measurement nothing.
+    const warmUp = async (system: System, phase: string, child: BenchProcess, run: () => Promise<unknown>) => {
+      if (!this.options.profile || !child.inspectorUrl) return void (await run());
+      (profiles.get(system) ?? {})[phase] = await profileDuring(child.inspectorUrl, run);
+    };
     const phase = async (name: string, run: (system: System) => Promise<void>) => {
       for (const system of systems) {
         log(`${system.name}: ${name}`);
@@ -246,7 +271,7 @@ export class Bench {
 
       const submitRequest = { method: 'POST' as const, path: '/v1/generate', body: body('bench submit') };
       await phase(`POST /v1/generate, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
-        await load(system.baseUrl, submitRequest, warm);
+        await warmUp(system, 'submit: api', system.api, () => load(system.baseUrl, submitRequest, warm));
         const submit = await this.timed(system, () => load(system.baseUrl, submitRequest, timed));
         log(`  ${describe(submit)}`);
         Object.assign(phases.get(system) ?? {}, { submit });
@@ -256,37 +281,58 @@ export class Bench {
         const ids = await this.ids(system.table);
         let next = 0;
         const statusRequest = { method: 'GET' as const, path: () => `/v1/status/${ids[next++ % ids.length]}` };
-        await load(system.baseUrl, statusRequest, warm);
+        await warmUp(system, 'status: api', system.api, () => load(system.baseUrl, statusRequest, warm));
         const status = await this.timed(system, () => load(system.baseUrl, statusRequest, timed));
         log(`  ${describe(status)} (over ${ids.length} ids)`);
         Object.assign(phases.get(system) ?? {}, { status });
       });
 
       const { warmupJobs, jobs } = this.options;
-      await phase(`end to end, ${warmupJobs} warm-up jobs + ${jobs} jobs`, async (system) => {
-        await this.emptyQueue(system);
-        system.worker.start();
-        await system.waitForWorker();
-        await this.endToEnd(system, warmupJobs, 'bench warm-up');
-        const endToEnd = await this.endToEnd(system, jobs, 'bench end to end');
-        log(
-          `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
-        );
-        Object.assign(phases.get(system) ?? {}, { endToEnd });
-        await system.worker.stop();
-      });
+      await phase(
+        `end to end, ${warmupJobs} warm-up jobs + ${jobs} jobs, then ${this.options.defaultImageJobs} jobs at 512×512`,
+        async (system) => {
+          await this.emptyQueue(system);
+          system.worker.start();
+          await system.waitForWorker();
+          await warmUp(system, 'end to end: worker', system.worker, () =>
+            this.endToEnd(system, warmupJobs, 'bench warm-up'),
+          );
+          const endToEnd = await this.endToEnd(system, jobs, 'bench end to end');
+          log(
+            `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
+          );
+          Object.assign(phases.get(system) ?? {}, { endToEnd });
+          const { defaultImageJobs } = this.options;
+          const loopBefore = await eventLoopDelay(system.workerMetricsUrl);
+          const large = await this.endToEnd(system, defaultImageJobs, 'bench default image', DEFAULT_IMAGE_INPUT);
+          const loop = loopBefore && (await eventLoopDelay(system.workerMetricsUrl));
+          const defaultImages = {
+            ...large,
+            eventLoopDelayP99Ms: loop?.p99Ms ?? 0,
+            eventLoopDelayMaxMs: loop?.maxMs ?? 0,
+          };
+          log(
+            `  512×512: ${large.jobsPerSecond} jobs/s` +
+              (loop ? `, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms` : ''),
+          );
+          Object.assign(phases.get(system) ?? {}, { defaultImages });
+          await system.worker.stop();
+        },
+      );
     } finally {
       await Promise.all(systems.flatMap((system) => [system.worker.stop(), system.api.stop()]));
     }
     return systems.map((system) => {
       const { api, worker } = system;
-      const { submit, status, endToEnd } = phases.get(system) ?? {};
-      if (!submit || !status || !endToEnd) throw new Error(`${system.name}: a phase did not run`);
+      const { submit, status, endToEnd, defaultImages } = phases.get(system) ?? {};
+      if (!submit || !status || !endToEnd || !defaultImages) throw new Error(`${system.name}: a phase did not run`);
       return {
         submit,
         status,
         endToEnd,
+        defaultImages,
         peakRssMb: { api: api.peakRssMb, worker: worker.peakRssMb },
+        profiles: profiles.get(system) ?? {},
         logs: Object.fromEntries(
           [api, worker].map((child) => [
             child.name,
@@ -297,8 +343,13 @@ export class Bench {
     });
   }
 
-  private async endToEnd(system: System, jobs: number, prompt: string): Promise<EndToEndResult> {
-    const request = { method: 'POST' as const, path: '/v1/generate', body: body(prompt) };
+  private async endToEnd(
+    system: System,
+    jobs: number,
+    prompt: string,
+    input?: Record<string, unknown>,
+  ): Promise<EndToEndResult> {
+    const request = { method: 'POST' as const, path: '/v1/generate', body: body(prompt, input) };
     const cpuBefore = await this.cpuSnapshot(system);
     const submitted = await load(system.baseUrl, request, { connections: this.options.connections, amount: jobs });
     const deadline = Date.now() + this.options.settleTimeoutMs;
@@ -414,7 +465,7 @@ export class Bench {
   }
 
   private process(name: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
-    const child = new BenchProcess(name, args, env);
+    const child = new BenchProcess(name, args, env, this.options.profile);
     this.processes.push(child);
     return child;
   }
@@ -429,8 +480,8 @@ export class Bench {
   }
 }
 
-function body(prompt: string): string {
-  return JSON.stringify({ prompt, input: INPUT });
+function body(prompt: string, input: Record<string, unknown> = INPUT): string {
+  return JSON.stringify({ prompt, input });
 }
 
 function describe(result: LoadResult): string {
@@ -449,6 +500,20 @@ async function waitForHttp(url: string, child: BenchProcess | undefined): Promis
     await sleep(100);
   }
   throw new Error(`${url} did not answer 200 within 30 s:\n${child?.lines.join('\n') ?? ''}`);
+}
+
+/**
+ * The worker's event-loop delay since the previous scrape: prom-client's monitorEventLoopDelay
+ * histogram, which each scrape reads and resets. Undefined without a metrics endpoint.
+ */
+async function eventLoopDelay(url: string | undefined): Promise<{ p99Ms: number; maxMs: number } | undefined> {
+  if (!url) return undefined;
+  const text = await (await fetch(url)).text();
+  const seconds = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    p99Ms: round(seconds('nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+    maxMs: round(seconds('nodejs_eventloop_lag_max_seconds') * 1000, 1),
+  };
 }
 
 /** The Redis server's process id, if it runs on this machine (so its CPU time can be read). */

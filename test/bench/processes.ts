@@ -20,6 +20,8 @@ export class BenchProcess {
   private child?: ChildProcess;
   private sampler?: NodeJS.Timeout;
   private peakRssKb = 0;
+  /** The process's inspector WebSocket, once it printed it (only when started with `inspect`). */
+  inspectorUrl?: string;
   readonly lines: string[] = [];
   readonly messages = new Set<string>();
   warnings = 0;
@@ -29,6 +31,8 @@ export class BenchProcess {
     readonly name: string,
     private readonly args: string[],
     private readonly env: NodeJS.ProcessEnv,
+    /** Open the inspector on a free loopback port, so phases can be profiled. */
+    private readonly inspect = false,
   ) {}
 
   get pid(): number | undefined {
@@ -50,7 +54,8 @@ export class BenchProcess {
   }
 
   start(): void {
-    const child = spawn(process.execPath, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = this.inspect ? ['--inspect=127.0.0.1:0', ...this.args] : this.args;
+    const child = spawn(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.record(line));
     }
@@ -97,6 +102,7 @@ export class BenchProcess {
   }
 
   private record(line: string): void {
+    this.inspectorUrl ??= /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
     let level = 0;
     try {
       level = Number((JSON.parse(line) as { level?: unknown }).level) || 0;

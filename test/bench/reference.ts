@@ -135,7 +135,7 @@ export async function runReferenceWorker(): Promise<void> {
       );
       if (rows.length === 0) return;
       const { prompt, input } = rows[0] as { prompt: string; input: Record<string, number | undefined> };
-      const image = renderMockImage(prompt, input.seed ?? 0, input.width ?? 512, input.height ?? 512);
+      const image = await renderMockImage(prompt, input.seed ?? 0, input.width ?? 512, input.height ?? 512);
       const folder = join(settings.mediaDir, jobId);
       await mkdir(folder, { recursive: true });
       await writeFile(join(folder, '0.png'), image);

@@ -14,7 +14,7 @@ const number = (name: string, fallback: number) => Number(process.env[name] ?? f
 
 async function main(): Promise<void> {
   const { Bench } = await import('./bench.js');
-  const { compare, formatNotes, formatTable, TARGETS } = await import('./report.js');
+  const { compare, formatNotes, formatProfiles, formatTable, TARGETS } = await import('./report.js');
   const options: BenchOptions = {
     postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     database: process.env.BENCH_DATABASE ?? 'mediagen_bench',
@@ -25,9 +25,12 @@ async function main(): Promise<void> {
     warmupSeconds: number('BENCH_WARMUP_S', 3),
     jobs: number('BENCH_JOBS', 1000),
     warmupJobs: number('BENCH_WARMUP_JOBS', 200),
-    poolSize: number('BENCH_POOL_SIZE', 16),
-    concurrency: number('BENCH_WORKER_CONCURRENCY', 16),
+    defaultImageJobs: number('BENCH_DEFAULT_IMAGE_JOBS', 200),
+    // The defaults a user gets (DATABASE_POOL_SIZE, WORKER_CONCURRENCY), for the reference too.
+    poolSize: number('BENCH_POOL_SIZE', 10),
+    concurrency: number('BENCH_WORKER_CONCURRENCY', 4),
     settleTimeoutMs: number('BENCH_SETTLE_TIMEOUT_MS', 90_000),
+    profile: process.env.BENCH_PROFILE !== '0',
     log: (line) => process.stdout.write(`${line}\n`),
   };
   const bench = new Bench(options);
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
     const rows = compare(service, reference);
     const pass = rows.every((row) => row.pass !== false);
     const notes = formatNotes(service, reference).map((note) => `note: ${note}\n`);
+    process.stdout.write(`\n${formatProfiles(service, reference)}`);
     process.stdout.write(`\n${formatTable(rows)}\n\n${notes.join('')}verdict  ${pass ? 'PASS' : 'FAIL'}\n`);
     const results = {
       date: new Date(started).toISOString(),

@@ -47,8 +47,8 @@ export class MockMediaGenerator extends MediaGenerator {
       extension: 'png',
       // Rendered when storage reads it, so only one image at a time sits in memory.
       content: Readable.from(
-        (function* () {
-          yield renderMockImage(request.prompt, input.seed + index, input.width, input.height);
+        (async function* () {
+          yield await renderMockImage(request.prompt, input.seed + index, input.width, input.height);
         })(),
       ),
     }));
