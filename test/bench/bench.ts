@@ -27,6 +27,11 @@ const TERMINAL = ['succeeded', 'failed', 'canceled'];
 const INPUT = { width: 16, height: 16 };
 /** The mock's default image (512×512): the phase that shows whether rendering blocks the worker's event loop. */
 const DEFAULT_IMAGE_INPUT = {};
+/**
+ * The V8 settings the apps run with in production (the Dockerfile's NODE_OPTIONS, `npm run
+ * start:api`/`start:worker`), for the service and the reference alike.
+ */
+const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=16';
 /** How many job ids the status phase rotates through. */
 const STATUS_IDS = 10_000;
 
@@ -471,7 +476,13 @@ export class Bench {
   }
 
   private env(settings: Record<string, string>): NodeJS.ProcessEnv {
-    return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...settings };
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
+      ...settings,
+    };
   }
 
   private database(): Client {

@@ -200,11 +200,15 @@ export class JobsRepository {
   }
 
   /**
-   * Applies `change` only while the row matches `guard`; returns the row as changed, or null when
-   * it did not match. A guard names the states the change may start from and, inside an attempt,
-   * the attempt it belongs to.
+   * Applies `change` only while the row matches `guard`; returns whether it did. A guard names
+   * the states the change may start from and, inside an attempt, the attempt it belongs to.
    */
-  updateIf(id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
+  async updateIf(id: string, guard: JobGuard, change: JobChange): Promise<boolean> {
+    return (await this.changeIf(id, guard, change)) !== null;
+  }
+
+  /** `updateIf` for a caller that goes on with the row: the row as changed, or null when it did not match. */
+  changeIf(id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
     const params: unknown[] = [id, guard.from, change.status];
     const set = (column: string, value: unknown) => `${column} = $${params.push(value)}`;
     const assignments = [

@@ -46,7 +46,7 @@ class FakeJobs {
     return { ...this.row, outputs: [...this.row.outputs] };
   }
 
-  async updateIf(_id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
+  async changeIf(_id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
     const { row } = this;
     if (!guard.from.includes(row.status) || (guard.attempt !== undefined && row.attempts !== guard.attempt)) {
       return null;

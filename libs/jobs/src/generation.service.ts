@@ -288,7 +288,7 @@ export class GenerationService {
 
   /** The row as the change left it, or null when the job moved on. */
   private async recordChange({ jobId, attempt, log }: AttemptScope, change: JobChange): Promise<JobEntity | null> {
-    const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
+    const recorded = await this.jobs.changeIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
     if (!recorded) log.warn('Change not recorded: job moved on', { status: change.status });
     return recorded;
   }

@@ -44,7 +44,7 @@ export class JobControlService {
   async cancel(id: string, owner: string): Promise<JobEntity> {
     const job = await this.owned(id, owner);
     if (isTerminal(job.status)) throw new JobNotCancelableError(id, job.status);
-    const canceled = await this.jobs.updateIf(
+    const canceled = await this.jobs.changeIf(
       id,
       { from: statusesLeadingTo('canceled') },
       { status: 'canceled', markCompleted: true },
