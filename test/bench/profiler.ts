@@ -40,14 +40,18 @@ export interface ProfileSummary {
 }
 
 /** Runs `during` with the CPU profiler of the process behind `inspectorUrl` on, and sums the profile up. */
-export async function profileDuring(inspectorUrl: string, during: () => Promise<unknown>): Promise<ProfileSummary> {
+export async function profileDuring(
+  inspectorUrl: string,
+  during: () => Promise<unknown>,
+  top = 8,
+): Promise<ProfileSummary> {
   const session = await InspectorSession.open(inspectorUrl);
   try {
     await session.send('Profiler.enable');
     await session.send('Profiler.start');
     await during();
     const { profile } = (await session.send('Profiler.stop')) as { profile: CpuProfile };
-    return summarize(profile, 8);
+    return summarize(profile, top);
   } finally {
     session.close();
   }
