@@ -27,11 +27,6 @@ const TERMINAL = ['succeeded', 'failed', 'canceled'];
 const INPUT = { width: 16, height: 16 };
 /** The mock's default image (512×512): the phase that shows whether rendering blocks the worker's event loop. */
 const DEFAULT_IMAGE_INPUT = {};
-/**
- * The V8 settings the apps run with in production (the Dockerfile's NODE_OPTIONS, `npm run
- * start:api`/`start:worker`), for the service and the reference alike.
- */
-const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=16';
 /** How many job ids the status phase rotates through. */
 const STATUS_IDS = 10_000;
 
@@ -480,7 +475,6 @@ export class Bench {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
-      NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
       ...settings,
     };
   }

@@ -39,6 +39,24 @@ describe('LocalMediaStorage', () => {
     await rm(sandbox, { recursive: true, force: true });
   });
 
+  it('saves again once its whole folder was removed under it (the next save recreates what it needs)', async () => {
+    await storage.save('job-a/0.png', Readable.from([Buffer.from('first')]), 'image/png');
+    await rm(root, { recursive: true, force: true });
+
+    await expect(storage.save('job-b/0.png', Readable.from([Buffer.from('lost')]), 'image/png')).rejects.toThrow();
+    await storage.save('job-b/0.png', Readable.from([Buffer.from('second')]), 'image/png');
+
+    expect(await filesUnder(root)).toEqual(['job-b/0.png']);
+  });
+
+  it('moves into a folder that does not exist yet', async () => {
+    await storage.save('job-a/staging/attempt-1/0.png', Readable.from([Buffer.from('bytes')]), 'image/png');
+
+    await expect(storage.move('job-a/staging/attempt-1/0.png', 'job-b/0.png')).resolves.toBe(true);
+
+    expect(await filesUnder(root)).toEqual(['job-b/0.png']);
+  });
+
   /** Opens `key` and reads it fully, failing the test when it is missing. */
   async function readStored(key: string): Promise<Buffer> {
     const opened = await storage.open(key);
