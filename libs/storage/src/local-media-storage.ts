@@ -24,7 +24,10 @@ export class LocalMediaStorage extends MediaStorage {
   async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    this.partialDirReady ??= mkdir(this.partialDir, { recursive: true });
+    this.partialDirReady ??= mkdir(this.partialDir, { recursive: true }).catch((error: unknown) => {
+      this.partialDirReady = undefined;
+      throw error;
+    });
     await this.partialDirReady;
     // Write to a temporary file and rename it into place, so readers never see a half-written
     // file, a re-run replaces the old file in one step, and a crash mid-write leaves nothing in
