@@ -13,6 +13,10 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** 8 bits per channel, RGBA, no interlacing. */
 const BIT_DEPTH = 8;
 const COLOR_TYPE_RGBA = 6;
+/** IHDR: width, height, bit depth, colour type, compression, filter, interlace. */
+const HEADER_BYTES = 13;
+/** Length, type and CRC around each chunk's data. */
+const CHUNK_FRAME = 12;
 /** The deflate settings pngjs used (level 9, Z_RLE), so images are byte-for-byte what they were. */
 const DEFLATE_OPTIONS = { chunkSize: 32 * 1024, level: 9, strategy: 3 };
 
@@ -31,17 +35,20 @@ export async function renderMockImage(prompt: string, seed: number, width: numbe
     if (top > 0) await yieldToEventLoop();
     paintRows(scanlines, digest, width, height, top, Math.min(height, top + ROWS_PER_SLICE));
   }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = BIT_DEPTH;
-  header[9] = COLOR_TYPE_RGBA;
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    chunk('IHDR', header),
-    chunk('IDAT', await deflate(scanlines, DEFLATE_OPTIONS)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const compressed = await deflate(scanlines, DEFLATE_OPTIONS);
+  // One buffer for the whole file: signature, IHDR, IDAT (the compressed rows), IEND.
+  const png = Buffer.allocUnsafe(PNG_SIGNATURE.length + 3 * CHUNK_FRAME + HEADER_BYTES + compressed.length);
+  let offset = PNG_SIGNATURE.copy(png, 0);
+  offset = writeChunk(png, offset, 'IHDR', HEADER_BYTES, (at) => {
+    png.writeUInt32BE(width, at);
+    png.writeUInt32BE(height, at + 4);
+    png.fill(0, at + 8, at + HEADER_BYTES);
+    png[at + 8] = BIT_DEPTH;
+    png[at + 9] = COLOR_TYPE_RGBA;
+  });
+  offset = writeChunk(png, offset, 'IDAT', compressed.length, (at) => compressed.copy(png, at));
+  writeChunk(png, offset, 'IEND', 0, () => undefined);
+  return png;
 }
 
 /**
@@ -89,12 +96,15 @@ function paintRows(scanlines: Buffer, digest: Buffer, width: number, height: num
   }
 }
 
-/** A PNG chunk: length, type, data, CRC-32 of type and data. */
-function chunk(type: string, data: Buffer): Buffer {
-  const framed = Buffer.alloc(12 + data.length);
-  framed.writeUInt32BE(data.length, 0);
-  framed.write(type, 4, 'latin1');
-  data.copy(framed, 8);
-  framed.writeUInt32BE(crc32(framed.subarray(4, 8 + data.length)), 8 + data.length);
-  return framed;
+/**
+ * Writes a PNG chunk at `offset`: length, type, the data `fill` writes at the position it is
+ * given, then the CRC-32 of type and data. Returns the offset after the chunk.
+ */
+function writeChunk(png: Buffer, offset: number, type: string, length: number, fill: (at: number) => void): number {
+  png.writeUInt32BE(length, offset);
+  png.write(type, offset + 4, 'latin1');
+  fill(offset + 8);
+  const end = offset + 8 + length;
+  png.writeUInt32BE(crc32(png.subarray(offset + 4, end)), end);
+  return end + 4;
 }
