@@ -13,7 +13,14 @@ import { dropDatabase, withPath } from '../support/scratch-databases';
 import { type LoadResult, load } from './load';
 import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
 import { type ProfileSummary, profileDuring } from './profiler';
-import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
+import {
+  CREATE_REFERENCE_TABLE,
+  LOOP_DELAY_REPORT,
+  LOOP_DELAY_RESET,
+  READY_LINE,
+  REFERENCE_QUEUE,
+  REFERENCE_TABLE,
+} from './reference';
 
 // Run from the repository root, as the npm scripts do; the apps must be built.
 const API_ENTRY = resolve('dist/apps/api/apps/api/src/main.js');
@@ -235,8 +242,8 @@ export class Bench {
       baseUrl: `http://127.0.0.1:${port}`,
       api,
       worker,
-      waitForApi: () => api.waitForLine(new RegExp(READY_LINE), 30_000),
-      waitForWorker: () => worker.waitForLine(new RegExp(READY_LINE), 30_000),
+      waitForApi: async () => void (await api.waitForLine(new RegExp(READY_LINE), 30_000)),
+      waitForWorker: async () => void (await worker.waitForLine(new RegExp(READY_LINE), 30_000)),
     };
   }
 
@@ -303,17 +310,12 @@ export class Bench {
           );
           Object.assign(phases.get(system) ?? {}, { endToEnd });
           const { defaultImageJobs } = this.options;
-          const loopBefore = await eventLoopDelay(system.workerMetricsUrl);
+          await eventLoopDelay(system);
           const large = await this.endToEnd(system, defaultImageJobs, 'bench default image', DEFAULT_IMAGE_INPUT);
-          const loop = loopBefore && (await eventLoopDelay(system.workerMetricsUrl));
-          const defaultImages = {
-            ...large,
-            eventLoopDelayP99Ms: loop?.p99Ms ?? 0,
-            eventLoopDelayMaxMs: loop?.maxMs ?? 0,
-          };
+          const loop = await eventLoopDelay(system);
+          const defaultImages = { ...large, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs };
           log(
-            `  512×512: ${large.jobsPerSecond} jobs/s` +
-              (loop ? `, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms` : ''),
+            `  512×512: ${large.jobsPerSecond} jobs/s, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`,
           );
           Object.assign(phases.get(system) ?? {}, { defaultImages });
           await system.worker.stop();
@@ -508,12 +510,19 @@ async function waitForHttp(url: string, child: BenchProcess | undefined): Promis
 }
 
 /**
- * The worker's event-loop delay since the previous scrape: prom-client's monitorEventLoopDelay
- * histogram, which each scrape reads and resets. Undefined without a metrics endpoint.
+ * The worker's event-loop delay since the previous call (perf_hooks.monitorEventLoopDelay, 10 ms
+ * resolution): the service's from prom-client's metrics, which each scrape reads and resets; the
+ * reference's by signal (see reference.ts).
  */
-async function eventLoopDelay(url: string | undefined): Promise<{ p99Ms: number; maxMs: number } | undefined> {
-  if (!url) return undefined;
-  const text = await (await fetch(url)).text();
+async function eventLoopDelay(system: System): Promise<{ p99Ms: number; maxMs: number }> {
+  if (!system.workerMetricsUrl) {
+    const seen = system.worker.linesSeen;
+    system.worker.signal(LOOP_DELAY_REPORT);
+    const line = await system.worker.waitForLine(/"eventLoopDelay"/, 5000, seen);
+    system.worker.signal(LOOP_DELAY_RESET);
+    return (JSON.parse(line) as { eventLoopDelay: { p99Ms: number; maxMs: number } }).eventLoopDelay;
+  }
+  const text = await (await fetch(system.workerMetricsUrl)).text();
   const seconds = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
   return {
     p99Ms: round(seconds('nodejs_eventloop_lag_p99_seconds') * 1000, 1),

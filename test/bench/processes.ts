@@ -24,6 +24,8 @@ export class BenchProcess {
   inspectorUrl?: string;
   readonly lines: string[] = [];
   readonly messages = new Set<string>();
+  /** How many lines the process printed so far (`lines` keeps only the last few). */
+  linesSeen = 0;
   warnings = 0;
   errors = 0;
 
@@ -64,15 +66,25 @@ export class BenchProcess {
     this.sampler.unref();
   }
 
-  /** Resolves on the first output line matching `pattern`; rejects if the process exits first. */
-  async waitForLine(pattern: RegExp, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves with the first output line matching `pattern` among those after the first `after`
+   * lines (of all it printed); rejects if the process exits first.
+   */
+  async waitForLine(pattern: RegExp, timeoutMs: number, after = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.lines.some((line) => pattern.test(line))) return;
+      const fresh = this.lines.slice(Math.max(0, this.lines.length - (this.linesSeen - after)));
+      const found = fresh.find((line) => pattern.test(line));
+      if (found !== undefined) return found;
       if (!this.running) throw new Error(`${this.name} exited before it was ready:\n${this.lines.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.lines.join('\n')}`);
+  }
+
+  /** Sends `signal` to the process, if it runs. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within 10 s. Reads the peak memory first. */
@@ -112,6 +124,7 @@ export class BenchProcess {
     if (level >= 50) this.errors += 1;
     else if (level >= 40) this.warnings += 1;
     if (level >= 40 && this.messages.size < KEPT_MESSAGES) this.messages.add(messageOf(line));
+    this.linesSeen += 1;
     this.lines.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
   }
