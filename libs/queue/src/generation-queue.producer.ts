@@ -1,18 +1,9 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { JobState, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
-import { queueAgain } from './queue-again';
-
-/** Queue states in which BullMQ will still run the job by itself. */
-const LIVE_STATES: readonly (JobState | 'unknown')[] = [
-  'waiting',
-  'delayed',
-  'active',
-  'prioritized',
-  'waiting-children',
-];
+import { isLive, queueAgain } from './queue-again';
 
 /** The one typed way to put work on the generation queue and ask about it. */
 @Injectable()
@@ -31,8 +22,8 @@ export class GenerationQueueProducer {
   }
 
   /** Whether BullMQ still holds the job in a state from which it will run it. */
-  async isLive(jobId: string): Promise<boolean> {
-    return LIVE_STATES.includes(await this.queue.getJobState(jobId));
+  isLive(jobId: string): Promise<boolean> {
+    return isLive(this.queue, jobId);
   }
 
   /** Enqueues a job BullMQ no longer runs: it was lost (Redis data loss) or finished without the row following. */
