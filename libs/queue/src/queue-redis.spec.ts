@@ -61,6 +61,13 @@ describe('Redis outage handling', () => {
   ])('isRedisUnavailable is right about %s', (_case, error, expected) => {
     expect(isRedisUnavailable(error)).toBe(expected);
   });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'])(
+    'rule: the network error %s means Redis is unreachable',
+    (code) => {
+      expect(isRedisUnavailable(Object.assign(new Error('x'), { code }))).toBe(true);
+    },
+  );
 });
 
 describe('QueueRedis', () => {
