@@ -65,3 +65,22 @@ export function itRunsTheJobFlow(service: () => RunningService): void {
     await waitUntilTerminal(api(), second.id);
   });
 }
+
+/**
+ * The submit rate limit, counted in Redis: with SUBMIT_RATE_LIMIT_PER_MINUTE = `limit`, a
+ * submission past it is refused with 429 and Retry-After. (Earlier tests' submissions count too,
+ * and the window may roll over once meanwhile, hence up to twice the limit.)
+ */
+export function itLimitsSubmissions(service: () => RunningService, limit: number): void {
+  it(`refuses submissions past ${limit} a minute with 429`, async () => {
+    const api = typedClient(service().baseUrl);
+    for (let submitted = 0; submitted <= 2 * limit; submitted += 1) {
+      const { response, error } = await api.POST('/v1/generate', { body: { prompt: 'rate limited', input: SMALL } });
+      if (response.status === 202) continue;
+      expectProblem(response, error, 429, 'rate_limited');
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      return;
+    }
+    throw new Error(`no 429 after ${2 * limit + 1} submissions`);
+  });
+}

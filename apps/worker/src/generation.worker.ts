@@ -44,7 +44,7 @@ export class GenerationWorker implements OnApplicationBootstrap, BeforeApplicati
       GENERATION_QUEUE,
       (job, token, signal) => this.processor.process(job, token, signal),
       {
-        connection: redisConnectionOptions(this.queue.redisUrl),
+        connection: redisConnectionOptions(this.queue.redis),
         prefix: this.queue.prefix,
         autorun: false,
         concurrency: this.queue.concurrency,

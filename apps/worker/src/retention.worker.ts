@@ -37,7 +37,7 @@ export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicatio
     }
     await this.schedule(this.storage.retention.intervalMs);
     this.worker = new Worker(MAINTENANCE_QUEUE, () => this.retention.purge(), {
-      connection: redisConnectionOptions(this.queueSettings.redisUrl),
+      connection: redisConnectionOptions(this.queueSettings.redis),
       prefix: this.queueSettings.prefix,
       concurrency: 1,
     });

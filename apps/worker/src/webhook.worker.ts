@@ -35,7 +35,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job) => this.processor.process(job), {
-      connection: redisConnectionOptions(this.queue.redisUrl),
+      connection: redisConnectionOptions(this.queue.redis),
       prefix: this.queue.prefix,
       autorun: false,
       concurrency: DELIVERY_CONCURRENCY,

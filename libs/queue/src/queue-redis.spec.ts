@@ -22,7 +22,7 @@ describe('Redis outage handling', () => {
   it('logs one structured line per back-off step, however many connections reach it, naming the last error', () => {
     const logger = new Logger('test');
     const error = jest.spyOn(logger, 'error');
-    const { retryStrategy } = redisConnectionOptions('redis://127.0.0.1:1');
+    const { retryStrategy } = redisConnectionOptions({ kind: 'standalone', url: 'redis://127.0.0.1:1' });
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
 
     logRedisError(logger, 'Queue error', refused);
