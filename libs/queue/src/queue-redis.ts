@@ -88,18 +88,11 @@ const TOPOLOGY = 'mediagenRedisTopology';
  * (other code's queues) get BullMQ's usual client.
  */
 function bullClientFactory(opts: RedisOptions): IRedisClient {
-  const {
-    [TOPOLOGY]: topology,
-    host: _host,
-    port: _port,
-    ...options
-  } = opts as RedisOptions & {
-    [TOPOLOGY]?: RedisTopology;
-    url?: string;
-  };
+  const { [TOPOLOGY]: topology, ...options } = opts as RedisOptions & { [TOPOLOGY]?: RedisTopology; url?: string };
+  // BullMQ's default host and port among the options give way to the topology's addresses.
   if (topology) return createIORedisClient(createRedis(topology, options));
   const { url, ...rest } = options;
-  return createIORedisClient(url ? new Redis(url, rest) : new Redis({ ...rest, host: _host, port: _port }));
+  return createIORedisClient(url ? new Redis(url, rest) : new Redis(rest));
 }
 
 /** BullMQ connection options for every queue and worker of the service. */
