@@ -37,7 +37,7 @@ export abstract class QueueWorker<Data> implements OnApplicationBootstrap, Befor
     if (!plan) return;
     const worker = new Worker<Data>(plan.queueName, plan.processor, {
       ...plan.options,
-      connection: redisConnectionOptions(this.settings.redisUrl),
+      connection: redisConnectionOptions(this.settings.redis),
       prefix: this.settings.prefix,
       autorun: false,
     });

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { registerAs } from '@nestjs/config';
-import { generatorKind, parseEnvironment } from './environment';
+import { type Environment, generatorKind, parseEnvironment } from './environment';
 
 const environment = () => parseEnvironment(process.env);
 
@@ -69,11 +69,53 @@ export const databaseConfig = registerAs('database', () => {
   return { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE };
 });
 
+/** A Redis node's address. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** How to reach Redis: one server (REDIS_URL), a Redis Cluster, or a master found through Sentinels. */
+export type RedisTopology =
+  | { kind: 'standalone'; url: string }
+  | { kind: 'cluster'; nodes: RedisNode[]; password?: string }
+  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string; password?: string; sentinelPassword?: string };
+
+/** `host:port,host:port` (IPv6 in brackets) as nodes; the environment schema checked the shape. */
+function redisNodes(list: string): RedisNode[] {
+  return list.split(',').map((entry) => {
+    const address = entry.trim();
+    const colon = address.lastIndexOf(':');
+    return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(colon + 1)) };
+  });
+}
+
+function redisTopology(env: Environment): RedisTopology {
+  if (env.REDIS_CLUSTER_NODES) {
+    return { kind: 'cluster', nodes: redisNodes(env.REDIS_CLUSTER_NODES), password: env.REDIS_PASSWORD };
+  }
+  if (env.REDIS_SENTINELS) {
+    return {
+      kind: 'sentinel',
+      sentinels: redisNodes(env.REDIS_SENTINELS),
+      name: env.REDIS_SENTINEL_NAME as string,
+      password: env.REDIS_PASSWORD,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+    };
+  }
+  return { kind: 'standalone', url: env.REDIS_URL };
+}
+
 export const queueConfig = registerAs('queue', () => {
   const env = environment();
+  const redis = redisTopology(env);
   return {
-    redisUrl: env.REDIS_URL,
-    prefix: env.QUEUE_PREFIX,
+    redis,
+    /**
+     * Every key and channel starts with it. On a Cluster it is a hash tag (`{mediagen}`), so all
+     * keys of a queue, and of every queue, live in one slot, as BullMQ's scripts require.
+     */
+    prefix: redis.kind === 'cluster' ? `{${env.QUEUE_PREFIX}}` : env.QUEUE_PREFIX,
     attempts: env.JOB_ATTEMPTS,
     backoffMs: env.JOB_BACKOFF_MS,
     /** How long a job waits out a PostgreSQL or Redis outage before it fails `infrastructure_unavailable`. */

@@ -24,8 +24,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 const MODEL_SEGMENT = '[A-Za-z0-9][\\w.-]{0,99}';
 const MODEL_REFERENCE = `${MODEL_SEGMENT}/${MODEL_SEGMENT}(?::${MODEL_SEGMENT})?`;
 export const MODEL_REFERENCE_PATTERN = new RegExp(`^${MODEL_REFERENCE}$`);
-/** `host` or `host:port`; an IPv6 address in brackets. */
-const EGRESS_HOST = '(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(?::\\d{1,5})?';
+/** A host name or address; an IPv6 address in brackets. */
+const HOST = '(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)';
+/** `host` or `host:port`. */
+const EGRESS_HOST = `${HOST}(?::\\d{1,5})?`;
+/** `host:port`. */
+const HOST_AND_PORT = `${HOST}:\\d{1,5}`;
 const commaSeparated = (item: string) => new RegExp(`^\\s*${item}\\s*(,\\s*${item}\\s*)*$`);
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const toNumber = ({ value }: { value: unknown }) =>
@@ -165,6 +169,35 @@ export class Environment {
 
   @IsUrl({ ...urlOptions, protocols: ['redis', 'rediss'] })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Redis Cluster seed nodes, comma-separated `host:port`; instead of REDIS_URL. */
+  @IsOptional()
+  @Matches(commaSeparated(HOST_AND_PORT), {
+    message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port ([IPv6] in brackets)',
+  })
+  REDIS_CLUSTER_NODES?: string;
+
+  /** Redis Sentinels, comma-separated `host:port`; instead of REDIS_URL, with REDIS_SENTINEL_NAME. */
+  @IsOptional()
+  @Matches(commaSeparated(HOST_AND_PORT), {
+    message: 'REDIS_SENTINELS must be a comma-separated list of host:port ([IPv6] in brackets)',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The master name the Sentinels monitor. */
+  @IsOptional()
+  @Matches(/^[\w.-]+$/, { message: 'REDIS_SENTINEL_NAME may contain only letters, digits, ".", "_" and "-"' })
+  REDIS_SENTINEL_NAME?: string;
+
+  /** The Redis password with REDIS_CLUSTER_NODES or REDIS_SENTINELS (with REDIS_URL it goes in the URL). */
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
+
+  /** The Sentinels' own password, when they require one. */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
 
   @Matches(/^[\w.-]+$/, { message: 'QUEUE_PREFIX may contain only letters, digits, ".", "_" and "-"' })
   QUEUE_PREFIX = 'mediagen';
@@ -414,6 +447,27 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
       'WEBHOOK_ALLOW_PRIVATE_NETWORKS: was replaced by EGRESS_ALLOW_HOSTS (list the private hosts to allow as host or host:port)',
     );
   }
+  problems.push(...redisTopologyProblems(present));
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return environment;
+}
+
+/** Exactly one way to reach Redis: REDIS_URL (the default), REDIS_CLUSTER_NODES or REDIS_SENTINELS. */
+function redisTopologyProblems(present: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const chosen = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].filter((name) => present[name] !== undefined);
+  if (chosen.length > 1) {
+    problems.push(`${chosen.join(', ')}: set only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS`);
+  }
+  const sentinels = present.REDIS_SENTINELS !== undefined;
+  if (sentinels && present.REDIS_SENTINEL_NAME === undefined) {
+    problems.push('REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS (the master name the Sentinels monitor)');
+  }
+  for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD']) {
+    if (!sentinels && present[name] !== undefined) problems.push(`${name}: applies only with REDIS_SENTINELS`);
+  }
+  if (present.REDIS_PASSWORD !== undefined && present.REDIS_CLUSTER_NODES === undefined && !sentinels) {
+    problems.push('REDIS_PASSWORD: applies only with REDIS_CLUSTER_NODES or REDIS_SENTINELS (put it in REDIS_URL)');
+  }
+  return problems;
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { QueueRedis } from './queue-redis';
 
 type CancelHandler = (jobId: string) => void;
@@ -12,7 +12,7 @@ type CancelHandler = (jobId: string) => void;
 @Injectable()
 export class JobSignals implements OnApplicationShutdown {
   private readonly logger = new Logger(JobSignals.name);
-  private subscriber?: Redis;
+  private subscriber?: Redis | Cluster;
   private subscribed?: Promise<void>;
   private readonly finishWaiters = new Map<string, Set<() => void>>();
   private readonly cancelHandlers: CancelHandler[] = [];

@@ -1,6 +1,7 @@
 import type { QueueConfig } from '@app/config';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { QueueErrorListeners } from './queue-error-listeners';
 import { isRedisUnavailable, logRedisError, QueueRedis, reconnectDelayMs, redisConnectionOptions } from './queue-redis';
 import { FakeBullQueue } from './testing/queue-fakes';
@@ -26,7 +27,7 @@ describe('Redis outage handling', () => {
   it('logs one structured line per back-off step, however many connections reach it, naming the last error', () => {
     const logger = new Logger('test');
     const error = jest.spyOn(logger, 'error');
-    const { retryStrategy } = redisConnectionOptions('redis://127.0.0.1:1');
+    const { retryStrategy } = redisConnectionOptions({ kind: 'standalone', url: 'redis://127.0.0.1:1' });
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
 
     logRedisError(logger, 'Queue error', refused);
@@ -72,7 +73,7 @@ describe('Redis outage handling', () => {
 
 describe('QueueRedis', () => {
   /** Nothing listens on port 1: the connections are made, never used. */
-  const config = { prefix: 'pfx', redisUrl: 'redis://127.0.0.1:1' } as QueueConfig;
+  const config = { prefix: 'pfx', redis: { kind: 'standalone', url: 'redis://127.0.0.1:1' } } as QueueConfig;
   let redis: QueueRedis;
 
   beforeEach(() => {
@@ -98,10 +99,10 @@ describe('QueueRedis', () => {
   });
 
   it('rule: a command fails fast while Redis is down, and the connection reconnects on the shared schedule', () => {
-    const connection = redis.open();
+    const { options } = redis.open() as Redis;
 
-    expect(connection.options).toMatchObject({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 1 });
-    expect(connection.options.retryStrategy).toBe(redisConnectionOptions(config.redisUrl).retryStrategy);
+    expect(options).toMatchObject({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 1 });
+    expect(options.retryStrategy).toBe(redisConnectionOptions(config.redis).retryStrategy);
   });
 
   it('rule: a connection error that is not about reaching Redis is logged', () => {
