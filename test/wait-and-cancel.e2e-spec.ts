@@ -122,7 +122,7 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
 
     expect(response.status).toBe(200);
     expect(response.headers.get('preference-applied')).toBe('wait=5');
-    expect(response.headers.get('location')).toBe(`/v1/status/${data?.id}`);
+    expect(response.headers.get('location')).toBe(`/v1/jobs/${data?.id}`);
     expect(data).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
     expect(data?.outputs).toHaveLength(1);
     expect(elapsedMs).toBeGreaterThanOrEqual(LATENCY_MS - 200);

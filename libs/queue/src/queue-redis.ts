@@ -1,6 +1,7 @@
 import { type QueueConfig, queueConfig } from '@app/config';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
+import { redisAddress } from './redis-preflight';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 // ioredis raises these without a code when commands cannot reach the server.
@@ -29,6 +30,8 @@ export function reconnectDelayMs(attempt: number): number {
 class RedisOutageReport {
   private readonly logger = new Logger('Redis');
   private lastReason = 'unknown';
+  /** `host:port` of REDIS_URL, for the message (never its password). */
+  address = 'Redis';
   private lastStep = { attempt: 0, at: 0 };
 
   noteError(error: Error): void {
@@ -40,7 +43,10 @@ class RedisOutageReport {
     const now = Date.now();
     if (attempt !== this.lastStep.attempt || now - this.lastStep.at >= delayMs) {
       this.lastStep = { attempt, at: now };
-      this.logger.warn({ attempt, retryInMs: delayMs, reason: this.lastReason }, 'Redis unreachable; reconnecting');
+      this.logger.warn(
+        { attempt, retryInMs: delayMs, reason: this.lastReason },
+        `Redis unreachable at ${this.address} (REDIS_URL): ${this.lastReason}; retrying in ${delayMs / 1000} s`,
+      );
     }
     return delayMs;
   };
@@ -50,6 +56,7 @@ const outageReport = new RedisOutageReport();
 
 /** Connection options for every Redis connection of the service (BullMQ's included). */
 export function redisConnectionOptions(url: string): { url: string; retryStrategy: (attempt: number) => number } {
+  outageReport.address = redisAddress(url);
   return { url, retryStrategy: outageReport.retryStrategy };
 }
 
