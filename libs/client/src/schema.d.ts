@@ -436,7 +436,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
                 /** @description A key unique to this request (1–255 visible characters, e.g. a fresh UUID), kept for IDEMPOTENCY_TTL_HOURS; reusing it for a different request is a `422` */
                 "Idempotency-Key"?: string;
@@ -627,7 +627,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
             };
             path: {
@@ -950,7 +950,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
             };
             path: {

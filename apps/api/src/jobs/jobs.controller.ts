@@ -67,8 +67,7 @@ const PREFER_HEADER = {
   required: false,
   description:
     '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the ' +
-    'concurrent wait caps the answer comes at once, without `Preference-Applied`',
-  example: 'wait=30',
+    'concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30`',
 };
 
 @ApiTags('jobs')
