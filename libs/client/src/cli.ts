@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { newApiKey } from './api-key';
 import { createMediagenClient, type MediagenClient } from './client';
+import { outputPath } from './output-path';
 import type { components } from './schema';
 import { download, follow, getJob, JobFailedError, MediagenApiError, submit } from './sdk';
 
@@ -41,13 +41,6 @@ function positiveInt(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
   return parsed;
-}
-
-/** `fox.png` for one output; `fox-0.png`, `fox-1.png` … for several. */
-export function outputPath(target: string, index: number, count: number): string {
-  if (count === 1) return target;
-  const extension = extname(target);
-  return `${target.slice(0, target.length - extension.length)}-${index}${extension}`;
 }
 
 function describeJob(job: JobResource): string {
