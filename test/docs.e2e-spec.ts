@@ -48,7 +48,7 @@ describeWithBrowser('API docs in a headless browser, fully offline', () => {
     await status.waitFor({ timeout: 15_000 });
     await page.screenshot({ path: `${ARTIFACTS}/swagger-try-it.png`, fullPage: true });
 
-    expect((await status.innerText()).trim()).toBe('202');
+    expect((await status.textContent())?.trim()).toBe('202');
     expect(external).toEqual([]);
   });
 

@@ -269,7 +269,8 @@ describe('cancel across two worker processes, with the Replicate prediction canc
       () => {
         const exited = workers.find((worker) => !worker.running);
         if (exited) throw new Error(`${exited.name} exited: ${JSON.stringify(logs.slice(-5))}`);
-        return logged('Taking generation jobs').length === workers.length ? true : undefined;
+        const ready = logs.filter(({ line }) => line.msg?.startsWith('mediagen worker ready'));
+        return ready.length === workers.length ? true : undefined;
       },
       30_000,
       'both worker processes to take jobs',
