@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { AppProcess, ENTRIES } from './support/app-process';
 import { freePort, listenOnLoopback } from './support/loopback';
 import { withPath } from './support/scratch-databases';
+import { TcpProxy } from './support/tcp-proxy';
 import { TEST_DATABASE_URL } from './support/test-database';
 
 // The built apps (`npm run build`), started as a user starts them, with settings a user gets wrong.
@@ -95,6 +96,33 @@ describe('errors that name the fix', () => {
       );
     }
     expectNoStackTraces(worker);
+  });
+
+  it('Redis lost under a running api: readiness 503, back-off lines naming REDIS_URL, no request id on them', async () => {
+    const proxy = new TcpProxy(6379);
+    const [port, redisPort] = [await freePort(), await proxy.start()];
+    try {
+      const api = start('api', { PORT: String(port), REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+      await api.waitForLine(/^mediagen api ready/);
+      // The api's own Redis connection opens inside this request.
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+
+      await proxy.close();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(503);
+      const redisLines = api.lines.filter((line) => line.includes('Redis unreachable at'));
+      expect(redisLines.length).toBeGreaterThanOrEqual(2);
+      for (const line of redisLines) {
+        const entry = JSON.parse(line) as { msg: string; req?: unknown };
+        expect(entry.msg).toMatch(new RegExp(`^Redis unreachable at 127\\.0\\.0\\.1:${redisPort} \\(REDIS_URL\\): `));
+        expect(entry.req).toBeUndefined();
+      }
+      // The stack pino-http puts on a 5xx request line is the request logging's (issue 13), not the outage's.
+      expect(redisLines.join('\n')).not.toMatch(/"stack"|\n\s+at /);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a port in use: one line naming PORT, then exit 1', async () => {
