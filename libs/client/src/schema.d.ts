@@ -465,6 +465,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -486,6 +488,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -586,6 +590,8 @@ export interface operations {
             /** @description One page of jobs */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -643,6 +649,8 @@ export interface operations {
                 headers: {
                     /** @description `wait=N` when the answer waited as `Prefer` asked */
                     "Preference-Applied"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -704,6 +712,8 @@ export interface operations {
             /** @description The canceled job */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -774,6 +784,8 @@ export interface operations {
             /** @description The deliveries, oldest first */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -847,6 +859,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -882,6 +896,8 @@ export interface operations {
                     Location?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -893,6 +909,8 @@ export interface operations {
                     "Content-Security-Policy"?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -966,6 +984,8 @@ export interface operations {
                 headers: {
                     /** @description `wait=N` when the answer waited as `Prefer` asked */
                     "Preference-Applied"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1023,6 +1043,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {

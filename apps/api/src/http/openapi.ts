@@ -34,7 +34,24 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  declareRequestIdHeader(document);
   return sortKeys(document) as OpenAPIObject;
+}
+
+/** Every answer carries `X-Request-Id` (see api.app.ts): declared on each success answer, beside its own headers. */
+function declareRequestIdHeader(document: OpenAPIObject): void {
+  const header = {
+    description:
+      'The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request',
+    schema: { type: 'string' },
+  };
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations) as { responses?: Record<string, { headers?: object }> }[]) {
+      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+        if (/^[23]/.test(status)) response.headers = { 'X-Request-Id': header, ...response.headers };
+      }
+    }
+  }
 }
 
 /** Swagger UI at `/docs` (JSON at `/docs-json`) and ReDoc at `/redoc`, all served from installed packages. */
