@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type AppConfig, type AuthConfig, appConfig, authConfig } from '@app/config';
-import { HttpMetrics } from '@app/observability';
+import { HttpMetrics, QuietFrameworkLogger } from '@app/observability';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -32,7 +32,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   const config = app.get<AppConfig>(appConfig.KEY);
   applyClientTimeouts(app.getHttpServer(), config);
   const logger = app.get(Logger);
-  app.useLogger(logger);
+  app.useLogger(new QuietFrameworkLogger(logger));
   const auth = app.get<AuthConfig>(authConfig.KEY);
   if (Object.keys(auth.keyOwnersByHash).length === 0) {
     logger.warn('API_KEYS is not set: the API is open to anyone who can reach it', 'Bootstrap');

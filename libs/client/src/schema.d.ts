@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a job
+         * @description The job as stored: status, attempts, the last error and, once succeeded, its outputs with absolute download URLs. With `Prefer: wait=N` the answer waits for the job to finish.
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/cancel": {
         parameters: {
             query?: never;
@@ -112,8 +132,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read a job
-         * @description The job as stored: status, attempts, the last error and, once succeeded, its outputs with absolute download URLs. With `Prefer: wait=N` the answer waits for the job to finish.
+         * Read a job (older path)
+         * @description The same as `GET /v1/jobs/{id}`, kept for existing clients.
          */
         get: operations["getStatus"];
         put?: never;
@@ -210,6 +230,11 @@ export interface components {
             /** @example image/png */
             contentType: string;
             /**
+             * @description The file name, the `{file}` of `GET /v1/media/{jobId}/{file}`
+             * @example 0.png
+             */
+            file: string;
+            /**
              * @description Hex SHA-256 of the file
              * @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
              */
@@ -228,6 +253,11 @@ export interface components {
              * @example /v1/jobs?limit=20&cursor=MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl
              */
             next: string | null;
+            /**
+             * @description The `cursor` query parameter of the next page, or null on the last page
+             * @example MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl
+             */
+            nextCursor: string | null;
         };
         JobResource: {
             /**
@@ -406,9 +436,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
-                /** @description A key unique to this request (1–255 visible characters), kept for IDEMPOTENCY_TTL_HOURS */
+                /** @description A key unique to this request (1–255 visible characters, e.g. a fresh UUID), kept for IDEMPOTENCY_TTL_HOURS; reusing it for a different request is a `422` */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -423,6 +453,20 @@ export interface operations {
             /** @description The job is already terminal (after a wait, or replayed) */
             200: {
                 headers: {
+                    /** @description `true` when an earlier request with the same Idempotency-Key made this job */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The job URL, `/v1/jobs/{id}` */
+                    Location?: string;
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
+                    /** @description Submissions allowed per minute for this key */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -432,14 +476,20 @@ export interface operations {
             /** @description Accepted: the job is stored and queued (or, replayed, still running) */
             202: {
                 headers: {
-                    /** @description The job status URL, `/v1/status/{id}` */
+                    /** @description `true` when an earlier request with the same Idempotency-Key made this job */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The job URL, `/v1/jobs/{id}` */
                     Location?: string;
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
                     /** @description Submissions allowed per minute for this key */
                     "RateLimit-Limit"?: number;
                     /** @description Submissions left in this window */
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -540,6 +590,8 @@ export interface operations {
             /** @description One page of jobs */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -577,6 +629,74 @@ export interface operations {
             };
         };
     };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
+                Prefer?: string;
+            };
+            path: {
+                /** @description The job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResource"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     cancelJob: {
         parameters: {
             query?: never;
@@ -592,6 +712,8 @@ export interface operations {
             /** @description The canceled job */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -662,6 +784,8 @@ export interface operations {
             /** @description The deliveries, oldest first */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -735,10 +859,32 @@ export interface operations {
                     ETag?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": string;
                     "application/octet-stream": string;
+                    "audio/aac": string;
+                    "audio/flac": string;
+                    "audio/mp4": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/wav": string;
+                    "audio/webm": string;
+                    "audio/x-wav": string;
+                    "image/avif": string;
+                    "image/bmp": string;
+                    "image/gif": string;
+                    "image/heic": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "video/mp4": string;
+                    "video/ogg": string;
+                    "video/quicktime": string;
+                    "video/webm": string;
                 };
             };
             /** @description With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS, that answers with the same content type and disposition as the api would */
@@ -750,6 +896,8 @@ export interface operations {
                     Location?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -761,6 +909,8 @@ export interface operations {
                     "Content-Security-Policy"?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -818,7 +968,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
             };
             path: {
@@ -832,6 +982,10 @@ export interface operations {
             /** @description The job */
             200: {
                 headers: {
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -889,6 +1043,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {

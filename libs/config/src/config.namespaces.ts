@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { registerAs } from '@nestjs/config';
-import { type Environment, generatorKind, parseEnvironment } from './environment';
+import { type Environment, generatorKind, HEALTH_PORT_OFF, parseEnvironment } from './environment';
 
 const environment = () => parseEnvironment(process.env);
 
@@ -9,8 +9,13 @@ export const appConfig = registerAs('app', () => {
   return {
     port: env.PORT,
     host: env.HOST,
-    /** Pretty, colourful logs for a person at a terminal; JSON lines everywhere else. */
-    prettyLogs: process.stdout.isTTY === true && process.env.NODE_ENV !== 'production',
+    /**
+     * Pretty, colourful logs for a person (LOG_FORMAT=pretty, or unset on a terminal outside
+     * production; `npm start` sets it, as concurrently pipes stdout); JSON lines everywhere else.
+     */
+    prettyLogs:
+      (env.LOG_FORMAT ?? (process.stdout.isTTY && process.env.NODE_ENV !== 'production' ? 'pretty' : 'json')) ===
+      'pretty',
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
@@ -28,7 +33,7 @@ export const authConfig = registerAs('auth', () => {
     .split(',')
     .map((pair) => pair.trim())
     .filter(Boolean)
-    .map((pair) => pair.split(':') as [string, string]);
+    .map((pair) => pair.replace(/\s+-$/, '').split(':') as [string, string]);
   return {
     /** Key owner names by the SHA-256 (hex) of the key. Empty: the API is open. */
     keyOwnersByHash: Object.fromEntries(pairs.map(([name, hash]) => [hash, name])) as Record<string, string>,
@@ -122,8 +127,8 @@ export const queueConfig = registerAs('queue', () => {
     infrastructureOutageMaxMs: env.JOB_INFRASTRUCTURE_OUTAGE_MAX_MS,
     concurrency: env.WORKER_CONCURRENCY,
     shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
-    /** 0 picks a free port (several workers on one host). */
-    healthPort: env.WORKER_HEALTH_PORT,
+    /** The port to try first (taken: any free one), 0 for any free port, null when turned off. */
+    healthPort: env.WORKER_HEALTH_PORT === HEALTH_PORT_OFF ? null : env.WORKER_HEALTH_PORT,
     lockDurationMs: env.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
@@ -159,6 +164,8 @@ export const storageConfig = registerAs('storage', () => {
   };
 });
 
+export const MOCK_MODEL = 'mock';
+
 /** Replicate's own limit on prediction creations is 600 per minute; stay below it by default. */
 const DEFAULT_REPLICATE_STARTS_PER_MINUTE = 500;
 
@@ -167,7 +174,8 @@ export const generatorConfig = registerAs('generator', () => {
   const kind = generatorKind(env);
   return {
     kind,
-    defaultModel: env.REPLICATE_DEFAULT_MODEL,
+    /** The model a job records when its request names none: the mock runs no real model, so it says `mock`. */
+    defaultModel: kind === 'mock' ? MOCK_MODEL : env.REPLICATE_DEFAULT_MODEL,
     allowedModels: (env.REPLICATE_ALLOWED_MODELS ?? '')
       .split(',')
       .map((model) => model.trim())

@@ -10,12 +10,16 @@ import {
   Matches,
   Max,
   Min,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
 
 export const GENERATOR_KINDS = ['mock', 'replicate'] as const;
 export const STORAGE_DRIVERS = ['local', 's3'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+/** What `WORKER_HEALTH_PORT` turns the worker's health server off with. */
+export const HEALTH_PORT_OFF = 'off';
 
 /**
  * `owner/name` or `owner/name:version`, as Replicate names models. Each segment starts with a
@@ -30,6 +34,8 @@ const HOST = '(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)';
 const EGRESS_HOST = `${HOST}(?::\\d{1,5})?`;
 /** `host:port`. */
 const HOST_AND_PORT = `${HOST}:\\d{1,5}`;
+/** `name:<sha256 hex>`, optionally followed by the `  -` that `sha256sum` prints after the digest. */
+const API_KEY_ENTRY = '[\\w.-]+:[0-9a-f]{64}(?:\\s+-)?';
 const commaSeparated = (item: string) => new RegExp(`^\\s*${item}\\s*(,\\s*${item}\\s*)*$`);
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const toNumber = ({ value }: { value: unknown }) =>
@@ -89,10 +95,15 @@ export class Environment {
   @IsBoolean()
   UI_ENABLED = true;
 
-  /** Comma-separated `name:sha256hex` pairs; the hex is the SHA-256 of the key clients send. */
+  /**
+   * Comma-separated `name:sha256hex` pairs; the hex is the SHA-256 of the key clients send. A pasted
+   * `sha256sum` line (`<hex>  -`) is accepted as it is.
+   */
   @IsOptional()
-  @Matches(/^\s*[\w.-]+:[0-9a-f]{64}\s*(,\s*[\w.-]+:[0-9a-f]{64}\s*)*$/, {
-    message: 'API_KEYS must be a comma-separated list of name:sha256-hex-of-the-key',
+  @Matches(commaSeparated(API_KEY_ENTRY), {
+    message:
+      'API_KEYS must be a comma-separated list of name:<64 lowercase hex digits> (the SHA-256 of the key); ' +
+      '`npm run key` prints a new key and its exact entry',
   })
   API_KEYS?: string;
 
@@ -159,6 +170,11 @@ export class Environment {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
+  /** `pretty` (one coloured line per entry) or `json`; unset: pretty on a terminal outside production. */
+  @IsOptional()
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT?: (typeof LOG_FORMATS)[number];
+
   @IsUrl({ ...urlOptions, protocols: ['postgres', 'postgresql'] })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mediagen';
 
@@ -224,11 +240,13 @@ export class Environment {
   @Max(1000)
   WORKER_CONCURRENCY = 4;
 
-  @Transform(toNumber)
-  @IsInt()
+  /** A port (taken by another process: any free one instead), `0` for any free port, or `off`. */
+  @Transform(({ value }) => (value === HEALTH_PORT_OFF ? value : toNumber({ value })))
+  @ValidateIf((env: Environment) => env.WORKER_HEALTH_PORT !== HEALTH_PORT_OFF)
+  @IsInt({ message: 'WORKER_HEALTH_PORT must be a port number, 0 (any free port) or off' })
   @Min(0)
   @Max(65535)
-  WORKER_HEALTH_PORT = 8001;
+  WORKER_HEALTH_PORT: number | typeof HEALTH_PORT_OFF = 8001;
 
   @Transform(toNumber)
   @IsInt()

@@ -1,6 +1,7 @@
 export { buildDataSourceOptions, type DatabaseConnectionSettings } from './data-source.options';
 export { DatabaseModule } from './database.module';
 export { isDatabaseUnavailable } from './database-availability';
+export { type DatabaseState, databaseAddress, inspectDatabase } from './database-preflight';
 export { ensureDatabaseExists } from './ensure-database';
 export { JobEntity, type JobErrorRecord, type JobOutputRecord, type JobWebhookRecord } from './entities/job.entity';
 export { JOB_STATUSES, type JobStatus } from './entities/job-status';

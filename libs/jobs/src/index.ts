@@ -12,7 +12,7 @@ export {
 // The generator port's abort reasons and the storage's serving policy, for the apps: they reach
 // adapters only through the job domain.
 export { ABORT_REASONS } from '@app/generator';
-export { type MediaServing, mediaServing } from '@app/storage';
+export { type MediaServing, mediaServing, SERVED_CONTENT_TYPES } from '@app/storage';
 export { isFinalAttempt } from './attempt-policy';
 export { type AttemptContext, GenerationService } from './generation.service';
 export { decideOutageWait, isInfrastructureUnavailable, type OutageDecision } from './infrastructure-outage';
@@ -48,3 +48,4 @@ export {
 } from './jobs.service';
 export { ReconciliationService, type SweepReport } from './reconciliation.service';
 export { type RetentionReport, RetentionService } from './retention.service';
+export { StartupError, type StartupReporter, waitForInfrastructure } from './startup-checks';

@@ -26,7 +26,13 @@ function job(status: JobStatus): JobEntity {
 describe('published outputs', () => {
   it('are the recorded outputs of a succeeded job, with absolute URLs', () => {
     expect(presentJob(job('succeeded'), 'https://media.example').outputs).toEqual([
-      { url: 'https://media.example/v1/media/job-1/0.png', contentType: 'image/png', bytes: 10, sha256: output.sha256 },
+      {
+        url: 'https://media.example/v1/media/job-1/0.png',
+        file: '0.png',
+        contentType: 'image/png',
+        bytes: 10,
+        sha256: output.sha256,
+      },
     ]);
   });
 

@@ -10,7 +10,7 @@ export interface JobView {
   attempts: number;
   maxAttempts: number;
   error: JobErrorRecord | null;
-  outputs: { url: string; contentType: string; bytes: number; sha256: string }[];
+  outputs: { url: string; file: string; contentType: string; bytes: number; sha256: string }[];
   createdAt: string;
   startedAt: string | null;
   completedAt: string | null;
@@ -39,6 +39,7 @@ export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
     error: job.error,
     outputs: publishedOutputs(job).map((output) => ({
       url: `${publicBaseUrl}/v1/media/${job.id}/${output.file}`,
+      file: output.file,
       contentType: output.contentType,
       bytes: output.bytes,
       sha256: output.sha256,

@@ -6,3 +6,12 @@ export { MetricsModule } from './metrics.module';
 export { MetricsRegistry } from './metrics-registry';
 export { ObservabilityModule } from './observability.module';
 export { type HealthReport, Readiness } from './readiness.service';
+export {
+  apiReadyLine,
+  type HealthListening,
+  localUrl,
+  QuietFrameworkLogger,
+  startupFailure,
+  startupLogger,
+  workerReadyLine,
+} from './startup';

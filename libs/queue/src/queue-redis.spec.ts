@@ -39,7 +39,7 @@ describe('Redis outage handling', () => {
     expect(warn).toHaveBeenCalledTimes(2);
     expect(warn).toHaveBeenCalledWith(
       { attempt: 1, retryInMs: 500, reason: 'connect ECONNREFUSED 127.0.0.1:1' },
-      'Redis unreachable; reconnecting',
+      'Redis unreachable at 127.0.0.1:1 (REDIS_URL): connect ECONNREFUSED 127.0.0.1:1; retrying in 0.5 s',
     );
   });
 

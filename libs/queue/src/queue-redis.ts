@@ -2,6 +2,7 @@ import { type QueueConfig, queueConfig, type RedisTopology } from '@app/config';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { createIORedisClient, type IRedisClient, RedisConnection } from 'bullmq';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { describeRedis } from './redis-preflight';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 // ioredis raises these without a code when commands cannot reach the server.
@@ -30,6 +31,8 @@ export function reconnectDelayMs(attempt: number): number {
 class RedisOutageReport {
   private readonly logger = new Logger('Redis');
   private lastReason = 'unknown';
+  /** Where Redis is and the setting that says so, for the message (never a password). */
+  address = 'Redis';
   private lastStep = { attempt: 0, at: 0 };
 
   noteError(error: Error): void {
@@ -41,7 +44,10 @@ class RedisOutageReport {
     const now = Date.now();
     if (attempt !== this.lastStep.attempt || now - this.lastStep.at >= delayMs) {
       this.lastStep = { attempt, at: now };
-      this.logger.warn({ attempt, retryInMs: delayMs, reason: this.lastReason }, 'Redis unreachable; reconnecting');
+      this.logger.warn(
+        { attempt, retryInMs: delayMs, reason: this.lastReason },
+        `Redis unreachable at ${this.address}: ${this.lastReason}; retrying in ${delayMs / 1000} s`,
+      );
     }
     return delayMs;
   };
@@ -101,6 +107,7 @@ export function redisConnectionOptions(topology: RedisTopology): {
   [TOPOLOGY]: RedisTopology;
 } {
   RedisConnection.clientFactory = bullClientFactory;
+  outageReport.address = describeRedis(topology);
   return { retryStrategy: outageReport.retryStrategy, [TOPOLOGY]: topology };
 }
 

@@ -65,7 +65,7 @@ describe('JobsController', () => {
       jobs.submit.mockResolvedValue({ job: job(), replayed: false });
       const response = await post('/v1/generate', { prompt: 'a red fox', input: { seed: 7 } });
       expect(response.statusCode).toBe(202);
-      expect(response.headers.location).toBe(`/v1/status/${JOB_ID}`);
+      expect(response.headers.location).toBe(`/v1/jobs/${JOB_ID}`);
       expect(response.headers['idempotent-replayed']).toBeUndefined();
       expect(response.json()).toMatchObject({ id: JOB_ID, status: 'queued', prompt: 'a red fox', outputs: [] });
       expect(jobs.submit).toHaveBeenCalledWith(
@@ -86,7 +86,13 @@ describe('JobsController', () => {
       const response = await post('/v1/generate', { prompt: 'a red fox' });
       expect(response.statusCode).toBe(200);
       expect(response.json().outputs).toEqual([
-        { url: `${BASE_URL}/v1/media/${JOB_ID}/0.png`, contentType: 'image/png', bytes: 42, sha256: 'ab'.repeat(32) },
+        {
+          url: `${BASE_URL}/v1/media/${JOB_ID}/0.png`,
+          file: '0.png',
+          contentType: 'image/png',
+          bytes: 42,
+          sha256: 'ab'.repeat(32),
+        },
       ]);
     });
 
@@ -130,10 +136,10 @@ describe('JobsController', () => {
     });
   });
 
-  describe('GET /v1/status/:id', () => {
+  describe.each(['/v1/jobs', '/v1/status'])('GET %s/:id', (path) => {
     it("answers 200 with the owner's job as a resource", async () => {
       jobs.get.mockResolvedValue(succeeded());
-      const response = await get(`/v1/status/${JOB_ID}`);
+      const response = await get(`${path}/${JOB_ID}`);
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({
         id: JOB_ID,
@@ -147,13 +153,13 @@ describe('JobsController', () => {
 
     it('maps a missing job to a 404 problem', async () => {
       jobs.get.mockRejectedValue(new JobNotFoundError(JOB_ID));
-      const response = await get(`/v1/status/${JOB_ID}`);
+      const response = await get(`${path}/${JOB_ID}`);
       expect(response.statusCode).toBe(404);
       expect(response.json()).toMatchObject({ code: 'job_not_found' });
     });
 
     it('refuses an id that is not a UUID with a 400, without asking the domain', async () => {
-      const response = await get('/v1/status/not-a-uuid');
+      const response = await get(`${path}/not-a-uuid`);
       expect(response.statusCode).toBe(400);
       expect(jobs.get).not.toHaveBeenCalled();
     });
@@ -172,7 +178,7 @@ describe('JobsController', () => {
 
     it('says `next: null` on the last page', async () => {
       jobs.list.mockResolvedValue({ jobs: [], nextCursor: null });
-      expect((await get('/v1/jobs')).json()).toEqual({ data: [], next: null });
+      expect((await get('/v1/jobs')).json()).toEqual({ data: [], next: null, nextCursor: null });
     });
   });
 

@@ -16,6 +16,7 @@ import {
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -35,13 +36,38 @@ import { JobPage, JobResource, toJobResource } from './dto/job-resource.dto';
 import { ListJobsQuery } from './dto/list-jobs-query.dto';
 import { toWebhookDelivery, WebhookDeliveryList } from './dto/webhook-delivery.dto';
 
+/** Headers of every answer to a submit, 202 or 200. */
+const SUBMIT_HEADERS = {
+  Location: { description: 'The job URL, `/v1/jobs/{id}`', schema: { type: 'string' } },
+  'RateLimit-Limit': { description: 'Submissions allowed per minute for this key', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Submissions left in this window', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+  'Idempotent-Replayed': {
+    description: '`true` when an earlier request with the same Idempotency-Key made this job',
+    schema: { type: 'string' },
+  },
+  'Preference-Applied': {
+    description: '`wait=N` when the answer waited as `Prefer` asked',
+    schema: { type: 'string' },
+  },
+};
+
+/** The body Swagger UI's "Try it out" starts from: it runs as is (no webhook, no model the server may refuse). */
+const SUBMIT_EXAMPLES = {
+  fox: {
+    summary: 'A prompt with mock inputs',
+    value: { prompt: 'a red fox in fresh snow, golden hour', input: { width: 512, height: 512, seed: 7 } },
+  },
+};
+
+const PREFERENCE_APPLIED = { 'Preference-Applied': SUBMIT_HEADERS['Preference-Applied'] };
+
 const PREFER_HEADER = {
   name: 'Prefer',
   required: false,
   description:
     '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the ' +
-    'concurrent wait caps the answer comes at once, without `Preference-Applied`',
-  example: 'wait=30',
+    'concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30`',
 };
 
 @ApiTags('jobs')
@@ -70,21 +96,22 @@ export class JobsController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'A key unique to this request (1–255 visible characters), kept for IDEMPOTENCY_TTL_HOURS',
-    example: '6f1d2c1e-8b1a-4c2e-9f0e-3b8a1d2c4e5f',
+    description:
+      'A key unique to this request (1–255 visible characters, e.g. a fresh UUID), kept for ' +
+      'IDEMPOTENCY_TTL_HOURS; reusing it for a different request is a `422`',
   })
+  @ApiBody({ type: GenerateRequest, examples: SUBMIT_EXAMPLES })
   @ApiHeader(PREFER_HEADER)
   @ApiAcceptedResponse({
     type: JobResource,
     description: 'Accepted: the job is stored and queued (or, replayed, still running)',
-    headers: {
-      Location: { description: 'The job status URL, `/v1/status/{id}`', schema: { type: 'string' } },
-      'RateLimit-Limit': { description: 'Submissions allowed per minute for this key', schema: { type: 'integer' } },
-      'RateLimit-Remaining': { description: 'Submissions left in this window', schema: { type: 'integer' } },
-      'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
-    },
+    headers: SUBMIT_HEADERS,
   })
-  @ApiOkResponse({ type: JobResource, description: 'The job is already terminal (after a wait, or replayed)' })
+  @ApiOkResponse({
+    type: JobResource,
+    description: 'The job is already terminal (after a wait, or replayed)',
+    headers: SUBMIT_HEADERS,
+  })
   @ApiProblemResponses(400, 401, 413, 415, 422, 429, 503)
   async generate(
     @Body() request: GenerateRequest,
@@ -104,12 +131,12 @@ export class JobsController {
       idempotencyKey: parseIdempotencyKey(idempotencyKey),
       webhook: request.webhook ? { url: request.webhook, events: request.webhookEvents ?? ['completed'] } : undefined,
     });
-    reply.header('location', `/v1/status/${job.id}`);
+    reply.header('location', `/v1/jobs/${job.id}`);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return this.answer(await this.waitIfAsked(job, owner, prefer, reply), reply);
   }
 
-  @Get('status/:id')
+  @Get('jobs/:id')
   @ApiOperation({
     summary: 'Read a job',
     description:
@@ -118,7 +145,25 @@ export class JobsController {
   })
   @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
   @ApiHeader(PREFER_HEADER)
-  @ApiOkResponse({ type: JobResource, description: 'The job' })
+  @ApiOkResponse({ type: JobResource, description: 'The job', headers: PREFERENCE_APPLIED })
+  @ApiProblemResponses(400, 401, 404, 503)
+  getJob(
+    @UuidParam('id') id: string,
+    @Owner() owner: string,
+    @PreferHeader() prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobResource> {
+    return this.getStatus(id, owner, prefer, reply);
+  }
+
+  @Get('status/:id')
+  @ApiOperation({
+    summary: 'Read a job (older path)',
+    description: 'The same as `GET /v1/jobs/{id}`, kept for existing clients.',
+  })
+  @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
+  @ApiHeader(PREFER_HEADER)
+  @ApiOkResponse({ type: JobResource, description: 'The job', headers: PREFERENCE_APPLIED })
   @ApiProblemResponses(400, 401, 404, 503)
   async getStatus(
     @UuidParam('id') id: string,
@@ -144,6 +189,7 @@ export class JobsController {
     return {
       data: page.jobs.map((job) => toJobResource(job, this.app.publicBaseUrl)),
       next: page.nextCursor ? nextPagePath(query, page.nextCursor) : null,
+      nextCursor: page.nextCursor ?? null,
     };
   }
 

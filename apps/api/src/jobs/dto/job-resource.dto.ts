@@ -16,6 +16,9 @@ export class JobOutput {
   @ApiProperty({ format: 'uri', example: 'http://localhost:8000/v1/media/0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b/0.png' })
   url: string;
 
+  @ApiProperty({ description: 'The file name, the `{file}` of `GET /v1/media/{jobId}/{file}`', example: '0.png' })
+  file: string;
+
   @ApiProperty({ example: 'image/png' })
   contentType: string;
 
@@ -98,4 +101,12 @@ export class JobPage {
     example: '/v1/jobs?limit=20&cursor=MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl',
   })
   next: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The `cursor` query parameter of the next page, or null on the last page',
+    example: 'MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl',
+  })
+  nextCursor: string | null;
 }
