@@ -17,4 +17,6 @@ export {
 export type JobResource = components['schemas']['JobResource'];
 export type JobOutput = components['schemas']['JobOutput'];
 export type JobStatus = components['schemas']['JobStatus'];
+export type JobProgress = components['schemas']['JobProgress'];
+export type JobAttempt = components['schemas']['JobAttempt'];
 export type ProblemDetails = components['schemas']['ProblemDetails'];

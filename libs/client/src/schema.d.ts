@@ -104,6 +104,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Watch a job live
+         * @description A Server-Sent Events stream (`text/event-stream`) of the job: first its current state, then an event for each change, and finally the terminal job, after which the stream ends. Events:
+         *
+         *     - `status`: data is the whole job (`JobResource`), sent first and whenever its status, attempt, error or queue position changes (a retry shows as `queued` again, with the last error);
+         *     - `progress`: data is the running attempt's progress (`JobProgress`), at most about once a second;
+         *     - `done`: data is the terminal job (`JobResource`); the stream ends after it (an `EventSource` should be closed then, or it reconnects).
+         *
+         *     Every event has an `id`; reconnecting with `Last-Event-ID` skips the current state if the client already has it, otherwise it is sent again. A comment (`: keep-alive`) comes every 15 s. Works on any api replica. Each open stream counts toward the `Prefer: wait` caps; past them the stream sends the current state, a `retry` hint, and ends.
+         */
+        get: operations["watchJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/{jobId}/{file}": {
         parameters: {
             query?: never;
@@ -213,6 +239,26 @@ export interface components {
              */
             webhookEvents?: components["schemas"]["WebhookEvent"][];
         };
+        JobAttempt: {
+            /**
+             * @description The attempt number (a handed-back attempt is run again under it)
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description Null while it runs
+             * @example 2026-11-25T10:00:01.480Z
+             */
+            endedAt: string | null;
+            /** @description What the attempt ended with; null when it succeeded or was canceled */
+            error: components["schemas"]["JobError"] | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.120Z
+             */
+            startedAt: string;
+        };
         JobError: {
             /** @example upstream_unavailable */
             code: string;
@@ -259,7 +305,26 @@ export interface components {
              */
             nextCursor: string | null;
         };
+        JobProgress: {
+            /**
+             * @description The generator's latest log line (secrets and URLs removed)
+             * @example 45%|████▌     | 9/20 [00:04<00:05, 2.10it/s]
+             */
+            message: string | null;
+            /**
+             * @description How far the running attempt got, when the generator tells
+             * @example 45
+             */
+            percent: number | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:04.200Z
+             */
+            updatedAt: string;
+        };
         JobResource: {
+            /** @description Every attempt, oldest first, with the error it ended with: an earlier error stays here after a retry succeeds */
+            attemptHistory: components["schemas"]["JobAttempt"][];
             /**
              * @description Attempts started so far
              * @example 1
@@ -307,8 +372,15 @@ export interface components {
              * @example null
              */
             outputsExpiredAt: string | null;
+            /** @description The running attempt's progress, updated at most once a second; null while no attempt runs or it reported none */
+            progress: components["schemas"]["JobProgress"] | null;
             /** @example a red fox in fresh snow, golden hour */
             prompt: string;
+            /**
+             * @description While queued: about how many jobs wait ahead of this one (approximate: the queue moves while it is read). Null when unknown (waiting for a retry, far back in a long queue, Redis unavailable) and once the job left the queue
+             * @example 3
+             */
+            queuePosition: number | null;
             /**
              * Format: date-time
              * @example 2026-11-25T10:00:00.120Z
@@ -790,6 +862,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    watchJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last event received, when reconnecting */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. Each event is `id`, `event` (`status`, `progress` or `done`) and one line of JSON `data`: a [JobResource](#/components/schemas/JobResource) for `status` and `done`, a [JobProgress](#/components/schemas/JobProgress) for `progress` */
+            200: {
+                headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example : keep-alive
+                     *
+                     *     id: 1795600004200-
+                     *     event: progress
+                     *     data: {"percent":45,"message":"step 9/20","updatedAt":"2026-11-25T10:00:04.200Z"}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description The request is invalid (malformed JSON, a bad field, a bad id) */

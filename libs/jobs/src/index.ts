@@ -6,6 +6,7 @@ export {
   type JobEntity,
   type JobErrorRecord,
   type JobOutputRecord,
+  type JobProgressRecord,
   type JobStatus,
   type WebhookDeliveryEntity,
 } from '@app/database';
@@ -20,6 +21,8 @@ export { isAcceptedInstant } from './instant-range';
 export { JobControlService, MAX_WAIT_SECONDS } from './job-control.service';
 export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
 export { type JobView, presentJob } from './job-presenter';
+export type { JobStreamEvent } from './job-stream-events';
+export { type JobStreamSink, JobStreams } from './job-streams.service';
 export {
   AttemptCanceledError,
   AttemptFailedError,

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { type GenerationJobData, generationJobOptions } from './generation-queue';
 import { GenerationQueueProducer } from './generation-queue.producer';
+import type { QueueRedis } from './queue-redis';
 import { FakeBullQueue } from './testing/queue-fakes';
 
 describe('generationJobOptions', () => {
@@ -25,6 +26,8 @@ describe('GenerationQueueProducer', () => {
     producer = new GenerationQueueProducer(
       queue as unknown as Queue<GenerationJobData>,
       { backoffMs: 2500 } as QueueConfig,
+      // Queue positions read Redis directly; these specs do not ask for them.
+      {} as QueueRedis,
     );
   });
 

@@ -1,5 +1,13 @@
 import { appConfig } from '@app/config';
-import { JobControlService, type JobEntity, JobNotCancelableError, JobNotFoundError, JobsService } from '@app/jobs';
+import {
+  JobControlService,
+  type JobEntity,
+  JobNotCancelableError,
+  JobNotFoundError,
+  type JobStreamSink,
+  JobStreams,
+  JobsService,
+} from '@app/jobs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AUTHORIZED, OWNER, startControllerApp } from '../../../../test/support/controller-app';
 import { SubmitRateLimiter } from '../http/submit-rate-limiter';
@@ -39,13 +47,15 @@ const succeeded = () =>
 
 describe('JobsController', () => {
   let app: NestFastifyApplication;
-  const jobs = { submit: jest.fn(), get: jest.fn(), list: jest.fn(), deliveries: jest.fn() };
+  const jobs = { submit: jest.fn(), get: jest.fn(), list: jest.fn(), deliveries: jest.fn(), queuePositions: jest.fn() };
   const control = { cancel: jest.fn(), waitUntilFinished: jest.fn() };
+  const streams = { open: jest.fn() };
 
   beforeAll(async () => {
     app = await startControllerApp(JobsController, [
       { provide: JobsService, useValue: jobs },
       { provide: JobControlService, useValue: control },
+      { provide: JobStreams, useValue: streams },
       { provide: appConfig.KEY, useValue: { publicBaseUrl: BASE_URL } },
       { provide: SubmitRateLimiter, useValue: { enabled: false } },
     ]);
@@ -53,7 +63,10 @@ describe('JobsController', () => {
 
   afterAll(() => app.close());
 
-  beforeEach(() => jest.resetAllMocks());
+  beforeEach(() => {
+    jest.resetAllMocks();
+    jobs.queuePositions.mockResolvedValue(new Map());
+  });
 
   const post = (url: string, payload?: object, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url, payload, headers: { ...AUTHORIZED, ...headers } });
@@ -196,6 +209,49 @@ describe('JobsController', () => {
       const response = await post(`/v1/jobs/${JOB_ID}/cancel`);
       expect(response.statusCode).toBe(409);
       expect(response.json()).toMatchObject({ code: 'job_not_cancelable' });
+    });
+  });
+
+  describe('queue positions', () => {
+    it('are given for queued jobs the queue knows, null for the others', async () => {
+      jobs.get.mockResolvedValue(job());
+      jobs.queuePositions.mockResolvedValue(new Map([[JOB_ID, 2]]));
+      expect((await get(`/v1/status/${JOB_ID}`)).json()).toMatchObject({ queuePosition: 2 });
+      jobs.queuePositions.mockResolvedValue(new Map());
+      expect((await get(`/v1/status/${JOB_ID}`)).json()).toMatchObject({ queuePosition: null });
+    });
+  });
+
+  describe('GET /v1/jobs/:id/events', () => {
+    it('streams the events the job stream sends, as Server-Sent Events, for the key owner', async () => {
+      streams.open.mockImplementation(async (_id: string, _owner: string, _last: string, sink: JobStreamSink) => {
+        sink.keepAlive();
+        sink.send({ event: 'progress', id: '7-', data: { percent: 5, message: 'step 1/20', updatedAt: 'now' } });
+        sink.end(3000);
+        return () => undefined;
+      });
+      const response = await get(`/v1/jobs/${JOB_ID}/events`, { 'last-event-id': '6-' });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      expect(response.headers['cache-control']).toBe('no-cache, no-transform');
+      expect(response.headers['x-accel-buffering']).toBe('no');
+      expect(response.body).toBe(
+        ': keep-alive\n\nid: 7-\nevent: progress\ndata: {"percent":5,"message":"step 1/20","updatedAt":"now"}\n\nretry: 3000\n\n',
+      );
+      expect(streams.open).toHaveBeenCalledWith(JOB_ID, OWNER, '6-', expect.anything());
+    });
+
+    it("answers 404 as a problem when the job is not the caller's", async () => {
+      streams.open.mockRejectedValue(new JobNotFoundError(JOB_ID));
+      const response = await get(`/v1/jobs/${JOB_ID}/events`);
+      expect(response.statusCode).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({ code: 'job_not_found' });
+    });
+
+    it('answers 400 for an id that is not a UUID', async () => {
+      expect((await get('/v1/jobs/nope/events')).statusCode).toBe(400);
+      expect(streams.open).not.toHaveBeenCalled();
     });
   });
 });

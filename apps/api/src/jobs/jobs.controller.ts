@@ -1,5 +1,5 @@
 import { type AppConfig, appConfig } from '@app/config';
-import { isTerminal, JobControlService, type JobEntity, JobsService } from '@app/jobs';
+import { isTerminal, JobControlService, type JobEntity, JobStreams, JobsService } from '@app/jobs';
 import {
   Body,
   Controller,
@@ -17,11 +17,14 @@ import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiProduces,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, Owner } from '../http/api-key.guard';
@@ -29,10 +32,11 @@ import { ApiProblemResponses } from '../http/api-problem-responses';
 import { parseIdempotencyKey } from '../http/idempotency-key';
 import { applyPreference, PreferHeader, preferredWaitSeconds } from '../http/prefer-wait';
 import { RequestValidationException } from '../http/request-validation';
+import { serveEventStream } from '../http/server-sent-events';
 import { SubmitRateLimitGuard } from '../http/submit-rate-limit.guard';
 import { UuidParam } from '../http/uuid-param';
 import { GenerateRequest } from './dto/generate-request.dto';
-import { JobPage, JobResource, toJobResource } from './dto/job-resource.dto';
+import { JobPage, JobProgress, JobResource, toJobResource } from './dto/job-resource.dto';
 import { ListJobsQuery } from './dto/list-jobs-query.dto';
 import { toWebhookDelivery, WebhookDeliveryList } from './dto/webhook-delivery.dto';
 
@@ -70,6 +74,16 @@ const PREFER_HEADER = {
     'concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30`',
 };
 
+const EVENT_STREAM_EXAMPLE = [
+  ': keep-alive',
+  '',
+  'id: 1795600004200-',
+  'event: progress',
+  'data: {"percent":45,"message":"step 9/20","updatedAt":"2026-11-25T10:00:04.200Z"}',
+  '',
+  '',
+].join('\n');
+
 @ApiTags('jobs')
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
@@ -78,6 +92,7 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly control: JobControlService,
+    private readonly streams: JobStreams,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
@@ -136,6 +151,53 @@ export class JobsController {
     return this.answer(await this.waitIfAsked(job, owner, prefer, reply), reply);
   }
 
+  @Get('jobs/:id/events')
+  @ApiOperation({
+    summary: 'Watch a job live',
+    description:
+      'A Server-Sent Events stream (`text/event-stream`) of the job: first its current state, then an ' +
+      'event for each change, and finally the terminal job, after which the stream ends. Events:\n\n' +
+      '- `status`: data is the whole job (`JobResource`), sent first and whenever its status, attempt, ' +
+      'error or queue position changes (a retry shows as `queued` again, with the last error);\n' +
+      "- `progress`: data is the running attempt's progress (`JobProgress`), at most about once a second;\n" +
+      '- `done`: data is the terminal job (`JobResource`); the stream ends after it (an `EventSource` ' +
+      'should be closed then, or it reconnects).\n\n' +
+      'Every event has an `id`; reconnecting with `Last-Event-ID` skips the current state if the client ' +
+      'already has it, otherwise it is sent again. A comment (`: keep-alive`) comes every 15 s. Works on ' +
+      'any api replica. Each open stream counts toward the `Prefer: wait` caps; past them the stream sends ' +
+      'the current state, a `retry` hint, and ends.',
+  })
+  @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'The `id` of the last event received, when reconnecting',
+    example: '1795600004200-',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiExtraModels(JobProgress)
+  @ApiOkResponse({
+    description:
+      'The event stream. Each event is `id`, `event` (`status`, `progress` or `done`) and one line of JSON ' +
+      `\`data\`: a [JobResource](${getSchemaPath(JobResource)}) for \`status\` and \`done\`, a ` +
+      `[JobProgress](${getSchemaPath(JobProgress)}) for \`progress\``,
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string', description: 'Server-Sent Events (see the description)' },
+        example: EVENT_STREAM_EXAMPLE,
+      },
+    },
+  })
+  @ApiProblemResponses(400, 401, 404, 503)
+  async watchJob(
+    @UuidParam('id') id: string,
+    @Owner() owner: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await serveEventStream(reply, (sink) => this.streams.open(id, owner, lastEventId, sink));
+  }
+
   @Get('jobs/:id')
   @ApiOperation({
     summary: 'Read a job',
@@ -171,8 +233,8 @@ export class JobsController {
     @PreferHeader() prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobResource> {
-    const job = await this.jobs.get(id, owner);
-    return toJobResource(await this.waitIfAsked(job, owner, prefer, reply), this.app.publicBaseUrl);
+    const job = await this.waitIfAsked(await this.jobs.get(id, owner), owner, prefer, reply);
+    return this.present(job, await this.jobs.queuePositions([job]));
   }
 
   @Get('jobs')
@@ -186,8 +248,9 @@ export class JobsController {
   @ApiProblemResponses(400, 401, 503)
   async listJobs(@Query() query: ListJobsQuery, @Owner() owner: string): Promise<JobPage> {
     const page = await this.jobs.list({ ...query, statuses: query.status, owner });
+    const positions = await this.jobs.queuePositions(page.jobs);
     return {
-      data: page.jobs.map((job) => toJobResource(job, this.app.publicBaseUrl)),
+      data: page.jobs.map((job) => this.present(job, positions)),
       next: page.nextCursor ? nextPagePath(query, page.nextCursor) : null,
       nextCursor: page.nextCursor ?? null,
     };
@@ -235,9 +298,13 @@ export class JobsController {
   }
 
   /** 200 once the job is terminal, 202 while it still runs. */
-  private answer(job: JobEntity, reply: FastifyReply): JobResource {
+  private async answer(job: JobEntity, reply: FastifyReply): Promise<JobResource> {
     if (isTerminal(job.status)) reply.status(HttpStatus.OK);
-    return toJobResource(job, this.app.publicBaseUrl);
+    return this.present(job, await this.jobs.queuePositions([job]));
+  }
+
+  private present(job: JobEntity, queuePositions: Map<string, number>): JobResource {
+    return toJobResource(job, this.app.publicBaseUrl, queuePositions.get(job.id) ?? null);
   }
 }
 
