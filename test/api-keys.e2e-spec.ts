@@ -95,7 +95,7 @@ describe('API keys: authentication and ownership', () => {
       body: { prompt: "alice's lighthouse", input: SMALL },
     });
     expect(response.status).toBe(202);
-    expect(response.headers.get('location')).toBe(`/v1/status/${data?.id}`);
+    expect(response.headers.get('location')).toBe(`/v1/jobs/${data?.id}`);
 
     aliceJob = await alice.waitUntilDone((data as Job).id);
 

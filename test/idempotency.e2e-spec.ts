@@ -56,7 +56,7 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     expect([200, 202]).toContain(replay.response.status);
     expect(replay.response.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.data?.id).toBe(first.data?.id);
-    expect(replay.response.headers.get('location')).toBe(`/v1/status/${first.data?.id}`);
+    expect(replay.response.headers.get('location')).toBe(`/v1/jobs/${first.data?.id}`);
     expect(await rowsWithKey(key)).toEqual([first.data?.id]);
     const added = (await queuedJobIds()).filter((id) => !before.includes(id));
     expect(added).toEqual([first.data?.id]);

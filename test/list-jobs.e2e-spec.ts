@@ -10,7 +10,7 @@ import { eventually } from './support/timing';
 type ListQuery = NonNullable<paths['/v1/jobs']['get']['parameters']['query']>;
 
 const MODELS = ['acme/painter', 'acme/sketcher:v2', undefined] as const;
-const DEFAULT_MODEL = 'black-forest-labs/flux-schnell';
+const DEFAULT_MODEL = 'mock';
 const RUN_JOBS = 240;
 const QUEUED_JOBS = 10;
 const LATE_JOBS = 30;

@@ -28,7 +28,7 @@ interface Recorded {
 }
 
 // Gallery counts must be exact, so the file has a database of its own. A failed attempt waits
-// 20 s for its retry: long enough to cancel a queued job from the page.
+// 20 s for its retry: long enough to cancel a queued job from the page. Each job works 2.5 s.
 describeWithBrowser('browser UI at / on a phone, fully offline', () => {
   const env = new EnvironmentOverrides();
   const basePrefix = process.env.QUEUE_PREFIX as string;
@@ -51,6 +51,8 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
       DATABASE_URL: database.url,
       API_KEYS: `ui:${sha256(KEY)}`,
       JOB_BACKOFF_MS: '20000',
+      // Long enough to watch a job work: the mock reports its steps as progress.
+      MOCK_LATENCY_MS: '2500',
       SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
     });
     app = await createApiApp();
@@ -180,11 +182,57 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     const media = local.filter((request) => request.url === `${baseUrl}/v1/media/${id}/0.png`);
     expect(media.length).toBeGreaterThan(0);
     expect(media.every((request) => request.authorization === `Bearer ${KEY}`)).toBe(true);
-    // The job's long poll asked the server to wait.
-    const polls = local.filter((request) => request.url === `${baseUrl}/v1/status/${id}`);
-    expect(polls.length).toBeLessThanOrEqual(2);
+    // The card followed the job's event stream, not polls.
+    expect(local.filter((request) => request.url === `${baseUrl}/v1/jobs/${id}/events`).length).toBe(1);
+    expect(local.filter((request) => request.url === `${baseUrl}/v1/status/${id}`)).toEqual([]);
     // Fits the phone: nothing scrolls sideways.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+  });
+
+  it('shows the job live: processing with a progress bar that moves, the elapsed time, then succeeded', async () => {
+    // Every status the card shows, in order, and the highest percent the bar reached.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      const percents: number[] = [];
+      Object.assign(window, { seenStatuses: seen, seenPercents: percents });
+      const status = document.getElementById('job-status') as HTMLElement;
+      const bar = document.getElementById('job-progress-bar') as HTMLProgressElement;
+      const progress = document.getElementById('job-progress') as HTMLElement;
+      new MutationObserver(() => {
+        const label = `${status.dataset.status}`;
+        if (seen.at(-1) !== label) seen.push(label);
+        if (!progress.hidden && bar.hasAttribute('value')) percents.push(bar.value);
+      }).observe(document.getElementById('job-card') as HTMLElement, {
+        subtree: true,
+        attributes: true,
+        childList: true,
+        characterData: true,
+      });
+    });
+    await page.getByLabel('Prompt').fill('a heron, watched live');
+    await page.getByRole('button', { name: 'Generate' }).click();
+
+    await page.locator('#job-status[data-status="processing"]').waitFor();
+    await page.locator('#job-progress:not([hidden])').waitFor();
+    await page.waitForFunction(() => {
+      const bar = document.getElementById('job-progress-bar') as HTMLProgressElement;
+      return bar.hasAttribute('value') && bar.value > 0 && bar.value < 100;
+    });
+    expect(await page.locator('#job-progress-label').textContent()).toMatch(/^\d+% · step \d+\/20$/);
+    expect(await page.locator('#job-elapsed').textContent()).toMatch(/\d/);
+    expect(await page.locator('#job-history').textContent()).toContain('Attempt 1');
+    await page.locator('#job-card').screenshot({ path: `${ARTIFACTS}/ui-live-progress.png` });
+
+    const id = await cardShows('a heron, watched live', 'succeeded');
+    expect(await page.locator('#job-progress').isHidden()).toBe(true);
+    const seen = await page.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses);
+    expect(seen.indexOf('processing')).toBeGreaterThanOrEqual(0);
+    expect(seen.indexOf('processing')).toBeLessThan(seen.indexOf('succeeded'));
+    const percents = await page.evaluate(() => (window as unknown as { seenPercents: number[] }).seenPercents);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(new Set(percents).size).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#job-history').textContent()).toMatch(/Attempt 1, started .* ended after/);
+    expect(local.filter((request) => request.url === `${baseUrl}/v1/jobs/${id}/events`).length).toBe(1);
   });
 
   it('makes one job of a double click, and replays it when the unchanged form is sent again', async () => {
@@ -223,7 +271,7 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     await problem.getByText('Other inputs must be a JSON object').waitFor();
     expect(await page.getByLabel('Other inputs (JSON object)').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByLabel('Width').getAttribute('aria-invalid')).toBeNull();
-    expect((await listAll()).length).toBe(2);
+    expect((await listAll()).length).toBe(3);
   });
 
   it('cancels a job waiting for its retry with the Cancel button', async () => {
@@ -232,8 +280,13 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     await page.getByRole('button', { name: 'Generate' }).click();
     const id = await cardShows('cancel me', 'queued');
     expect(await page.locator('#form-problem').isHidden()).toBe(true);
-    // The first attempt fails at once; the retry is 20 s away.
+    // The first attempt fails; the retry is 20 s away. The card says so, with the error and the history.
     await eventually(async () => ((await client.job(id)).attempts === 1 ? true : undefined));
+    await page.locator('#job-status', { hasText: 'Retrying' }).waitFor();
+    expect(await page.locator('#job-error').textContent()).toContain('upstream_unavailable');
+    expect(await page.locator('#job-history').textContent()).toMatch(
+      /Attempt 1, started .* failed after .*upstream_unavailable/,
+    );
 
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await cardShows('cancel me', 'canceled');
@@ -241,8 +294,9 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
     expect(await page.locator('#job-announcer').textContent()).toBe(`Job ${id.slice(0, 8)}: canceled.`);
     expect(await page.locator('#job-error').textContent()).toContain('upstream_unavailable');
     expect((await client.job(id)).status).toBe('canceled');
-    // One long poll was open the whole time: no tight polling.
-    expect(local.filter((request) => request.url === `${baseUrl}/v1/status/${id}`).length).toBe(1);
+    // One event stream was open the whole time: no polling.
+    expect(local.filter((request) => request.url === `${baseUrl}/v1/jobs/${id}/events`).length).toBe(1);
+    expect(local.filter((request) => request.url === `${baseUrl}/v1/status/${id}`)).toEqual([]);
 
     await page.getByLabel('Other inputs (JSON object)').fill('');
   });
@@ -256,7 +310,7 @@ describeWithBrowser('browser UI at / on a phone, fully offline', () => {
       );
     }
     await Promise.all(made.map((job) => client.waitUntilDone(job.id)));
-    const total = BULK_JOBS + 3;
+    const total = BULK_JOBS + 4;
 
     await page.getByRole('button', { name: 'Refresh' }).click();
     await galleryShows('Page 1: 12 jobs, more on the next page.');

@@ -122,7 +122,7 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
 
     expect(response.status).toBe(200);
     expect(response.headers.get('preference-applied')).toBe('wait=5');
-    expect(response.headers.get('location')).toBe(`/v1/status/${data?.id}`);
+    expect(response.headers.get('location')).toBe(`/v1/jobs/${data?.id}`);
     expect(data).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
     expect(data?.outputs).toHaveLength(1);
     expect(elapsedMs).toBeGreaterThanOrEqual(LATENCY_MS - 200);
@@ -269,7 +269,8 @@ describe('cancel across two worker processes, with the Replicate prediction canc
       () => {
         const exited = workers.find((worker) => !worker.running);
         if (exited) throw new Error(`${exited.name} exited: ${JSON.stringify(logs.slice(-5))}`);
-        return logged('Taking generation jobs').length === workers.length ? true : undefined;
+        const ready = logs.filter(({ line }) => line.msg?.startsWith('mediagen worker ready'));
+        return ready.length === workers.length ? true : undefined;
       },
       30_000,
       'both worker processes to take jobs',

@@ -1,17 +1,12 @@
-import { rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { Client } from 'pg';
-import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
-import { migrate } from '../../libs/database/src/migrate';
 import { freePort } from '../support/loopback';
-import { deleteKeys } from '../support/redis-keys';
-import { dropDatabase, withPath } from '../support/scratch-databases';
+import { BenchRun } from './bench-run';
 import { type LoadResult, load } from './load';
-import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
+import { type BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
 import { type ProfileSummary, profileDuring } from './profiler';
 import {
   CREATE_REFERENCE_TABLE,
@@ -23,8 +18,8 @@ import {
 } from './reference';
 
 // Run from the repository root, as the npm scripts do; the apps must be built.
-const API_ENTRY = resolve('dist/apps/api/apps/api/src/main.js');
-const WORKER_ENTRY = resolve('dist/apps/worker/apps/worker/src/main.js');
+export const API_ENTRY = resolve('dist/apps/api/apps/api/src/main.js');
+export const WORKER_ENTRY = resolve('dist/apps/worker/apps/worker/src/main.js');
 /** This file's compiled sibling, which runs the reference roles when given one. */
 const REFERENCE_ENTRY = join(__dirname, 'run-bench.js');
 
@@ -130,26 +125,24 @@ interface System {
  * Redis keys, media folders, processes) goes away at the end, also on failure or Ctrl-C.
  */
 export class Bench {
-  private readonly processes: BenchProcess[] = [];
   private readonly mediaRoot = join(tmpdir(), 'mediagen-bench');
-  private readonly databaseUrl: string;
-  private db?: Client;
+  private readonly resources: BenchRun;
   private redisPid?: number;
-  private cleaned?: Promise<void>;
 
   constructor(private readonly options: BenchOptions) {
-    this.databaseUrl = withPath(options.postgresUrl, `/${options.database}`);
+    this.resources = new BenchRun({
+      postgresUrl: options.postgresUrl,
+      database: options.database,
+      redisUrl: options.redisUrl,
+      prefixes: ['service', 'reference'].map((system) => `${options.queuePrefix}-${system}`),
+      mediaRoot: this.mediaRoot,
+    });
   }
 
   async run(): Promise<{ service: SystemResult; reference: SystemResult }> {
-    const { log } = this.options;
-    await this.removeLeftovers();
-    log(`fresh database ${this.options.database}`);
-    await ensureDatabaseExists(this.databaseUrl);
-    await migrate({ url: this.databaseUrl, poolSize: 2 });
-    this.db = new Client({ connectionString: this.databaseUrl });
-    await this.db.connect();
-    await this.db.query(CREATE_REFERENCE_TABLE);
+    this.options.log(`fresh database ${this.options.database}`);
+    const db = await this.resources.open();
+    await db.query(CREATE_REFERENCE_TABLE);
     this.redisPid = await redisServerPid(this.options.redisUrl);
 
     const [service, reference] = await this.measure([await this.serviceSystem(), await this.referenceSystem()]);
@@ -158,55 +151,27 @@ export class Bench {
 
   /** Stops every process, drops the database, deletes the run's Redis keys and media. Idempotent. */
   cleanup(): Promise<void> {
-    this.cleaned ??= (async () => {
-      await Promise.allSettled(this.processes.map((child) => child.stop()));
-      await this.db?.end().catch(() => undefined);
-      this.db = undefined;
-      await this.removeLeftovers();
-    })();
-    return this.cleaned;
-  }
-
-  /** The database, Redis keys and media folders of this run, or of an earlier one that was killed. */
-  private async removeLeftovers(): Promise<void> {
-    for (const system of ['service', 'reference']) {
-      await deleteKeys(`${this.options.queuePrefix}-${system}:*`, this.options.redisUrl);
-    }
-    await dropDatabase(this.databaseUrl);
-    await rm(this.mediaRoot, { recursive: true, force: true });
+    return this.resources.cleanup();
   }
 
   private async serviceSystem(): Promise<System> {
     const [port, healthPort] = [await freePort(), await freePort()];
     const prefix = `${this.options.queuePrefix}-service`;
     const mediaDir = join(this.mediaRoot, 'service');
-    const env = this.env({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: this.databaseUrl,
-      DATABASE_POOL_SIZE: String(this.options.poolSize),
-      REDIS_URL: this.options.redisUrl,
-      QUEUE_PREFIX: prefix,
-      STORAGE_DRIVER: 'local',
-      STORAGE_LOCAL_DIR: mediaDir,
-      GENERATOR: 'mock',
-      MOCK_LATENCY_MS: '0',
-      MOCK_FAILURE_RATE: '0',
-      WORKER_CONCURRENCY: String(this.options.concurrency),
-      WORKER_HEALTH_PORT: String(healthPort),
-      SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'warn',
-      // Whatever the caller's environment or a .env file holds: no auth, no Replicate, no webhooks, no dashboard.
-      API_KEYS: '',
-      REPLICATE_API_TOKEN: '',
-      WEBHOOK_SECRETS: '',
-      ADMIN_USER: '',
-      ADMIN_PASSWORD: '',
+    const env = serviceEnvironment({
+      port,
+      healthPort,
+      databaseUrl: this.resources.databaseUrl,
+      poolSize: this.options.poolSize,
+      redisUrl: this.options.redisUrl,
+      prefix,
+      mediaDir,
+      concurrency: this.options.concurrency,
+      mockLatencyMs: 0,
     });
     const baseUrl = `http://127.0.0.1:${port}`;
-    const api = this.process('service api', [API_ENTRY], env);
-    const worker = this.process('service worker', [WORKER_ENTRY], env);
+    const api = this.resources.process('service api', [API_ENTRY], env, this.options.profile);
+    const worker = this.resources.process('service worker', [WORKER_ENTRY], env, this.options.profile);
     return {
       name: 'service',
       table: 'jobs',
@@ -224,17 +189,22 @@ export class Bench {
     const port = await freePort();
     const prefix = `${this.options.queuePrefix}-reference`;
     const mediaDir = join(this.mediaRoot, 'reference');
-    const env = this.env({
+    const env = processEnvironment({
       PORT: String(port),
-      DATABASE_URL: this.databaseUrl,
+      DATABASE_URL: this.resources.databaseUrl,
       DATABASE_POOL_SIZE: String(this.options.poolSize),
       REDIS_URL: this.options.redisUrl,
       QUEUE_PREFIX: prefix,
       STORAGE_LOCAL_DIR: mediaDir,
       WORKER_CONCURRENCY: String(this.options.concurrency),
     });
-    const api = this.process('reference api', [REFERENCE_ENTRY, 'reference-api'], env);
-    const worker = this.process('reference worker', [REFERENCE_ENTRY, 'reference-worker'], env);
+    const api = this.resources.process('reference api', [REFERENCE_ENTRY, 'reference-api'], env, this.options.profile);
+    const worker = this.resources.process(
+      'reference worker',
+      [REFERENCE_ENTRY, 'reference-worker'],
+      env,
+      this.options.profile,
+    );
     return {
       name: 'reference',
       table: REFERENCE_TABLE,
@@ -355,7 +325,7 @@ export class Bench {
     const cpuBefore = await this.cpuSnapshot(system);
     const submitted = await load(system.baseUrl, request, { connections: this.options.connections, amount: jobs });
     const deadline = Date.now() + this.options.settleTimeoutMs;
-    const db = this.database();
+    const db = this.resources.database();
     for (;;) {
       const { rows } = await db.query<{ open: number }>(
         `SELECT count(*)::int AS open FROM ${system.table} WHERE prompt = $1 AND status <> ALL($2::text[])`,
@@ -411,7 +381,7 @@ export class Bench {
   /** CPU seconds so far of the system's processes and of each PostgreSQL backend on the bench database. */
   private async cpuSnapshot(system: System): Promise<Map<string, number>> {
     // The backends on the bench database and the server's own processes (WAL writer, checkpointer…).
-    const { rows } = await this.database().query<{ pid: number }>(
+    const { rows } = await this.resources.database().query<{ pid: number }>(
       `SELECT pid FROM pg_stat_activity
         WHERE (datname = current_database() OR backend_type <> 'client backend') AND pid <> pg_backend_pid()`,
     );
@@ -447,14 +417,16 @@ export class Bench {
   }
 
   private async ids(table: string): Promise<string[]> {
-    const { rows } = await this.database().query<{ id: string }>(`SELECT id FROM ${table} LIMIT ${STATUS_IDS}`);
+    const { rows } = await this.resources
+      .database()
+      .query<{ id: string }>(`SELECT id FROM ${table} LIMIT ${STATUS_IDS}`);
     if (rows.length === 0) throw new Error(`no job was stored in ${table} by the submit phase`);
     return rows.map((row) => row.id);
   }
 
   /** Forgets the jobs of the submit phase: no row and no queue entry left for the worker to run. */
   private async emptyQueue(system: System): Promise<void> {
-    await this.database().query(`TRUNCATE ${system.table} CASCADE`);
+    await this.resources.database().query(`TRUNCATE ${system.table} CASCADE`);
     const queue = new Queue(system.name === 'service' ? GENERATION_QUEUE : REFERENCE_QUEUE, {
       connection: { url: this.options.redisUrl },
       prefix: system.prefix,
@@ -464,26 +436,6 @@ export class Bench {
     } finally {
       await queue.close();
     }
-  }
-
-  private process(name: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
-    const child = new BenchProcess(name, args, env, this.options.profile);
-    this.processes.push(child);
-    return child;
-  }
-
-  private env(settings: Record<string, string>): NodeJS.ProcessEnv {
-    return {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      ...settings,
-    };
-  }
-
-  private database(): Client {
-    if (!this.db) throw new Error('the bench database is not connected');
-    return this.db;
   }
 }
 
@@ -496,7 +448,7 @@ function describe(result: LoadResult): string {
   return `${result.requestsPerSecond} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, ${result.ok} ok${failed}`;
 }
 
-async function waitForHttp(url: string, child: BenchProcess | undefined): Promise<void> {
+export async function waitForHttp(url: string, child: BenchProcess | undefined): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const response = await fetch(url).catch(() => null);
@@ -541,7 +493,50 @@ async function redisServerPid(url: string): Promise<number | undefined> {
   }
 }
 
-function round(value: number, digits: number): number {
+/** The environment of a bench run's processes: only what is given (and PATH, HOME), in production mode. */
+export function processEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...settings };
+}
+
+/** The service's api and worker settings in a bench run: the mock generator, no submit limit, auth, Replicate, webhooks or dashboard. */
+export function serviceEnvironment(settings: {
+  port: number;
+  healthPort: number;
+  databaseUrl: string;
+  poolSize: number;
+  redisUrl: string;
+  prefix: string;
+  mediaDir: string;
+  concurrency: number;
+  mockLatencyMs: number;
+}): NodeJS.ProcessEnv {
+  return processEnvironment({
+    PORT: String(settings.port),
+    HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${settings.port}`,
+    DATABASE_URL: settings.databaseUrl,
+    DATABASE_POOL_SIZE: String(settings.poolSize),
+    REDIS_URL: settings.redisUrl,
+    QUEUE_PREFIX: settings.prefix,
+    STORAGE_DRIVER: 'local',
+    STORAGE_LOCAL_DIR: settings.mediaDir,
+    GENERATOR: 'mock',
+    MOCK_LATENCY_MS: String(settings.mockLatencyMs),
+    MOCK_FAILURE_RATE: '0',
+    WORKER_CONCURRENCY: String(settings.concurrency),
+    WORKER_HEALTH_PORT: String(settings.healthPort),
+    SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'warn',
+    // Whatever the caller's environment or a .env file holds: no auth, no Replicate, no webhooks, no dashboard.
+    API_KEYS: '',
+    REPLICATE_API_TOKEN: '',
+    WEBHOOK_SECRETS: '',
+    ADMIN_USER: '',
+    ADMIN_PASSWORD: '',
+  });
+}
+
+export function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }

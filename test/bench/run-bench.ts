@@ -1,10 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { BenchOptions } from './bench';
+import { runThenClean } from './bench-run';
 
 // `npm run bench`: the service against a framework-free reference, on this machine, in one run.
-// Without an argument it runs the benchmark; `reference-api` / `reference-worker` run one part
-// of the reference (the benchmark starts them that way, as separate processes).
+// Without an argument it runs the benchmark; `scale` runs the scaling benchmark (scale.ts);
+// `reference-api` / `reference-worker` run one part of the reference (the benchmark starts them
+// that way, as separate processes).
 // Settings can be overridden through BENCH_* variables. Modules are loaded by role, so the
 // reference processes hold only what the reference uses (their memory is measured).
 
@@ -34,15 +36,8 @@ async function main(): Promise<void> {
     log: (line) => process.stdout.write(`${line}\n`),
   };
   const bench = new Bench(options);
-  const interrupted = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void bench.cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-
   const started = Date.now();
-  try {
+  await runThenClean(bench, async () => {
     const { service, reference } = await bench.run();
     const rows = compare(service, reference);
     const pass = rows.every((row) => row.pass !== false);
@@ -63,12 +58,11 @@ async function main(): Promise<void> {
     await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`results in ${RESULTS_FILE} (${results.seconds} s)\n`);
     process.exitCode = pass ? 0 : 1;
-  } finally {
-    await bench.cleanup();
-  }
+  });
 }
 
 const roles: Record<string, () => Promise<void>> = {
+  scale: async () => (await import('./scale.js')).runScaleBench(),
   'reference-api': async () => (await import('./reference.js')).runReferenceApi(),
   'reference-worker': async () => (await import('./reference.js')).runReferenceWorker(),
 };

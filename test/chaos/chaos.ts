@@ -52,7 +52,7 @@ export interface ChaosReport {
   orphanFiles: number;
   /** Log lines that were not structured JSON but carried an error (say, a raw ECONNREFUSED trace). */
   rawErrorLines: number;
-  /** Structured "Redis unreachable; reconnecting" lines: one per back-off step and process. */
+  /** Structured "Redis unreachable at … (REDIS_URL)" lines: one per back-off step and process. */
   redisBackoffLines: number;
   faults: string[];
   seconds: number;
@@ -90,7 +90,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let rawErrorLines = 0;
   let redisBackoffLines = 0;
   const onLog = (name: string, line: LogLine) => {
-    if (line.msg === 'Redis unreachable; reconnecting') redisBackoffLines += 1;
+    if (line.msg?.startsWith('Redis unreachable at ')) redisBackoffLines += 1;
     if (line.level === undefined && /error|ECONN/i.test(line.msg ?? '')) {
       rawErrorLines += 1;
       log(`[${name}] raw: ${line.msg}`);

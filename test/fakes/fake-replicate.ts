@@ -102,6 +102,8 @@ interface PredictionState {
   prompt: string;
   startingLeft: number;
   processingLeft: number;
+  /** processingPolls, to tell how far the prediction got */
+  processingPolls: number;
   outcome: Outcome;
 }
 
@@ -226,6 +228,14 @@ export const SAMPLE_MEDIA: Record<
     ),
   },
 };
+
+/** A progress line as tqdm writes it in a diffusion model's logs: ` 45%|████▌     | 9/20 [00:04<00:05, 2.10it/s]`. */
+export function tqdmLine(done: number, total: number): string {
+  const percent = Math.floor((100 * done) / total);
+  const filled = Math.floor((10 * done) / total);
+  const bar = '█'.repeat(filled).padEnd(10, ' ');
+  return `${String(percent).padStart(3)}%|${bar}| ${done}/${total} [00:0${done % 10}<00:05, 2.10it/s]\n`;
+}
 
 function predictionId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -515,6 +525,7 @@ export class FakeReplicate {
       prompt: key,
       startingLeft: scenario.startingPolls ?? 1,
       processingLeft: scenario.processingPolls ?? 1,
+      processingPolls: scenario.processingPolls ?? 1,
       outcome,
     });
     stats.predictionsCreated++;
@@ -568,6 +579,7 @@ export class FakeReplicate {
     }
     if (state.processingLeft > 0) {
       state.processingLeft--;
+      p.logs += tqdmLine(state.processingPolls - state.processingLeft, state.processingPolls);
       return;
     }
     const outcome = state.outcome;

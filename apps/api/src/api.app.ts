@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type AppConfig, type AuthConfig, appConfig, authConfig } from '@app/config';
-import { AppLogger, HttpMetrics } from '@app/observability';
+import { AppLogger, HttpMetrics, QuietFrameworkLogger } from '@app/observability';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiModule } from './api.module';
@@ -35,7 +35,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   const config = app.get<AppConfig>(appConfig.KEY);
   applyClientTimeouts(app.getHttpServer(), config);
   const logger = app.get(AppLogger);
-  app.useLogger(logger);
+  app.useLogger(new QuietFrameworkLogger(logger));
   const auth = app.get<AuthConfig>(authConfig.KEY);
   if (Object.keys(auth.keyOwnersByHash).length === 0) {
     logger.warn('API_KEYS is not set: the API is open to anyone who can reach it', 'Bootstrap');

@@ -37,7 +37,7 @@ export abstract class QueueWorker<Data> implements OnApplicationBootstrap, Befor
     if (!plan) return;
     const worker = new Worker<Data>(plan.queueName, plan.processor, {
       ...plan.options,
-      connection: redisConnectionOptions(this.settings.redisUrl),
+      connection: redisConnectionOptions(this.settings.redis),
       prefix: this.settings.prefix,
       autorun: false,
     });
@@ -46,7 +46,7 @@ export abstract class QueueWorker<Data> implements OnApplicationBootstrap, Befor
     await this.beforeStart(worker);
     await worker.waitUntilReady();
     void worker.run();
-    this.logger.log({ concurrency: worker.concurrency }, `Taking ${plan.queueName} jobs`);
+    this.logger.debug({ concurrency: worker.concurrency }, `Taking ${plan.queueName} jobs`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

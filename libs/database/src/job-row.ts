@@ -1,4 +1,11 @@
-import type { JobEntity, JobErrorRecord, JobOutputRecord, JobWebhookRecord } from './entities/job.entity';
+import type {
+  JobAttemptRecord,
+  JobEntity,
+  JobErrorRecord,
+  JobOutputRecord,
+  JobProgressRecord,
+  JobWebhookRecord,
+} from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
 
 /** A `jobs` row as node-postgres returns it for `SELECT *` / `RETURNING *` (timestamps as Dates, jsonb parsed). */
@@ -17,6 +24,8 @@ export interface JobRow {
   error: JobErrorRecord | null;
   prediction_id: string | null;
   outputs: JobOutputRecord[];
+  progress: JobProgressRecord | null;
+  attempt_history: JobAttemptRecord[];
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
@@ -44,6 +53,8 @@ export function jobFromRow(row: JobRow): JobEntity {
     error: row.error,
     predictionId: row.prediction_id,
     outputs: row.outputs,
+    progress: row.progress,
+    attemptHistory: row.attempt_history,
     createdAt: row.created_at,
     startedAt: row.started_at,
     completedAt: row.completed_at,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { Brackets, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
-import type { JobErrorRecord, JobOutputRecord, JobWebhookRecord } from './entities/job.entity';
+import type { JobErrorRecord, JobOutputRecord, JobProgressRecord, JobWebhookRecord } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
 import { type JobRow, jobFromRow } from './job-row';
@@ -24,6 +24,14 @@ export interface JobChange {
   markStarted?: boolean;
   markCompleted?: boolean;
 }
+
+export interface ProgressChange {
+  percent: number | null;
+  message: string | null;
+}
+
+/** The database clock as an ISO 8601 string with milliseconds, like JavaScript's `toISOString()`. */
+const ISO_NOW = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 export interface JobListQuery {
   owner: string;
@@ -225,6 +233,60 @@ export class JobsRepository {
     return this.row(
       `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING *`,
       params,
+    );
+  }
+
+  /**
+   * Opens attempt `attempt`'s history entry and clears the previous attempt's progress, while
+   * that attempt runs (the same guard as every write of an attempt).
+   */
+  async openAttempt(id: string, attempt: number): Promise<boolean> {
+    const [, affected] = (await this.jobs.query(
+      `UPDATE jobs
+          SET attempt_history = attempt_history || jsonb_build_array(jsonb_build_object(
+                'attempt', $2::int, 'startedAt', ${ISO_NOW}, 'endedAt', NULL, 'error', NULL)),
+              progress = NULL,
+              updated_at = now()
+        WHERE id = $1 AND status = 'processing' AND attempts = $2`,
+      [id, attempt],
+    )) as [unknown, number];
+    return affected > 0;
+  }
+
+  /**
+   * Records the progress of attempt `attempt` while it runs; never moves the status. Returns the
+   * stored progress, or null when the attempt no longer runs.
+   */
+  async recordProgress(id: string, attempt: number, progress: ProgressChange): Promise<JobProgressRecord | null> {
+    const [rows] = (await this.jobs.query(
+      `UPDATE jobs
+          SET progress = jsonb_build_object('percent', $3::int, 'message', $4::text, 'updatedAt', ${ISO_NOW}),
+              updated_at = now()
+        WHERE id = $1 AND status = 'processing' AND attempts = $2
+        RETURNING progress`,
+      [id, attempt, progress.percent, progress.message],
+    )) as [{ progress: JobProgressRecord }[], number];
+    return rows[0]?.progress ?? null;
+  }
+
+  /**
+   * Closes attempt `attempt`'s open history entry with the error it ended with (null when it
+   * succeeded or was canceled), and clears its progress unless a later attempt runs.
+   */
+  async closeAttempt(id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
+    await this.jobs.query(
+      `UPDATE jobs
+          SET attempt_history = (
+                SELECT jsonb_agg(
+                         CASE WHEN entry->>'attempt' = $2::text AND entry->'endedAt' = 'null'::jsonb
+                              THEN entry || jsonb_build_object('endedAt', ${ISO_NOW}, 'error', $3::jsonb)
+                              ELSE entry END
+                         ORDER BY position)
+                  FROM jsonb_array_elements(attempt_history) WITH ORDINALITY AS history(entry, position)),
+              progress = CASE WHEN attempts = $2 THEN NULL ELSE progress END,
+              updated_at = now()
+        WHERE id = $1 AND attempt_history @> jsonb_build_array(jsonb_build_object('attempt', $2::int, 'endedAt', NULL))`,
+      [id, attempt, JSON.stringify(error)],
     );
   }
 }

@@ -3,6 +3,7 @@ export { GeneratorModule } from './generator.module';
 export {
   ABORT_REASONS,
   type GeneratedMedia,
+  type GenerationProgress,
   type GenerationRequest,
   type InputProblem,
   isCanceled,

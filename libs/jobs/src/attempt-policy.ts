@@ -14,3 +14,10 @@ export const ATTEMPTS_EXHAUSTED: JobErrorRecord = {
   message: 'The last attempt was lost and no attempt is left',
   retryable: true,
 };
+
+/** The history's note on an attempt that was lost (its worker stopped answering) and whose job was queued again. */
+export const ATTEMPT_LOST: JobErrorRecord = {
+  code: 'attempt_lost',
+  message: 'The attempt was lost (its worker stopped answering); the job was queued again',
+  retryable: true,
+};

@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
 import type { GeneratorConfig } from '@app/config';
-import type { JobChange, JobEntity, JobGuard, JobStatus, JobsRepository } from '@app/database';
+import type {
+  JobChange,
+  JobEntity,
+  JobErrorRecord,
+  JobGuard,
+  JobStatus,
+  JobsRepository,
+  ProgressChange,
+} from '@app/database';
 import { type GeneratedMedia, GenerationError, type GenerationRequest, type MediaGenerator } from '@app/generator';
 import { type MediaObject, MediaStorage, type StoredMedia } from '@app/storage';
 import { GenerationService } from './generation.service';
@@ -28,8 +36,33 @@ class FakeJobs {
       model: 'mock',
       prompt: 'a cat',
       input: {},
+      progress: null,
+      attemptHistory: [],
       ...overrides,
     } as JobEntity;
+  }
+
+  async openAttempt(_id: string, attempt: number): Promise<boolean> {
+    const { row } = this;
+    if (row.status !== 'processing' || row.attempts !== attempt) return false;
+    row.attemptHistory = [...row.attemptHistory, { attempt, startedAt: 'start', endedAt: null, error: null }];
+    row.progress = null;
+    return true;
+  }
+
+  async recordProgress(_id: string, attempt: number, progress: ProgressChange) {
+    const { row } = this;
+    if (row.status !== 'processing' || row.attempts !== attempt) return null;
+    row.progress = { ...progress, updatedAt: 'now' };
+    return row.progress;
+  }
+
+  async closeAttempt(_id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
+    const { row } = this;
+    row.attemptHistory = row.attemptHistory.map((entry) =>
+      entry.attempt === attempt && entry.endedAt === null ? { ...entry, endedAt: 'end', error } : entry,
+    );
+    if (row.attempts === attempt) row.progress = null;
   }
 
   async beginAttempt(_id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {
@@ -117,6 +150,7 @@ describe('GenerationService', () => {
   let storage: MemoryStorage;
   let generate: jest.Mock<Promise<GeneratedMedia[]>, [GenerationRequest]>;
   let finished: jest.Mock;
+  let changed: jest.Mock;
   let service: GenerationService;
 
   function build(overrides: Partial<JobEntity> = {}, limits = { maxCount: 4, maxTotalBytes: 100 }) {
@@ -124,11 +158,12 @@ describe('GenerationService', () => {
     storage = new MemoryStorage();
     generate = jest.fn<Promise<GeneratedMedia[]>, [GenerationRequest]>(async () => [png(), png()]);
     finished = jest.fn();
+    changed = jest.fn();
     service = new GenerationService(
       jobs as unknown as JobsRepository,
       { generate } as unknown as MediaGenerator,
       new JobFiles(storage),
-      { started: jest.fn(), finished } as unknown as JobEvents,
+      { started: jest.fn(), finished, changed } as unknown as JobEvents,
       { jobOutputs: limits } as GeneratorConfig,
     );
   }
@@ -253,5 +288,69 @@ describe('GenerationService', () => {
     await service.failUnavailable('job-1');
 
     expect(jobs.row).toMatchObject({ status: 'failed', error: { code: 'infrastructure_unavailable' } });
+  });
+
+  describe('attempt history and progress', () => {
+    const entry = (attempt: number, error: Partial<JobErrorRecord> | null) => ({
+      attempt,
+      startedAt: 'start',
+      endedAt: 'end',
+      error: error && expect.objectContaining(error),
+    });
+
+    it('records each attempt with the error it ended with; the failed one stays after a retry succeeds', async () => {
+      generate.mockRejectedValueOnce(new GenerationError('upstream_unavailable', 'down', { retryable: true }));
+      await service.runAttempt('job-1').catch(() => undefined);
+      expect(changed).toHaveBeenCalledWith('job-1');
+      await service.runAttempt('job-1');
+
+      expect(jobs.row).toMatchObject({ status: 'succeeded', error: null, progress: null });
+      expect(jobs.row.attemptHistory).toEqual([
+        entry(1, { code: 'upstream_unavailable', message: 'down', retryable: true }),
+        entry(2, null),
+      ]);
+    });
+
+    it('notes an attempt handed back at shutdown, which the next attempt runs again under its number', async () => {
+      const controller = new AbortController();
+      generate.mockImplementationOnce(async () => {
+        controller.abort('worker-shutdown');
+        throw new Error('aborted');
+      });
+      await service.runAttempt('job-1', { signal: controller.signal }).catch(() => undefined);
+      await service.runAttempt('job-1');
+
+      expect(jobs.row.attemptHistory).toEqual([entry(1, { code: 'attempt_handed_back' }), entry(1, null)]);
+    });
+
+    it('writes the progress the generator reports while the attempt runs, and tells watchers', async () => {
+      let seen: JobEntity['progress'] = null;
+      generate.mockImplementationOnce(async (request) => {
+        request.onProgress?.({ percent: 30, message: 'step 6/20' });
+        await new Promise((resolve) => setImmediate(resolve));
+        seen = jobs.row.progress;
+        return [png()];
+      });
+      await service.runAttempt('job-1');
+
+      expect(seen).toEqual({ percent: 30, message: 'step 6/20', updatedAt: 'now' });
+      expect(changed).toHaveBeenCalledWith('job-1');
+      expect(jobs.row.progress).toBeNull();
+    });
+
+    it('never fails an attempt for a history or progress write that failed', async () => {
+      const broken = async () => {
+        throw databaseDown();
+      };
+      Object.assign(jobs, { openAttempt: broken, recordProgress: broken, closeAttempt: broken });
+      generate.mockImplementationOnce(async (request) => {
+        request.onProgress?.({ percent: 1, message: null });
+        return [png()];
+      });
+
+      await service.runAttempt('job-1');
+
+      expect(jobs.row.status).toBe('succeeded');
+    });
   });
 });

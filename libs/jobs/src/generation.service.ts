@@ -6,7 +6,7 @@ import {
   type JobOutputRecord,
   JobsRepository,
 } from '@app/database';
-import { GenerationError, isCanceled, MediaGenerator } from '@app/generator';
+import { type GeneratedMedia, GenerationError, isCanceled, MediaGenerator } from '@app/generator';
 import { BoundLogger } from '@app/observability';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ATTEMPTS_EXHAUSTED, isFinalAttempt } from './attempt-policy';
@@ -24,6 +24,7 @@ import {
   OutputLimitExceededError,
 } from './jobs.errors';
 import { OutputBudget } from './output-budget';
+import { ProgressThrottle } from './progress-throttle';
 
 export interface AttemptContext {
   /** Aborted when the worker shuts down or the job is canceled: the attempt is then handed back, not failed. */
@@ -42,6 +43,14 @@ interface AttemptScope {
 const INFRASTRUCTURE_UNAVAILABLE: JobErrorRecord = {
   code: 'infrastructure_unavailable',
   message: 'PostgreSQL or Redis stayed unavailable for longer than the job may wait (JOB_INFRASTRUCTURE_OUTAGE_MAX_MS)',
+  retryable: true,
+};
+
+/** The history's note on an attempt handed back unfinished: it does not count, the next one runs under its number. */
+const HANDED_BACK: JobErrorRecord = {
+  code: 'attempt_handed_back',
+  message:
+    'The attempt stopped before it could finish (worker shutdown or outage) and was handed back; it does not count',
   retryable: true,
 };
 
@@ -120,8 +129,10 @@ export class GenerationService {
 
   /** `job` is the row as `beginAttempt` left it. */
   private async attempt(job: JobEntity, scope: AttemptScope, signal?: AbortSignal): Promise<void> {
-    const { attempt } = scope;
+    const { jobId, attempt } = scope;
     scope.log.log('Attempt started', { model: job.model });
+    await this.bestEffort(scope, 'open the attempt history', () => this.jobs.openAttempt(jobId, attempt));
+    await this.events.changed(jobId);
     if (attempt === 1) await this.events.started(job);
 
     const unrecordedPrediction: { error?: unknown } = {};
@@ -148,23 +159,34 @@ export class GenerationService {
     signal?: AbortSignal,
   ): Promise<JobOutputRecord[]> {
     const { attempt } = scope;
-    const media = await this.generator.generate({
-      jobId: job.id,
-      attempt,
-      model: job.model,
-      prompt: job.prompt,
-      input: job.input,
-      predictionId: job.predictionId,
-      recordPrediction: async (predictionId) => {
-        try {
-          await this.recordChange(scope, { status: 'processing', predictionId });
-        } catch (error) {
-          unrecordedPrediction.error = error;
-          throw error;
-        }
-      },
-      signal,
-    });
+    const progress = new ProgressThrottle((update) =>
+      this.bestEffort(scope, 'record progress', async () => {
+        if (await this.jobs.recordProgress(job.id, attempt, update)) await this.events.changed(job.id);
+      }),
+    );
+    let media: GeneratedMedia[];
+    try {
+      media = await this.generator.generate({
+        jobId: job.id,
+        attempt,
+        model: job.model,
+        prompt: job.prompt,
+        input: job.input,
+        predictionId: job.predictionId,
+        recordPrediction: async (predictionId) => {
+          try {
+            await this.recordChange(scope, { status: 'processing', predictionId });
+          } catch (error) {
+            unrecordedPrediction.error = error;
+            throw error;
+          }
+        },
+        onProgress: (update) => progress.report(update),
+        signal,
+      });
+    } finally {
+      await progress.stop();
+    }
     const budget = new OutputBudget(this.settings.jobOutputs);
     try {
       budget.checkCount(media.length);
@@ -192,6 +214,7 @@ export class GenerationService {
     const { attempt, log } = scope;
     if (isCanceled(signal)) {
       // The api already marked the job canceled; what this attempt wrote goes too.
+      await this.closeHistory(scope, null);
       await this.files.discardAll(job.id);
       log.log('Attempt stopped: the job was canceled');
       return new AttemptCanceledError(job.id);
@@ -286,11 +309,39 @@ export class GenerationService {
     else await this.files.discardAll(job.id);
   }
 
-  /** The row as the change left it, or null when the job moved on. */
-  private async recordChange({ jobId, attempt, log }: AttemptScope, change: JobChange): Promise<JobEntity | null> {
+  /**
+   * Applies a change of this attempt, guarded: the row as the change left it, or null when the job
+   * moved on. A change that ends the attempt also closes its history entry (with the error, or the
+   * note that it was handed back); a retry tells watchers.
+   */
+  private async recordChange(scope: AttemptScope, change: JobChange): Promise<JobEntity | null> {
+    const { jobId, attempt, log } = scope;
+    const ending = change.status !== 'processing';
+    // Closed first, so whoever sees the attempt's outcome sees its history complete.
+    if (ending) {
+      const handedBack = change.attempts !== undefined && change.error === undefined;
+      await this.closeHistory(scope, change.error ?? (handedBack ? HANDED_BACK : null));
+    }
     const recorded = await this.jobs.changeIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
     if (!recorded) log.warn('Change not recorded: job moved on', { status: change.status });
+    // A terminal change is announced as finished by the caller.
+    else if (change.status === 'queued') await this.events.changed(jobId);
     return recorded;
+  }
+
+  private async closeHistory(scope: AttemptScope, error: JobErrorRecord | null): Promise<void> {
+    await this.bestEffort(scope, 'close the attempt history', () =>
+      this.jobs.closeAttempt(scope.jobId, scope.attempt, error),
+    );
+  }
+
+  /** The attempt history and progress only describe the job: failing to write them never fails an attempt. */
+  private async bestEffort(scope: AttemptScope, what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      scope.log.warn(`Could not ${what}`, { err: error });
+    }
   }
 }
 

@@ -84,6 +84,11 @@ export class JobControlService {
     return { job: final, honoured: true };
   }
 
+  /** A wait slot for `owner`, held by a job's event stream while it is open; null past a wait cap. */
+  takeWaitSlot(owner: string): (() => void) | null {
+    return this.waitSlots.tryTake(owner);
+  }
+
   private async owned(id: string, owner: string): Promise<JobEntity> {
     const job = await this.jobs.findOwned(id, owner);
     if (!job) throw new JobNotFoundError(id);

@@ -7,9 +7,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { presentJob } from './job-presenter';
 
 /**
- * What happens when a job starts or ends, beyond its row: waiting requests are woken (on every
- * api replica), metrics counted and webhook deliveries scheduled. Best effort: the row is
- * already the truth.
+ * What happens when a job starts, changes or ends, beyond its row: waiting requests and event
+ * streams are woken (on every api replica), metrics counted and webhook deliveries scheduled.
+ * Best effort: the row is already the truth.
  */
 @Injectable()
 export class JobEvents {
@@ -24,6 +24,11 @@ export class JobEvents {
 
   async started(job: JobEntity): Promise<void> {
     await this.notify(job.id, () => this.webhooks.schedule(job, 'start', this.present(job)));
+  }
+
+  /** The job's status or progress changed, short of an end (see `finished`). */
+  async changed(jobId: string): Promise<void> {
+    await this.signals.announceChanged(jobId);
   }
 
   /** `job` is the row as the write that ended it returned it. */

@@ -9,6 +9,7 @@ import { GenerationService } from './generation.service';
 import { JobControlService } from './job-control.service';
 import { JobEvents } from './job-events.service';
 import { JobFiles } from './job-files.service';
+import { JobStreams } from './job-streams.service';
 import { JobsService } from './jobs.service';
 import { ReconciliationService } from './reconciliation.service';
 import { RetentionService } from './retention.service';
@@ -20,10 +21,11 @@ import { RetentionService } from './retention.service';
     JobControlService,
     JobEvents,
     JobFiles,
+    JobStreams,
     GenerationService,
     ReconciliationService,
     RetentionService,
   ],
-  exports: [JobsService, JobControlService, GenerationService, ReconciliationService, RetentionService],
+  exports: [JobsService, JobControlService, JobStreams, GenerationService, ReconciliationService, RetentionService],
 })
 export class JobsModule {}

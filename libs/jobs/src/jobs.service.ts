@@ -160,6 +160,14 @@ export class JobsService {
     return job;
   }
 
+  /**
+   * How many jobs wait ahead of each queued one among `jobs` (approximate; unknown ones are
+   * missing). Best effort: Redis is asked briefly, and its absence leaves every position unknown.
+   */
+  queuePositions(jobs: readonly JobEntity[]): Promise<Map<string, number>> {
+    return this.queue.queuePositions(jobs.filter((job) => job.status === 'queued').map((job) => job.id));
+  }
+
   /** A page of the owner's jobs, newest first; stable while new jobs arrive. */
   async list(query: ListJobsQuery): Promise<JobPage> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;

@@ -3,7 +3,7 @@ import { type JobEntity, JobsRepository } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isFinalAttempt } from './attempt-policy';
+import { ATTEMPT_LOST, isFinalAttempt } from './attempt-policy';
 import { GenerationService } from './generation.service';
 import { statusesLeadingTo } from './job-lifecycle';
 
@@ -82,6 +82,9 @@ export class ReconciliationService {
         { status: 'queued' },
       );
       if (!givenBack) return null;
+      await this.jobs.closeAttempt(job.id, job.attempts, ATTEMPT_LOST).catch((error: unknown) => {
+        this.logger.warn({ jobId: job.id, err: error }, 'Could not close the lost attempt in its history');
+      });
     }
     if (lastAttempt) return null;
     await this.queue.requeue(job.id);

@@ -8,3 +8,12 @@ export { MetricsRegistry } from './metrics-registry';
 export { ObservabilityModule } from './observability.module';
 export { type HealthReport, Readiness } from './readiness.service';
 export { currentRequestId, runInRequest } from './request-context';
+export {
+  apiReadyLine,
+  type HealthListening,
+  localUrl,
+  QuietFrameworkLogger,
+  startupFailure,
+  startupLogger,
+  workerReadyLine,
+} from './startup';

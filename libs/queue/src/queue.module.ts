@@ -13,7 +13,7 @@ import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
     BullModule.forRootAsync({
       inject: [queueConfig.KEY],
       useFactory: (queue: QueueConfig) => ({
-        connection: redisConnectionOptions(queue.redisUrl),
+        connection: redisConnectionOptions(queue.redis),
         prefix: queue.prefix,
       }),
     }),

@@ -1,5 +1,13 @@
 import { appConfig } from '@app/config';
-import { JobControlService, type JobEntity, JobNotCancelableError, JobNotFoundError, JobsService } from '@app/jobs';
+import {
+  JobControlService,
+  type JobEntity,
+  JobNotCancelableError,
+  JobNotFoundError,
+  type JobStreamSink,
+  JobStreams,
+  JobsService,
+} from '@app/jobs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AUTHORIZED, OWNER, startControllerApp } from '../../../../test/support/controller-app';
 import { SubmitRateLimiter } from '../http/submit-rate-limiter';
@@ -39,13 +47,15 @@ const succeeded = () =>
 
 describe('JobsController', () => {
   let app: NestFastifyApplication;
-  const jobs = { submit: jest.fn(), get: jest.fn(), list: jest.fn(), deliveries: jest.fn() };
+  const jobs = { submit: jest.fn(), get: jest.fn(), list: jest.fn(), deliveries: jest.fn(), queuePositions: jest.fn() };
   const control = { cancel: jest.fn(), waitUntilFinished: jest.fn() };
+  const streams = { open: jest.fn() };
 
   beforeAll(async () => {
     app = await startControllerApp(JobsController, [
       { provide: JobsService, useValue: jobs },
       { provide: JobControlService, useValue: control },
+      { provide: JobStreams, useValue: streams },
       { provide: appConfig.KEY, useValue: { publicBaseUrl: BASE_URL } },
       { provide: SubmitRateLimiter, useValue: { enabled: false } },
     ]);
@@ -53,7 +63,10 @@ describe('JobsController', () => {
 
   afterAll(() => app.close());
 
-  beforeEach(() => jest.resetAllMocks());
+  beforeEach(() => {
+    jest.resetAllMocks();
+    jobs.queuePositions.mockResolvedValue(new Map());
+  });
 
   const post = (url: string, payload?: object, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url, payload, headers: { ...AUTHORIZED, ...headers } });
@@ -65,7 +78,7 @@ describe('JobsController', () => {
       jobs.submit.mockResolvedValue({ job: job(), replayed: false });
       const response = await post('/v1/generate', { prompt: 'a red fox', input: { seed: 7 } });
       expect(response.statusCode).toBe(202);
-      expect(response.headers.location).toBe(`/v1/status/${JOB_ID}`);
+      expect(response.headers.location).toBe(`/v1/jobs/${JOB_ID}`);
       expect(response.headers['idempotent-replayed']).toBeUndefined();
       expect(response.json()).toMatchObject({ id: JOB_ID, status: 'queued', prompt: 'a red fox', outputs: [] });
       expect(jobs.submit).toHaveBeenCalledWith(
@@ -86,7 +99,13 @@ describe('JobsController', () => {
       const response = await post('/v1/generate', { prompt: 'a red fox' });
       expect(response.statusCode).toBe(200);
       expect(response.json().outputs).toEqual([
-        { url: `${BASE_URL}/v1/media/${JOB_ID}/0.png`, contentType: 'image/png', bytes: 42, sha256: 'ab'.repeat(32) },
+        {
+          url: `${BASE_URL}/v1/media/${JOB_ID}/0.png`,
+          file: '0.png',
+          contentType: 'image/png',
+          bytes: 42,
+          sha256: 'ab'.repeat(32),
+        },
       ]);
     });
 
@@ -130,10 +149,10 @@ describe('JobsController', () => {
     });
   });
 
-  describe('GET /v1/status/:id', () => {
+  describe.each(['/v1/jobs', '/v1/status'])('GET %s/:id', (path) => {
     it("answers 200 with the owner's job as a resource", async () => {
       jobs.get.mockResolvedValue(succeeded());
-      const response = await get(`/v1/status/${JOB_ID}`);
+      const response = await get(`${path}/${JOB_ID}`);
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({
         id: JOB_ID,
@@ -147,13 +166,13 @@ describe('JobsController', () => {
 
     it('maps a missing job to a 404 problem', async () => {
       jobs.get.mockRejectedValue(new JobNotFoundError(JOB_ID));
-      const response = await get(`/v1/status/${JOB_ID}`);
+      const response = await get(`${path}/${JOB_ID}`);
       expect(response.statusCode).toBe(404);
       expect(response.json()).toMatchObject({ code: 'job_not_found' });
     });
 
     it('refuses an id that is not a UUID with a 400, without asking the domain', async () => {
-      const response = await get('/v1/status/not-a-uuid');
+      const response = await get(`${path}/not-a-uuid`);
       expect(response.statusCode).toBe(400);
       expect(jobs.get).not.toHaveBeenCalled();
     });
@@ -172,7 +191,7 @@ describe('JobsController', () => {
 
     it('says `next: null` on the last page', async () => {
       jobs.list.mockResolvedValue({ jobs: [], nextCursor: null });
-      expect((await get('/v1/jobs')).json()).toEqual({ data: [], next: null });
+      expect((await get('/v1/jobs')).json()).toEqual({ data: [], next: null, nextCursor: null });
     });
   });
 
@@ -190,6 +209,49 @@ describe('JobsController', () => {
       const response = await post(`/v1/jobs/${JOB_ID}/cancel`);
       expect(response.statusCode).toBe(409);
       expect(response.json()).toMatchObject({ code: 'job_not_cancelable' });
+    });
+  });
+
+  describe('queue positions', () => {
+    it('are given for queued jobs the queue knows, null for the others', async () => {
+      jobs.get.mockResolvedValue(job());
+      jobs.queuePositions.mockResolvedValue(new Map([[JOB_ID, 2]]));
+      expect((await get(`/v1/status/${JOB_ID}`)).json()).toMatchObject({ queuePosition: 2 });
+      jobs.queuePositions.mockResolvedValue(new Map());
+      expect((await get(`/v1/status/${JOB_ID}`)).json()).toMatchObject({ queuePosition: null });
+    });
+  });
+
+  describe('GET /v1/jobs/:id/events', () => {
+    it('streams the events the job stream sends, as Server-Sent Events, for the key owner', async () => {
+      streams.open.mockImplementation(async (_id: string, _owner: string, _last: string, sink: JobStreamSink) => {
+        sink.keepAlive();
+        sink.send({ event: 'progress', id: '7-', data: { percent: 5, message: 'step 1/20', updatedAt: 'now' } });
+        sink.end(3000);
+        return () => undefined;
+      });
+      const response = await get(`/v1/jobs/${JOB_ID}/events`, { 'last-event-id': '6-' });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      expect(response.headers['cache-control']).toBe('no-cache, no-transform');
+      expect(response.headers['x-accel-buffering']).toBe('no');
+      expect(response.body).toBe(
+        ': keep-alive\n\nid: 7-\nevent: progress\ndata: {"percent":5,"message":"step 1/20","updatedAt":"now"}\n\nretry: 3000\n\n',
+      );
+      expect(streams.open).toHaveBeenCalledWith(JOB_ID, OWNER, '6-', expect.anything());
+    });
+
+    it("answers 404 as a problem when the job is not the caller's", async () => {
+      streams.open.mockRejectedValue(new JobNotFoundError(JOB_ID));
+      const response = await get(`/v1/jobs/${JOB_ID}/events`);
+      expect(response.statusCode).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({ code: 'job_not_found' });
+    });
+
+    it('answers 400 for an id that is not a UUID', async () => {
+      expect((await get('/v1/jobs/nope/events')).statusCode).toBe(400);
+      expect(streams.open).not.toHaveBeenCalled();
     });
   });
 });
