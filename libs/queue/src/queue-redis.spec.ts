@@ -1,9 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { QueueConfig } from '@app/config';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueErrorListeners } from './queue-error-listeners';
-import { isRedisUnavailable, logRedisError, QueueRedis, reconnectDelayMs, redisConnectionOptions } from './queue-redis';
+import {
+  createRedis,
+  isRedisUnavailable,
+  logRedisError,
+  QueueRedis,
+  reconnectDelayMs,
+  redisConnectionOptions,
+} from './queue-redis';
 import { FakeBullQueue } from './testing/queue-fakes';
 
 describe('Redis outage handling', () => {
@@ -69,6 +77,28 @@ describe('Redis outage handling', () => {
       expect(isRedisUnavailable(Object.assign(new Error('x'), { code }))).toBe(true);
     },
   );
+});
+
+describe('createRedis', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('rule: a connection opened while serving a request reports its outage outside that request', async () => {
+    const requests = new AsyncLocalStorage<string>();
+    const seenIn: (string | undefined)[] = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {
+      seenIn.push(requests.getStore());
+    });
+
+    // Nothing listens on port 1: the connection fails and backs off at once.
+    const redis = requests.run('request-1', () => createRedis({ kind: 'standalone', url: 'redis://127.0.0.1:1' }));
+    redis.on('error', () => undefined);
+    for (let waited = 0; seenIn.length === 0 && waited < 2000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    redis.disconnect();
+
+    expect(seenIn).not.toContain('request-1');
+  });
 });
 
 describe('QueueRedis', () => {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { type QueueConfig, queueConfig, type RedisTopology } from '@app/config';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { createIORedisClient, type IRedisClient, RedisConnection } from 'bullmq';
@@ -55,12 +56,21 @@ class RedisOutageReport {
 
 const outageReport = new RedisOutageReport();
 
+/** The async context this module loaded in: no request's. */
+const outsideAnyRequest = new AsyncResource('mediagen.redis-connection');
+
 /**
  * The one place where Redis connections are built, for each way of reaching Redis: one server
  * (REDIS_URL), the master the Sentinels name (REDIS_SENTINELS), or a Cluster (REDIS_CLUSTER_NODES).
  * `options` apply to every server connection; every connection reconnects on the outage schedule.
  */
 export function createRedis(topology: RedisTopology, options: RedisOptions = {}): Redis | Cluster {
+  // A connection opened lazily while serving a request would keep that request's async context in
+  // its socket and timer callbacks, so its outage lines would name a long-gone request.
+  return outsideAnyRequest.runInAsyncScope(() => connect(topology, options));
+}
+
+function connect(topology: RedisTopology, options: RedisOptions): Redis | Cluster {
   const settings: RedisOptions = { retryStrategy: outageReport.retryStrategy, ...options };
   switch (topology.kind) {
     case 'standalone':
