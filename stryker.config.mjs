@@ -17,6 +17,7 @@ export default {
     '!**/*.contract.ts',
     '!**/index.ts',
     '!**/*.module.ts',
+    '!libs/jobs/src/testing/**',
   ],
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
