@@ -372,7 +372,11 @@ describe('GenerationService', () => {
       expect(jobs.row()).toMatchObject({
         status: 'failed',
         attempts: 3,
-        error: { code: 'attempts_exhausted', retryable: true },
+        error: {
+          code: 'attempts_exhausted',
+          message: 'The last attempt was lost and no attempt is left',
+          retryable: true,
+        },
       });
       expect(jobs.row().completedAt).not.toBeNull();
       expect(storage.removed).toEqual(['job-1']);
@@ -512,7 +516,12 @@ describe('GenerationService', () => {
       expect(jobs.row()).toMatchObject({
         status: 'failed',
         attempts: 1,
-        error: { code: 'infrastructure_unavailable', retryable: true },
+        error: {
+          code: 'infrastructure_unavailable',
+          message:
+            'PostgreSQL or Redis stayed unavailable for longer than the job may wait (JOB_INFRASTRUCTURE_OUTAGE_MAX_MS)',
+          retryable: true,
+        },
       });
       expect(storage.keys()).toEqual([]);
       expect(events.log).toEqual(['finished job-1']);

@@ -5,7 +5,7 @@ import type { JobSignals } from '@app/queue';
 import type { WebhookDispatcher } from '@app/webhooks';
 import { JobEvents } from './job-events.service';
 import { presentJob } from './job-presenter';
-import { as, FakeJobsRepository, FakeSignals, FakeWebhooks } from './testing/fakes';
+import { as, captureLogs, FakeJobsRepository, FakeSignals, FakeWebhooks } from './testing/fakes';
 
 const BASE_URL = 'https://media.example';
 
@@ -62,8 +62,24 @@ describe('JobEvents', () => {
     const job = jobs.add({ status: 'succeeded' });
     webhooks.scheduleFails = true;
 
+    const logs = captureLogs();
+
     await expect(events.started(job)).resolves.toBeUndefined();
     await expect(events.finished('job-1')).resolves.toBeUndefined();
+
     expect(finishedMetrics).toHaveLength(1);
+    expect(logs).toEqual([
+      {
+        level: 'error',
+        fields: { jobId: 'job-1', err: new Error('Redis down') },
+        message: 'Could not schedule a job event',
+      },
+      {
+        level: 'error',
+        fields: { jobId: 'job-1', err: new Error('Redis down') },
+        message: 'Could not schedule a job event',
+      },
+    ]);
+    jest.restoreAllMocks();
   });
 });

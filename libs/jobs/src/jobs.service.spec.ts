@@ -16,6 +16,7 @@ import { JobsService, type SubmitJobCommand } from './jobs.service';
 import { fingerprint } from './request-fingerprint';
 import {
   as,
+  captureLogs,
   FakeDeliveries,
   FakeGenerationQueue,
   FakeJobsRepository,
@@ -207,18 +208,29 @@ describe('JobsService', () => {
       expect(jobs.calls.filter((call) => call === 'releaseIdempotencyKey')).toHaveLength(1);
     });
 
-    it('accepts the job when Redis refuses the enqueue: the sweep queues it later', async () => {
+    it('accepts the job when Redis refuses the enqueue, saying the sweep queues it later', async () => {
+      const logs = captureLogs();
+      const refusal = new Error('Connection is closed.');
       queue.enqueueWith = async () => {
-        throw new Error('Connection is closed.');
+        throw refusal;
       };
 
       const { job } = await service.submit(command());
 
       expect(jobs.row(job.id).status).toBe('queued');
+      expect(logs).toEqual([
+        {
+          level: 'warn',
+          fields: { jobId: job.id, err: refusal },
+          message: 'Could not enqueue the job now; the sweep will',
+        },
+      ]);
+      jest.restoreAllMocks();
     });
 
     it('answers after 2 seconds when the enqueue hangs, and swallows its late failure', async () => {
       jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+      const logs = captureLogs();
       let failLate!: (error: Error) => void;
       queue.enqueueWith = () =>
         new Promise<void>((_, reject) => {
@@ -235,6 +247,8 @@ describe('JobsService', () => {
       await jest.advanceTimersByTimeAsync(1);
       await submit;
       expect(answered).toBe(true);
+      expect(logs[0]).toMatchObject({ fields: { err: new Error('enqueue took over 2000 ms') } });
+      jest.restoreAllMocks();
       failLate(new Error('late'));
       await Promise.resolve();
     });

@@ -9,6 +9,7 @@ import { JobFiles } from './job-files.service';
 import { ReconciliationService } from './reconciliation.service';
 import {
   as,
+  captureLogs,
   FakeEvents,
   FakeGenerationQueue,
   FakeJobsRepository,
@@ -194,6 +195,57 @@ describe('ReconciliationService.sweep', () => {
 
     expect(webhooks.staleBefore).toEqual([new Date(NOW - QUEUED_AGE_MS)]);
     expect(report).toEqual({ checked: 0, requeued: 0, failed: 0, published: 0, deliveriesRequeued: 2 });
+  });
+
+  describe('logging', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('warns about each requeued job and about a sweep that recovered anything', async () => {
+      const logs = captureLogs();
+      lost({ id: 'job-1', status: 'queued', attempts: 1 });
+
+      const report = await sweeper.sweep(NOW);
+
+      expect(logs).toEqual([
+        {
+          level: 'warn',
+          fields: { jobId: 'job-1', status: 'queued', attempts: 1 },
+          message: 'Requeued a job the queue had lost',
+        },
+        { level: 'warn', fields: report, message: 'Sweep recovered work the queue had lost' },
+      ]);
+    });
+
+    it.each([
+      ['failed', { status: 'processing' as const, attempts: 3, maxAttempts: 3 }],
+      ['published', { status: 'processing' as const, attempts: 1, outputs: [OUTPUT] }],
+    ])('warns about a sweep that %s a job', async (_case, overrides) => {
+      const logs = captureLogs();
+      lost(overrides);
+
+      await sweeper.sweep(NOW);
+
+      expect(logs.map((log) => log.message)).toContain('Sweep recovered work the queue had lost');
+    });
+
+    it('warns about a sweep that only requeued webhook deliveries', async () => {
+      const logs = captureLogs();
+      webhooks.staleRequeued = 1;
+
+      await sweeper.sweep(NOW);
+
+      expect(logs.map((log) => log.message)).toEqual(['Sweep recovered work the queue had lost']);
+    });
+
+    it('stays quiet when the queue lost nothing', async () => {
+      const logs = captureLogs();
+      lost({ id: 'job-1', status: 'queued' });
+      queue.live.add('job-1');
+
+      await sweeper.sweep(NOW);
+
+      expect(logs).toEqual([]);
+    });
   });
 
   it('leaves recently touched rows alone', async () => {

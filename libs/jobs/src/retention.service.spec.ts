@@ -1,7 +1,7 @@
 import type { StorageConfig } from '@app/config';
 import type { JobsRepository } from '@app/database';
 import { RetentionService } from './retention.service';
-import { as, FakeJobsRepository, MemoryStorage, T0 } from './testing/fakes';
+import { as, captureLogs, FakeJobsRepository, MemoryStorage, T0 } from './testing/fakes';
 
 const DAY_MS = 86_400_000;
 const NOW = T0.getTime() + 30 * DAY_MS;
@@ -80,6 +80,42 @@ describe('RetentionService.purge', () => {
 
     expect(await retention(days, true).purge(NOW)).toEqual({ expired: 0, deleted: 0 });
     expect(jobs.rows.size).toBe(1);
+  });
+
+  describe('logging', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it.each([
+      ['expired media', false, { expired: 1, deleted: 0 }],
+      ['deleted rows', true, { expired: 1, deleted: 1 }],
+    ])('says what it removed when it %s', async (_case, deleteJobs, report) => {
+      const logs = captureLogs();
+      endedDaysAgo('old', 8);
+
+      await retention(7, deleteJobs).purge(NOW);
+
+      expect(logs).toEqual([{ level: 'log', fields: report, message: 'Retention removed old media' }]);
+    });
+
+    it('says nothing when nothing was old enough', async () => {
+      const logs = captureLogs();
+      endedDaysAgo('recent', 1);
+
+      await retention(7, true).purge(NOW);
+
+      expect(logs).toEqual([]);
+    });
+
+    it('says what it removed when it only deleted rows whose media had expired before', async () => {
+      const logs = captureLogs();
+      jobs.add({ id: 'old', completedAt: new Date(NOW - 8 * DAY_MS), outputsExpiredAt: new Date(NOW - DAY_MS) });
+
+      await retention(7, true).purge(NOW);
+
+      expect(logs).toEqual([
+        { level: 'log', fields: { expired: 0, deleted: 1 }, message: 'Retention removed old media' },
+      ]);
+    });
   });
 
   it('purges as of now by default', async () => {

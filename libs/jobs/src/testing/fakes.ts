@@ -11,6 +11,7 @@ import type {
 } from '@app/database';
 import type { GeneratedMedia } from '@app/generator';
 import { type MediaObject, type MediaServing, MediaStorage, type StoredMedia } from '@app/storage';
+import { Logger } from '@nestjs/common';
 
 /** A fake handed to a constructor that wants the real class: only the methods a spec uses exist. */
 export function as<T>(fake: unknown): T {
@@ -348,8 +349,27 @@ export class FakeDeliveries {
   }
 }
 
-/** Lets every pending promise callback run. */
-export async function settle(condition: () => boolean = () => true): Promise<void> {
-  do await new Promise((resolve) => setImmediate(resolve));
-  while (!condition());
+/** Lets pending callbacks run until `condition` holds; fails after 1000 turns of the event loop. */
+export async function settle(condition: () => boolean): Promise<void> {
+  for (let turn = 0; !condition(); turn += 1) {
+    if (turn === 1000) throw new Error('settle: the condition never held');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export interface CapturedLog {
+  level: 'log' | 'warn' | 'error';
+  fields: unknown;
+  message: unknown;
+}
+
+/** Captures (and silences) what Nest loggers write until the spies are restored (`jest.restoreAllMocks`). */
+export function captureLogs(): CapturedLog[] {
+  const logs: CapturedLog[] = [];
+  for (const level of ['log', 'warn', 'error'] as const) {
+    jest.spyOn(Logger.prototype, level).mockImplementation((fields: unknown, message?: unknown) => {
+      logs.push({ level, fields, message });
+    });
+  }
+  return logs;
 }
