@@ -367,7 +367,7 @@ export interface CapturedLog {
 export function captureLogs(): CapturedLog[] {
   const logs: CapturedLog[] = [];
   for (const level of ['log', 'warn', 'error'] as const) {
-    jest.spyOn(Logger.prototype, level).mockImplementation((fields: unknown, message?: unknown) => {
+    jest.spyOn(Logger.prototype, level).mockImplementation((...[fields, message]: unknown[]) => {
       logs.push({ level, fields, message });
     });
   }
