@@ -16,7 +16,7 @@ const transform = {
 
 const shared = {
   transform,
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition|cookie|eventsource-parser)/)'],
   moduleNameMapper: { '^@app/(.*)$': '<rootDir>/libs/$1/src' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',
@@ -25,7 +25,11 @@ const shared = {
 /** @type {import('jest').Config} */
 const config = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,deploy}/**/*.spec.ts', '<rootDir>/test/architecture/*.spec.ts'],
+    },
     {
       ...shared,
       displayName: 'e2e',

@@ -17,7 +17,7 @@ export default {
     '!**/*.contract.ts',
     '!**/index.ts',
     '!**/*.module.ts',
-    '!libs/jobs/src/testing/**',
+    '!libs/*/src/testing/**',
   ],
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',

@@ -4,6 +4,7 @@ import { IndexJobsByStatusAndUpdate1764216000000 } from './1764216000000-IndexJo
 import { JobOwnershipAndIdempotency1795582244291 } from './1795582244291-JobOwnershipAndIdempotency';
 import { WebhookDeliveries1795582929913 } from './1795582929913-WebhookDeliveries';
 import { OutputsExpiry1795583900000 } from './1795583900000-OutputsExpiry';
+import { JobProgressAndAttemptHistory1795600000000 } from './1795600000000-JobProgressAndAttemptHistory';
 
 /** Every migration, oldest first. Add each new one here after reviewing the generated SQL. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   JobOwnershipAndIdempotency1795582244291,
   WebhookDeliveries1795582929913,
   OutputsExpiry1795583900000,
+  JobProgressAndAttemptHistory1795600000000,
 ];

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MediagenClient } from '@app/client';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { expectProblem, type Job, JobsClient, mediaPath } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { type RunningService, startService } from './support/service';
-import { expectProblem, type Job, mediaPath, submitJob, typedClient, waitUntilTerminal } from './support/typed-api';
 
 const sha256 = (value: string | Buffer) => createHash('sha256').update(value).digest('hex');
 
@@ -34,36 +33,36 @@ afterAll(async () => {
   await deleteKeys(`${basePrefix}*`);
 });
 
-async function listIds(api: MediagenClient): Promise<string[]> {
-  const { data, error, response } = await api.GET('/v1/jobs', { params: { query: { limit: 100 } } });
+async function listIds(client: JobsClient): Promise<string[]> {
+  const { data, error, response } = await client.api.GET('/v1/jobs', { params: { query: { limit: 100 } } });
   if (!data) throw new Error(`list answered ${response.status}: ${JSON.stringify(error)}`);
   return data.data.map((job) => job.id);
 }
 
 describe('API keys: authentication and ownership', () => {
   let service: RunningService;
-  let anonymous: MediagenClient;
-  let alice: MediagenClient;
-  let bob: MediagenClient;
+  let anonymous: JobsClient;
+  let alice: JobsClient;
+  let bob: JobsClient;
   let aliceJob: Job;
 
   beforeAll(async () => {
     service = await startService();
-    anonymous = typedClient(service.baseUrl);
-    alice = typedClient(service.baseUrl, ALICE);
-    bob = typedClient(service.baseUrl, BOB);
+    anonymous = new JobsClient(service.baseUrl);
+    alice = new JobsClient(service.baseUrl, ALICE);
+    bob = new JobsClient(service.baseUrl, BOB);
   });
   afterAll(() => service?.stop());
 
   it('answers every /v1 route without a key with a 401 problem and WWW-Authenticate: Bearer', async () => {
     const id = randomUUID();
     const answers = [
-      await anonymous.POST('/v1/generate', { body: { prompt: 'no key' } }),
-      await anonymous.GET('/v1/status/{id}', { params: { path: { id } } }),
-      await anonymous.GET('/v1/jobs'),
-      await anonymous.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } }),
-      await anonymous.GET('/v1/jobs/{id}/deliveries', { params: { path: { id } } }),
-      await anonymous.GET('/v1/media/{jobId}/{file}', { params: { path: { jobId: id, file: '0.png' } } }),
+      await anonymous.api.POST('/v1/generate', { body: { prompt: 'no key' } }),
+      await anonymous.api.GET('/v1/status/{id}', { params: { path: { id } } }),
+      await anonymous.api.GET('/v1/jobs'),
+      await anonymous.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } }),
+      await anonymous.api.GET('/v1/jobs/{id}/deliveries', { params: { path: { id } } }),
+      await anonymous.api.GET('/v1/media/{jobId}/{file}', { params: { path: { jobId: id, file: '0.png' } } }),
     ];
 
     for (const { response, error } of answers) {
@@ -84,7 +83,7 @@ describe('API keys: authentication and ownership', () => {
       'Bearer',
       ALICE,
     ]) {
-      const { response, error } = await anonymous.GET('/v1/jobs', { headers: { authorization } });
+      const { response, error } = await anonymous.api.GET('/v1/jobs', { headers: { authorization } });
 
       expectProblem(response, error, 401, 'unauthorized');
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
@@ -92,18 +91,18 @@ describe('API keys: authentication and ownership', () => {
   });
 
   it('lets alice submit, read, list and download her job', async () => {
-    const { data, response } = await alice.POST('/v1/generate', {
+    const { data, response } = await alice.api.POST('/v1/generate', {
       body: { prompt: "alice's lighthouse", input: SMALL },
     });
     expect(response.status).toBe(202);
-    expect(response.headers.get('location')).toBe(`/v1/status/${data?.id}`);
+    expect(response.headers.get('location')).toBe(`/v1/jobs/${data?.id}`);
 
-    aliceJob = await waitUntilTerminal(alice, (data as Job).id);
+    aliceJob = await alice.waitUntilDone((data as Job).id);
 
     expect(aliceJob).toMatchObject({ status: 'succeeded', prompt: "alice's lighthouse" });
     expect(await listIds(alice)).toContain(aliceJob.id);
     const [output] = aliceJob.outputs;
-    const media = await alice.GET('/v1/media/{jobId}/{file}', {
+    const media = await alice.api.GET('/v1/media/{jobId}/{file}', {
       params: { path: mediaPath(output.url) },
       parseAs: 'arrayBuffer',
     });
@@ -116,48 +115,52 @@ describe('API keys: authentication and ownership', () => {
   it("gives bob 404s for alice's job: status, media, deliveries and cancel; and leaves it out of his list", async () => {
     const id = aliceJob.id;
 
-    const status = await bob.GET('/v1/status/{id}', { params: { path: { id } } });
+    const status = await bob.api.GET('/v1/status/{id}', { params: { path: { id } } });
     expectProblem(status.response, status.error, 404, 'job_not_found');
-    const media = await bob.GET('/v1/media/{jobId}/{file}', { params: { path: mediaPath(aliceJob.outputs[0].url) } });
+    const media = await bob.api.GET('/v1/media/{jobId}/{file}', {
+      params: { path: mediaPath(aliceJob.outputs[0].url) },
+    });
     expectProblem(media.response, media.error, 404, /^(job_not_found|media_not_found)$/);
-    const deliveries = await bob.GET('/v1/jobs/{id}/deliveries', { params: { path: { id } } });
+    const deliveries = await bob.api.GET('/v1/jobs/{id}/deliveries', { params: { path: { id } } });
     expectProblem(deliveries.response, deliveries.error, 404, 'job_not_found');
     // Not 409 (which alice would get for her finished job): bob cannot even learn that it exists.
-    const cancel = await bob.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } });
+    const cancel = await bob.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } });
     expectProblem(cancel.response, cancel.error, 404, 'job_not_found');
     expect(await listIds(bob)).not.toContain(id);
-    expect(await waitUntilTerminal(alice, id)).toEqual(aliceJob);
+    expect(await alice.waitUntilDone(id)).toEqual(aliceJob);
   });
 
   it("does not let bob cancel alice's queued job", async () => {
     await service.queue.pause();
     let queued: Job;
     try {
-      queued = await submitJob(alice, { prompt: 'alice waits in line', input: SMALL });
-      const cancel = await bob.POST('/v1/jobs/{id}/cancel', { params: { path: { id: queued.id } } });
+      queued = await alice.submit({ prompt: 'alice waits in line', input: SMALL });
+      const cancel = await bob.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: queued.id } } });
 
       expectProblem(cancel.response, cancel.error, 404, 'job_not_found');
-      expect((await alice.GET('/v1/status/{id}', { params: { path: { id: queued.id } } })).data?.status).toBe('queued');
+      expect((await alice.api.GET('/v1/status/{id}', { params: { path: { id: queued.id } } })).data?.status).toBe(
+        'queued',
+      );
     } finally {
       await service.queue.resume();
     }
 
-    expect(await waitUntilTerminal(alice, queued.id)).toMatchObject({ status: 'succeeded' });
+    expect(await alice.waitUntilDone(queued.id)).toMatchObject({ status: 'succeeded' });
   });
 
   it('keeps idempotency keys per API key: the same key from alice and bob makes two jobs', async () => {
     const key = `shared-${randomUUID()}`;
     const body = { prompt: 'same key, two owners', input: SMALL };
 
-    const fromAlice = await alice.POST('/v1/generate', { body, params: { header: { 'Idempotency-Key': key } } });
-    const fromBob = await bob.POST('/v1/generate', { body, params: { header: { 'Idempotency-Key': key } } });
+    const fromAlice = await alice.api.POST('/v1/generate', { body, params: { header: { 'Idempotency-Key': key } } });
+    const fromBob = await bob.api.POST('/v1/generate', { body, params: { header: { 'Idempotency-Key': key } } });
 
     expect([fromAlice.response.status, fromBob.response.status]).toEqual([202, 202]);
     expect(fromBob.response.headers.get('idempotent-replayed')).toBeNull();
     expect(fromAlice.data?.id).not.toBe(fromBob.data?.id);
     expect(await listIds(bob)).toEqual([fromBob.data?.id]);
-    await waitUntilTerminal(alice, (fromAlice.data as Job).id);
-    await waitUntilTerminal(bob, (fromBob.data as Job).id);
+    await alice.waitUntilDone((fromAlice.data as Job).id);
+    await bob.waitUntilDone((fromBob.data as Job).id);
   });
 
   it('keeps the docs, the OpenAPI document and the health check reachable without a key', async () => {
@@ -183,11 +186,11 @@ interface SubmitAnswer {
   retryAfter: string | null;
 }
 
-/** Submits as `api` until the first 429 (at most LIMIT + 2 times). */
-async function submitUntilLimited(api: MediagenClient, label: string): Promise<SubmitAnswer[]> {
+/** Submits as `client` until the first 429 (at most LIMIT + 2 times). */
+async function submitUntilLimited(client: JobsClient, label: string): Promise<SubmitAnswer[]> {
   const answers: SubmitAnswer[] = [];
   for (let index = 0; index < LIMIT + 2; index++) {
-    const { response, error } = await api.POST('/v1/generate', {
+    const { response, error } = await client.api.POST('/v1/generate', {
       body: { prompt: `${label} ${index}`, input: SMALL },
     });
     const header = (name: string) => response.headers.get(name);
@@ -217,15 +220,15 @@ function windowRolledOver(answers: SubmitAnswer[]): boolean {
 describe('API keys: submit rate limit', () => {
   const env = new EnvironmentOverrides();
   let service: RunningService;
-  let alice: MediagenClient;
-  let bob: MediagenClient;
+  let alice: JobsClient;
+  let bob: JobsClient;
 
   beforeAll(async () => {
     // A prefix of its own, so the counters start empty whatever the other tests submitted.
     env.set({ QUEUE_PREFIX: `${basePrefix}-ratelimit` });
     service = await startService();
-    alice = typedClient(service.baseUrl, ALICE);
-    bob = typedClient(service.baseUrl, BOB);
+    alice = new JobsClient(service.baseUrl, ALICE);
+    bob = new JobsClient(service.baseUrl, BOB);
   });
   afterAll(async () => {
     await service?.stop();
@@ -264,18 +267,18 @@ describe('API keys: submit rate limit', () => {
 
     // The refused submit created no job; every accepted one did.
     const label = fresh ? 'budget' : 'budget again';
-    const prompts = (await alice.GET('/v1/jobs', { params: { query: { limit: 100 } } })).data?.data.map(
+    const prompts = (await alice.api.GET('/v1/jobs', { params: { query: { limit: 100 } } })).data?.data.map(
       (job) => job.prompt,
     );
     for (const index of accepted.keys()) expect(prompts).toContain(`${label} ${index}`);
     expect(prompts).not.toContain(`${label} ${accepted.length}`);
 
     // Bob's budget is his own; alice stays limited until the window ends.
-    const fromBob = await bob.POST('/v1/generate', { body: { prompt: 'bob still may', input: SMALL } });
+    const fromBob = await bob.api.POST('/v1/generate', { body: { prompt: 'bob still may', input: SMALL } });
     expect(fromBob.response.status).toBe(202);
     expect(fromBob.response.headers.get('ratelimit-limit')).toBe(String(LIMIT));
     expect(fromBob.response.headers.get('ratelimit-remaining')).toBe(String(LIMIT - 1));
-    const again = await alice.POST('/v1/generate', { body: { prompt: 'alice once more', input: SMALL } });
+    const again = await alice.api.POST('/v1/generate', { body: { prompt: 'alice once more', input: SMALL } });
     if (again.response.status === 202) {
       // Only possible if a new minute began meanwhile.
       expect(Number(again.response.headers.get('ratelimit-reset'))).toBeGreaterThan(Number(limited.reset));

@@ -30,6 +30,28 @@ describeWithBrowser('API docs in a headless browser, fully offline', () => {
     expect(external).toEqual([]);
   });
 
+  it('"Try it out" on submit runs with the pre-filled example: Execute answers 202', async () => {
+    const { page, external } = await open('/docs');
+    const submit = page.locator('.opblock-post', { hasText: '/v1/generate' });
+    await submit.locator('.opblock-summary').click();
+    await submit.getByRole('button', { name: 'Try it out' }).click();
+
+    const body = await submit.locator('textarea.body-param__text').inputValue();
+    expect(JSON.parse(body)).toEqual({
+      prompt: 'a red fox in fresh snow, golden hour',
+      input: { width: 512, height: 512, seed: 7 },
+    });
+    expect(await submit.locator('input[placeholder="Idempotency-Key"]').inputValue()).toBe('');
+
+    await submit.getByRole('button', { name: 'Execute' }).click();
+    const status = submit.locator('.live-responses-table tbody .response-col_status').first();
+    await status.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: `${ARTIFACTS}/swagger-try-it.png`, fullPage: true });
+
+    expect((await status.textContent())?.trim()).toBe('202');
+    expect(external).toEqual([]);
+  });
+
   it('serves ReDoc at /redoc from the installed package, loading nothing from outside', async () => {
     const { page, external, local } = await open('/redoc');
 

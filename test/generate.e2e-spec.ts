@@ -10,11 +10,11 @@ describe('submit → status → media', () => {
     const job = await response.json();
 
     expect(response.status).toBe(202);
-    expect(response.headers.get('location')).toBe(`/v1/status/${job.id}`);
+    expect(response.headers.get('location')).toBe(`/v1/jobs/${job.id}`);
     expect(job).toMatchObject({
       status: 'queued',
       prompt: 'a red fox',
-      model: 'black-forest-labs/flux-schnell',
+      model: 'mock',
       input: {},
       attempts: 0,
       maxAttempts: 3,

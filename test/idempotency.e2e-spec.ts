@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { MediagenClient } from '@app/client';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { expectProblem, type Job, JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { useService } from './support/service';
-import { expectProblem, type Job, typedClient, waitUntilTerminal } from './support/typed-api';
 
 const SMALL = { width: 16, height: 16 };
 
@@ -16,18 +15,21 @@ afterAll(() => deleteKeys(`${process.env.QUEUE_PREFIX}:*`));
 
 describe('Idempotency-Key on POST /v1/generate', () => {
   const running = useService();
-  let api: MediagenClient;
+  let client: JobsClient;
   let rows: DataSource;
   let queue: Queue;
 
   beforeAll(() => {
-    api = typedClient(running.service.baseUrl);
+    client = new JobsClient(running.service.baseUrl);
     rows = running.service.api.get(DataSource);
     queue = running.service.queue;
   });
 
   function submit(key: string | undefined, body: { prompt: string; model?: string; input?: Record<string, unknown> }) {
-    return api.POST('/v1/generate', { body, params: { header: key === undefined ? {} : { 'Idempotency-Key': key } } });
+    return client.api.POST('/v1/generate', {
+      body,
+      params: { header: key === undefined ? {} : { 'Idempotency-Key': key } },
+    });
   }
 
   async function rowsWithKey(key: string): Promise<string[]> {
@@ -54,13 +56,13 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     expect([200, 202]).toContain(replay.response.status);
     expect(replay.response.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.data?.id).toBe(first.data?.id);
-    expect(replay.response.headers.get('location')).toBe(`/v1/status/${first.data?.id}`);
+    expect(replay.response.headers.get('location')).toBe(`/v1/jobs/${first.data?.id}`);
     expect(await rowsWithKey(key)).toEqual([first.data?.id]);
     const added = (await queuedJobIds()).filter((id) => !before.includes(id));
     expect(added).toEqual([first.data?.id]);
 
     // Once the job is over, a replay answers 200 with the terminal job.
-    const done = await waitUntilTerminal(api, (first.data as Job).id);
+    const done = await client.waitUntilDone((first.data as Job).id);
     const late = await submit(key, body);
     expect(late.response.status).toBe(200);
     expect(late.response.headers.get('idempotent-replayed')).toBe('true');
@@ -83,7 +85,7 @@ describe('Idempotency-Key on POST /v1/generate', () => {
       expect(response.headers.get('idempotent-replayed')).toBeNull();
     }
     expect(await rowsWithKey(key)).toEqual([original.data?.id]);
-    await waitUntilTerminal(api, (original.data as Job).id);
+    await client.waitUntilDone((original.data as Job).id);
   });
 
   it('treats bodies that differ only in JSON key order as the same request', async () => {
@@ -95,7 +97,7 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     expect([200, 202]).toContain(reordered.response.status);
     expect(reordered.response.headers.get('idempotent-replayed')).toBe('true');
     expect(reordered.data?.id).toBe(first.data?.id);
-    await waitUntilTerminal(api, (first.data as Job).id);
+    await client.waitUntilDone((first.data as Job).id);
   });
 
   it('creates exactly one job for 20 concurrent requests with one key', async () => {
@@ -115,7 +117,7 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     expect(fresh[0].response.status).toBe(202);
     expect(await rowsWithKey(key)).toEqual([id]);
     expect((await queuedJobIds()).filter((queued) => !before.includes(queued))).toEqual([id]);
-    expect(await waitUntilTerminal(api, id as string)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await client.waitUntilDone(id as string)).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it('rejects an invalid key with a 400 naming Idempotency-Key, and creates nothing', async () => {
@@ -133,7 +135,7 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     const accepted = await submit(longest, { prompt, input: SMALL });
     expect(accepted.response.status).toBe(202);
     expect(await rowsWithKey(longest)).toEqual([accepted.data?.id]);
-    await waitUntilTerminal(api, (accepted.data as Job).id);
+    await client.waitUntilDone((accepted.data as Job).id);
   });
 
   it('makes different jobs for different keys, and for no key at all', async () => {
@@ -149,14 +151,14 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     expect(answers.map((answer) => answer.response.status)).toEqual([202, 202, 202, 202]);
     expect(new Set(answers.map((answer) => answer.data?.id)).size).toBe(4);
     for (const answer of answers) expect(answer.response.headers.get('idempotent-replayed')).toBeNull();
-    for (const answer of answers) await waitUntilTerminal(api, (answer.data as Job).id);
+    for (const answer of answers) await client.waitUntilDone((answer.data as Job).id);
   });
 
   it('forgets a key once IDEMPOTENCY_TTL_HOURS (24 h by default) passed: the same key then makes a new job', async () => {
     const key = freshKey('ttl');
     const body = { prompt: 'kept for a day', input: SMALL };
     const original = (await submit(key, body)).data as Job;
-    await waitUntilTerminal(api, original.id);
+    await client.waitUntilDone(original.id);
 
     // 23 hours old: still kept.
     await rows.query(`UPDATE jobs SET created_at = now() - interval '23 hours' WHERE id = $1`, [original.id]);
@@ -176,7 +178,7 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     // The old job is still there, only without its key.
     const [old] = await rows.query('SELECT idempotency_key FROM jobs WHERE id = $1', [original.id]);
     expect(old).toEqual({ idempotency_key: null });
-    expect(await waitUntilTerminal(api, renewed.data?.id as string)).toMatchObject({ status: 'succeeded' });
+    expect(await client.waitUntilDone(renewed.data?.id as string)).toMatchObject({ status: 'succeeded' });
 
     // And it is a key like any other again: replayed for the same request, refused for another.
     const replay = await submit(key, body);
@@ -189,7 +191,7 @@ describe('Idempotency-Key on POST /v1/generate', () => {
   it('lets an expired key be reused for a different request', async () => {
     const key = freshKey('ttl-other');
     const original = (await submit(key, { prompt: 'first use', input: SMALL })).data as Job;
-    await waitUntilTerminal(api, original.id);
+    await client.waitUntilDone(original.id);
     await rows.query(`UPDATE jobs SET created_at = now() - interval '25 hours' WHERE id = $1`, [original.id]);
 
     const reused = await submit(key, { prompt: 'second use, another request', input: SMALL });
@@ -197,6 +199,6 @@ describe('Idempotency-Key on POST /v1/generate', () => {
     expect(reused.response.status).toBe(202);
     expect(reused.data?.id).not.toBe(original.id);
     expect(await rowsWithKey(key)).toEqual([reused.data?.id]);
-    await waitUntilTerminal(api, reused.data?.id as string);
+    await client.waitUntilDone(reused.data?.id as string);
   });
 });

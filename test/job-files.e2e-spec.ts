@@ -1,10 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { EnvironmentOverrides } from './support/environment-overrides';
-import type { JobBody } from './support/jobs-client';
+import type { Job } from './support/jobs-client';
 import { type RunningService, startService } from './support/service';
+import { eventually } from './support/timing';
 
 const SMALL = { width: 24, height: 24 };
 
@@ -27,15 +27,11 @@ describe("a job's files", () => {
     env.restore();
   });
 
-  async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await sleep(25);
-    }
+  async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+    await eventually(async () => ((await check()) ? true : undefined), 10_000, what);
   }
 
-  async function startedJob(prompt: string): Promise<JobBody> {
+  async function startedJob(prompt: string): Promise<Job> {
     const job = await service.client.submit({ prompt, input: SMALL });
     await waitUntil(async () => (await service.client.job(job.id)).status === 'processing', 'it runs');
     return job;

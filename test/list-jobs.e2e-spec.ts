@@ -1,15 +1,16 @@
-import type { components, MediagenClient, paths } from '@app/client';
+import type { components, paths } from '@app/client';
 import { DataSource } from 'typeorm';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { expectProblem, type Job, JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { type RunningService, startService } from './support/service';
-import { eventually, expectProblem, type Job, submitJob, typedClient } from './support/typed-api';
+import { eventually } from './support/timing';
 
 type ListQuery = NonNullable<paths['/v1/jobs']['get']['parameters']['query']>;
 
 const MODELS = ['acme/painter', 'acme/sketcher:v2', undefined] as const;
-const DEFAULT_MODEL = 'black-forest-labs/flux-schnell';
+const DEFAULT_MODEL = 'mock';
 const RUN_JOBS = 240;
 const QUEUED_JOBS = 10;
 const LATE_JOBS = 30;
@@ -25,7 +26,7 @@ interface Row {
 const fileEnv = new EnvironmentOverrides();
 let database: IsolatedDatabase;
 let service: RunningService;
-let api: MediagenClient;
+let client: JobsClient;
 let rows: DataSource;
 
 beforeAll(async () => {
@@ -33,7 +34,7 @@ beforeAll(async () => {
   fileEnv.set({ DATABASE_URL: database.url, SUBMIT_RATE_LIMIT_PER_MINUTE: '0', WORKER_CONCURRENCY: '16' });
   service = await startService();
   // Statuses comma-separated, exactly as the `next` links carry them.
-  api = typedClient(service.baseUrl);
+  client = new JobsClient(service.baseUrl);
   rows = service.api.get(DataSource);
 });
 
@@ -47,7 +48,7 @@ afterAll(async () => {
 const commaSeparated = { array: { style: 'form', explode: false } } as const;
 
 async function listPage(query: ListQuery): Promise<components['schemas']['JobPage']> {
-  const { data, error, response } = await api.GET('/v1/jobs', {
+  const { data, error, response } = await client.api.GET('/v1/jobs', {
     params: { query },
     querySerializer: commaSeparated,
   });
@@ -104,7 +105,7 @@ const ids = (jobs: { id: string }[]) => jobs.map((job) => job.id);
 function submitMany(count: number, label: string): Promise<Job[]> {
   return Promise.all(
     Array.from({ length: count }, (_, index) =>
-      submitJob(api, {
+      client.submit({
         prompt: `${label} ${index}`,
         ...(MODELS[index % 3] && { model: MODELS[index % 3] }),
         input: { width: 16, height: 16, ...(index % 5 === 0 && { fail_permanently: true }) },
@@ -202,7 +203,9 @@ describe('GET /v1/jobs', () => {
     expect((await listPage({ status: ['canceled'] })).data).toEqual([]);
 
     // Repeated parameters mean the same as a comma-separated list.
-    const repeated = await api.GET('/v1/jobs', { params: { query: { status: ['succeeded', 'failed'], limit: 100 } } });
+    const repeated = await client.api.GET('/v1/jobs', {
+      params: { query: { status: ['succeeded', 'failed'], limit: 100 } },
+    });
     expect(ids(repeated.data?.data ?? [])).toEqual(expected('succeeded', 'failed').slice(0, 100));
   });
 
@@ -236,7 +239,7 @@ describe('GET /v1/jobs', () => {
 
   it('refuses a page size over 100, or under 1', async () => {
     for (const limit of [101, 1000, 0]) {
-      const { response, error } = await api.GET('/v1/jobs', { params: { query: { limit } } });
+      const { response, error } = await client.api.GET('/v1/jobs', { params: { query: { limit } } });
       const problem = expectProblem(response, error, 400, 'validation_failed');
       expect(problem.errors).toEqual([expect.objectContaining({ field: 'limit' })]);
     }
@@ -252,13 +255,13 @@ describe('GET /v1/jobs', () => {
       b64('yesterday|0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b'),
       'x'.repeat(300),
     ]) {
-      const { response, error } = await api.GET('/v1/jobs', { params: { query: { cursor } } });
+      const { response, error } = await client.api.GET('/v1/jobs', { params: { query: { cursor } } });
       expectProblem(response, error, 400, /^(invalid_cursor|validation_failed)$/);
     }
   });
 
   it('refuses an unknown status', async () => {
-    const { response, error } = await api.GET('/v1/jobs', {
+    const { response, error } = await client.api.GET('/v1/jobs', {
       params: { query: { status: ['succeeded', 'done' as 'succeeded'] } },
       querySerializer: commaSeparated,
     });

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeReplicate, tinyPng } from './fakes/fake-replicate';
 import { EnvironmentOverrides } from './support/environment-overrides';
-import type { JobBody } from './support/jobs-client';
+import { type Job, JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { type RunningService, startService } from './support/service';
-import { submitJob, typedClient, waitUntilTerminal } from './support/typed-api';
 
 // s3rver ships no types; this is the part used here.
 interface S3rverServer {
@@ -67,7 +66,7 @@ const CASES: Case[] = [
 
 const dataUri = ({ stored, body }: Case) => `data:${stored};base64,${body.toString('base64')}`;
 const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
-type Output = JobBody['outputs'][number];
+type Output = Job['outputs'][number];
 const fileOf = (output: Output) => new URL(output.url).pathname.split('/').pop();
 
 function expectSecurityHeaders(response: Response): void {
@@ -111,7 +110,7 @@ function serviceWithFakeModel(env: () => Promise<Record<string, string>> = async
   });
 
   /** Runs a job whose model returns every case's bytes as a data: URI, in order. */
-  async function jobWithEveryCase(prompt: string): Promise<JobBody> {
+  async function jobWithEveryCase(prompt: string): Promise<Job> {
     const { client } = running.service as RunningService;
     fake.script(prompt, { outcomes: [{ status: 'succeeded', output: CASES.map(dataUri) }] });
     const job = await client.waitUntilDone((await client.submit({ prompt })).id);
@@ -126,7 +125,7 @@ function serviceWithFakeModel(env: () => Promise<Record<string, string>> = async
 
 describe('media served by the api (local storage, open API)', () => {
   const { running, jobWithEveryCase } = serviceWithFakeModel();
-  let job: JobBody;
+  let job: Job;
 
   beforeAll(async () => {
     job = await jobWithEveryCase('every kind of output');
@@ -174,10 +173,9 @@ describe('media with API keys on', () => {
   });
 
   it('is cacheable privately only, and refused without a key with the same protective headers', async () => {
-    const api = typedClient(service.baseUrl, KEY);
-    const job = await waitUntilTerminal(
-      api,
-      (await submitJob(api, { prompt: 'private fox', input: { width: 16, height: 16 } })).id,
+    const api = new JobsClient(service.baseUrl, KEY);
+    const job = await api.waitUntilDone(
+      (await api.submit({ prompt: 'private fox', input: { width: 16, height: 16 } })).id,
     );
     const path = new URL(job.outputs[0].url).pathname;
 
@@ -214,7 +212,7 @@ describe('media in S3 (presigned URLs)', () => {
     await s3?.close();
     await rm(directory, { recursive: true, force: true });
   });
-  let job: JobBody;
+  let job: Job;
 
   beforeAll(async () => {
     job = await jobWithEveryCase('every kind of output, in S3');

@@ -11,10 +11,12 @@ import { createApiApp } from '../apps/api/src/api.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
-import { type JobBody, JobsClient } from './support/jobs-client';
+import { type Job, JobsClient } from './support/jobs-client';
+import { freePort } from './support/loopback';
 import { deleteKeys } from './support/redis-keys';
 import { type RunningService, startService } from './support/service';
-import { TcpProxy, unusedPort } from './support/tcp-proxy';
+import { TcpProxy } from './support/tcp-proxy';
+import { timed } from './support/timing';
 
 /** A worker that sweeps every 200 ms and treats every `queued`/`processing` row as a candidate. */
 const EAGER_SWEEP = { SWEEP_INTERVAL_MS: '200', SWEEP_QUEUED_AGE_MS: '0', SWEEP_PROCESSING_AGE_MS: '0' };
@@ -32,20 +34,8 @@ async function startApi(): Promise<RunningApi> {
   return { api, client: new JobsClient(await api.getUrl()), queue: api.get<Queue>(getQueueToken(GENERATION_QUEUE)) };
 }
 
-async function waitForStatus(client: JobsClient, id: string, status: string, timeoutMs = 10_000): Promise<JobBody> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await client.job(id);
-    if (job.status === status) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = Date.now();
-  const result = await work();
-  return [result, Date.now() - started];
+function waitForStatus(client: JobsClient, id: string, status: Job['status'], timeoutMs = 10_000): Promise<Job> {
+  return client.waitFor(id, (job) => job.status === status, timeoutMs, status);
 }
 
 // The eager sweep takes over every unfinished row its queue prefix does not hold, so this file
@@ -121,7 +111,7 @@ describe('a processing job whose queue entry vanished', () => {
   });
 
   /** A worker took the job (row `processing`, `attempts` counted), then Redis lost the entry. */
-  async function loseRunningAttempt(prompt: string, attempts: string): Promise<JobBody> {
+  async function loseRunningAttempt(prompt: string, attempts: string): Promise<Job> {
     await service.queue.pause();
     try {
       const job = await client.submit({ prompt, input: SMALL });
@@ -175,7 +165,7 @@ describe('submitting while Redis is down', () => {
     // Every Redis connection has an error listener: a failed reconnect is one structured log line
     // per back-off step, never a raw trace that BullMQ or ioredis print with console.error.
     consoleError = jest.spyOn(console, 'error');
-    env.set({ REDIS_URL: `redis://127.0.0.1:${await unusedPort()}` });
+    env.set({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     outage = await startApi();
     env.restore();
     const { client, api } = outage;
@@ -183,7 +173,7 @@ describe('submitting while Redis is down', () => {
     const [response, elapsedMs] = await timed(() =>
       client.post('/v1/generate', JSON.stringify({ prompt: 'submitted during a Redis outage', input: SMALL })),
     );
-    const submitted = (await response.json()) as JobBody;
+    const submitted = (await response.json()) as Job;
 
     expect(response.status).toBe(202);
     expect(elapsedMs).toBeLessThan(3000);
@@ -259,7 +249,7 @@ describe('PostgreSQL unavailable', () => {
   let proxy: TcpProxy;
   let running: RunningApi;
   let client: JobsClient;
-  let before: JobBody;
+  let before: Job;
 
   beforeAll(async () => {
     // The same database, reached through a proxy the spec can cut.

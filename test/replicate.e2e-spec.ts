@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FakeReplicate, type OutputFile, SAMPLE_MEDIA, type Scenario } from './fakes/fake-replicate';
-import { type JobBody, JobsClient } from './support/jobs-client';
+import { type Job, JobsClient } from './support/jobs-client';
 import { type RunningService, startService } from './support/service';
 
 const TOKEN = 'r8_test-token-never-shown';
@@ -39,7 +39,7 @@ describe('real generation through Replicate (a fake Replicate server driven by t
     await fake.stop();
   });
 
-  async function run(prompt: string, scenario: Scenario, extra: Record<string, unknown> = {}): Promise<JobBody> {
+  async function run(prompt: string, scenario: Scenario, extra: Record<string, unknown> = {}): Promise<Job> {
     fake.script(prompt, scenario);
     const job = await client.waitUntilDone((await client.submit({ prompt, ...extra })).id);
     expect(JSON.stringify(job)).not.toContain(TOKEN);

@@ -48,8 +48,12 @@ describe('retries', () => {
     const submitted = await running.client.submit({ prompt: 'patience', input: { fail_first_attempts: 1 } });
     await running.service.queue.resume();
 
-    let pending = await running.client.job(submitted.id);
-    while (pending.error === null && pending.status !== 'succeeded') pending = await running.client.job(submitted.id);
+    const pending = await running.client.waitFor(
+      submitted.id,
+      (job) => job.error !== null || job.status === 'succeeded',
+      10_000,
+      'a recorded failure',
+    );
     const done = await running.client.waitUntilDone(submitted.id);
 
     expect(pending).toMatchObject({ attempts: 1, error: { code: 'upstream_unavailable', retryable: true } });

@@ -5,7 +5,7 @@ import { HostResolver } from '@app/egress';
 import { DEFAULT_OUTPUT_FILE, FakeReplicate, SAMPLE_MEDIA, tinyPng } from './fakes/fake-replicate';
 import { type CountingServer, startCountingServer } from './support/counting-server';
 import { EnvironmentOverrides } from './support/environment-overrides';
-import type { JobBody } from './support/jobs-client';
+import type { Job } from './support/jobs-client';
 import { type RunningService, startService } from './support/service';
 
 /**
@@ -83,7 +83,7 @@ describe('egress: model outputs and models are untrusted', () => {
     await Promise.all([fake.stop(), internal?.close(), cdn?.close()]);
   });
 
-  async function run(prompt: string, output: unknown, model?: string): Promise<JobBody> {
+  async function run(prompt: string, output: unknown, model?: string): Promise<Job> {
     fake.script(prompt, { outcomes: [{ status: 'succeeded', output }] });
     const job = await service.client.submit({ prompt, ...(model ? { model } : {}) });
     return service.client.waitUntilDone(job.id);

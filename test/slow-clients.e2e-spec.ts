@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MediagenClient } from '@app/client';
 import { EnvironmentOverrides } from './support/environment-overrides';
+import { JobsClient } from './support/jobs-client';
 import { type RawAnswer, rawExchange, rawRequest } from './support/raw-http';
 import { useService } from './support/service';
-import { submitJob, typedClient } from './support/typed-api';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -62,8 +61,8 @@ describe('slow and greedy clients', () => {
   afterAll(() => env.restore());
   const running = useService();
   const baseUrl = () => running.service.baseUrl;
-  const alice = () => typedClient(baseUrl(), ALICE);
-  const bob = () => typedClient(baseUrl(), BOB);
+  const alice = () => new JobsClient(baseUrl(), ALICE);
+  const bob = () => new JobsClient(baseUrl(), BOB);
 
   describe('request timeout', () => {
     it('cuts off a client dripping its body a byte at a time with a 408 problem', async () => {
@@ -86,9 +85,9 @@ describe('slow and greedy clients', () => {
     });
 
     it('does not cut a Prefer: wait longer than the request timeout', async () => {
-      const job = await submitJob(alice(), { prompt: 'long wait', input: SMALL });
+      const job = await alice().submit({ prompt: 'long wait', input: SMALL });
       const started = Date.now();
-      const { data, response } = await alice().GET('/v1/status/{id}', {
+      const { data, response } = await alice().api.GET('/v1/status/{id}', {
         params: { path: { id: job.id } },
         headers: { prefer: 'wait=3' },
       });
@@ -133,9 +132,9 @@ describe('slow and greedy clients', () => {
   });
 
   describe('Prefer: wait caps (2 per key, 3 in all)', () => {
-    const waitOn = (api: MediagenClient, id: string, seconds: number) => {
+    const waitOn = (client: JobsClient, id: string, seconds: number) => {
       const started = Date.now();
-      return api
+      return client.api
         .GET('/v1/status/{id}', { params: { path: { id } }, headers: { prefer: `wait=${seconds}` } })
         .then(({ response }) => ({
           applied: response.headers.get('preference-applied'),
@@ -145,8 +144,8 @@ describe('slow and greedy clients', () => {
     };
 
     it('answers a wait past a cap at once, without Preference-Applied, and frees slots as waits end', async () => {
-      const aliceJob = await submitJob(alice(), { prompt: 'cap alice', input: SMALL });
-      const bobJob = await submitJob(bob(), { prompt: 'cap bob', input: SMALL });
+      const aliceJob = await alice().submit({ prompt: 'cap alice', input: SMALL });
+      const bobJob = await bob().submit({ prompt: 'cap bob', input: SMALL });
       const held = [waitOn(alice(), aliceJob.id, 3), waitOn(alice(), aliceJob.id, 3)];
       await sleep(500);
 
@@ -170,11 +169,11 @@ describe('slow and greedy clients', () => {
     });
 
     it('applies the cap to waits on submit too (answered 202 at once)', async () => {
-      const job = await submitJob(alice(), { prompt: 'cap submit', input: SMALL });
+      const job = await alice().submit({ prompt: 'cap submit', input: SMALL });
       const held = [waitOn(alice(), job.id, 2), waitOn(alice(), job.id, 2)];
       await sleep(500);
       const started = Date.now();
-      const { response } = await alice().POST('/v1/generate', {
+      const { response } = await alice().api.POST('/v1/generate', {
         body: { prompt: 'cap submit 2', input: SMALL },
         headers: { prefer: 'wait=2' },
       });

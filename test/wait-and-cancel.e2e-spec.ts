@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MediagenClient } from '@app/client';
 import { GENERATION_QUEUE } from '@app/queue';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -14,20 +13,10 @@ import { type LogLine, ServiceProcess, WORKER_ENTRY } from './chaos/service-proc
 import { FakeReplicate } from './fakes/fake-replicate';
 import { EnvironmentOverrides } from './support/environment-overrides';
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { expectProblem, isTerminalStatus, type Job, JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { type RunningService, startService } from './support/service';
-import {
-  eventually,
-  expectProblem,
-  isTerminalStatus,
-  type Job,
-  readJob,
-  submitJob,
-  timed,
-  typedClient,
-  waitForJob,
-  waitUntilTerminal,
-} from './support/typed-api';
+import { eventually, timed } from './support/timing';
 
 const SMALL = { width: 16, height: 16 };
 const LATENCY_MS = 800;
@@ -41,13 +30,13 @@ async function filesOf(mediaDir: string, jobId: string): Promise<string[]> {
 }
 
 /** Checks for `forMs` that the job keeps `status` (no late writer overwrites it). */
-async function expectToStay(api: MediagenClient, id: string, status: Job['status'], forMs: number): Promise<Job> {
+async function expectToStay(client: JobsClient, id: string, status: Job['status'], forMs: number): Promise<Job> {
   const until = Date.now() + forMs;
-  let job = await readJob(api, id);
+  let job = await client.job(id);
   while (Date.now() < until) {
     expect(job.status).toBe(status);
     await sleep(100);
-    job = await readJob(api, id);
+    job = await client.job(id);
   }
   expect(job.status).toBe(status);
   return job;
@@ -73,13 +62,13 @@ afterAll(async () => {
 describe('Prefer: wait and cancel, api and worker in process (mock generator, 800 ms per attempt)', () => {
   const env = new EnvironmentOverrides();
   let service: RunningService;
-  let api: MediagenClient;
+  let client: JobsClient;
   let mediaDir: string;
 
   beforeAll(async () => {
     env.set({ MOCK_LATENCY_MS: String(LATENCY_MS) });
     service = await startService();
-    api = typedClient(service.baseUrl);
+    client = new JobsClient(service.baseUrl);
     mediaDir = process.env.STORAGE_LOCAL_DIR as string;
   });
   afterAll(async () => {
@@ -89,10 +78,10 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
   });
 
   it('holds GET /v1/status with Prefer: wait=10 until the job finishes, and answers right then', async () => {
-    const job = await submitJob(api, { prompt: 'wait for me', input: SMALL });
+    const job = await client.submit({ prompt: 'wait for me', input: SMALL });
 
     const [{ data, response }, elapsedMs] = await timed(() =>
-      api.GET('/v1/status/{id}', { params: { path: { id: job.id }, header: { Prefer: 'wait=10' } } }),
+      client.api.GET('/v1/status/{id}', { params: { path: { id: job.id }, header: { Prefer: 'wait=10' } } }),
     );
     const answeredAt = Date.now();
 
@@ -109,10 +98,10 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
 
   it('gives up after the wait asked for, with the job as it is then', async () => {
     // Two transient failures first: three attempts of 800 ms, far longer than the 1 s asked for.
-    const job = await submitJob(api, { prompt: 'too slow to wait for', input: { ...SMALL, fail_first_attempts: 2 } });
+    const job = await client.submit({ prompt: 'too slow to wait for', input: { ...SMALL, fail_first_attempts: 2 } });
 
     const [{ data, response }, elapsedMs] = await timed(() =>
-      api.GET('/v1/status/{id}', { params: { path: { id: job.id }, header: { Prefer: 'wait=1' } } }),
+      client.api.GET('/v1/status/{id}', { params: { path: { id: job.id }, header: { Prefer: 'wait=1' } } }),
     );
 
     expect(response.status).toBe(200);
@@ -120,12 +109,12 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
     expect(['queued', 'processing']).toContain(data?.status);
     expect(elapsedMs).toBeGreaterThanOrEqual(950);
     expect(elapsedMs).toBeLessThan(2000);
-    expect(await waitUntilTerminal(api, job.id)).toMatchObject({ status: 'succeeded', attempts: 3 });
+    expect(await client.waitUntilDone(job.id)).toMatchObject({ status: 'succeeded', attempts: 3 });
   });
 
   it('answers POST /v1/generate with Prefer: wait=5 with 200 and the finished job', async () => {
     const [{ data, response }, elapsedMs] = await timed(() =>
-      api.POST('/v1/generate', {
+      client.api.POST('/v1/generate', {
         body: { prompt: 'submit and wait', input: SMALL },
         params: { header: { Prefer: 'wait=5' } },
       }),
@@ -133,7 +122,7 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
 
     expect(response.status).toBe(200);
     expect(response.headers.get('preference-applied')).toBe('wait=5');
-    expect(response.headers.get('location')).toBe(`/v1/status/${data?.id}`);
+    expect(response.headers.get('location')).toBe(`/v1/jobs/${data?.id}`);
     expect(data).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
     expect(data?.outputs).toHaveLength(1);
     expect(elapsedMs).toBeGreaterThanOrEqual(LATENCY_MS - 200);
@@ -143,7 +132,7 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
     );
 
     // A failure is terminal too.
-    const failed = await api.POST('/v1/generate', {
+    const failed = await client.api.POST('/v1/generate', {
       body: { prompt: 'submit, wait, fail', input: { ...SMALL, fail_permanently: true } },
       params: { header: { Prefer: 'wait=5' } },
     });
@@ -151,19 +140,21 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
     expect(failed.data).toMatchObject({ status: 'failed', error: { retryable: false } });
 
     // Without the preference: 202 at once.
-    const [plain, plainMs] = await timed(() => api.POST('/v1/generate', { body: { prompt: 'no wait', input: SMALL } }));
+    const [plain, plainMs] = await timed(() =>
+      client.api.POST('/v1/generate', { body: { prompt: 'no wait', input: SMALL } }),
+    );
     expect(plain.response.status).toBe(202);
     expect(plain.response.headers.get('preference-applied')).toBeNull();
     expect(plain.data?.status).toBe('queued');
     expect(plainMs).toBeLessThan(LATENCY_MS);
-    await waitUntilTerminal(api, (plain.data as Job).id);
+    await client.waitUntilDone((plain.data as Job).id);
   });
 
   it('answers a finished job at once, and caps the wait at 60 s', async () => {
-    const done = await waitUntilTerminal(api, (await submitJob(api, { prompt: 'already done', input: SMALL })).id);
+    const done = await client.waitUntilDone((await client.submit({ prompt: 'already done', input: SMALL })).id);
 
     const [{ data, response }, elapsedMs] = await timed(() =>
-      api.GET('/v1/status/{id}', { params: { path: { id: done.id }, header: { Prefer: 'wait=3600' } } }),
+      client.api.GET('/v1/status/{id}', { params: { path: { id: done.id }, header: { Prefer: 'wait=3600' } } }),
     );
 
     expect(response.headers.get('preference-applied')).toBe('wait=60');
@@ -173,15 +164,15 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
 
   it('cancels a queued job: it leaves the queue, never runs, and wakes whoever waits for it', async () => {
     await service.queue.pause();
-    const job = await submitJob(api, { prompt: 'canceled before it ran', input: SMALL });
+    const job = await client.submit({ prompt: 'canceled before it ran', input: SMALL });
     expect(await service.queue.getJobState(job.id)).toBe('waiting');
     const waiting = timed(() =>
-      api.GET('/v1/status/{id}', { params: { path: { id: job.id }, header: { Prefer: 'wait=10' } } }),
+      client.api.GET('/v1/status/{id}', { params: { path: { id: job.id }, header: { Prefer: 'wait=10' } } }),
     );
     await sleep(200);
 
     const canceledAt = performance.now();
-    const { data, response } = await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
+    const { data, response } = await client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
 
     expect(response.status).toBe(200);
     expect(data).toMatchObject({ id: job.id, status: 'canceled', attempts: 0, outputs: [], startedAt: null });
@@ -191,44 +182,41 @@ describe('Prefer: wait and cancel, api and worker in process (mock generator, 80
     expect(woken.data?.status).toBe('canceled');
     expect(performance.now() - canceledAt).toBeLessThan(1000);
 
-    const again = await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
+    const again = await client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
     expectProblem(again.response, again.error, 409, 'job_not_cancelable');
 
     // Once the queue runs again, a job submitted after it runs and ends, and the canceled one never did.
     await service.queue.resume();
-    const later = await submitJob(api, { prompt: 'submitted after the cancel', input: SMALL });
-    expect(await waitUntilTerminal(api, later.id)).toMatchObject({ status: 'succeeded' });
-    const after = await readJob(api, job.id);
+    const later = await client.submit({ prompt: 'submitted after the cancel', input: SMALL });
+    expect(await client.waitUntilDone(later.id)).toMatchObject({ status: 'succeeded' });
+    const after = await client.job(job.id);
     expect(after).toMatchObject({ status: 'canceled', attempts: 0, outputs: [], startedAt: null, error: null });
     expect(after.completedAt).toBe(data?.completedAt);
     expect(await filesOf(mediaDir, job.id)).toEqual([]);
   });
 
   it('refuses to cancel what does not exist (404), an invalid id (400) and a finished job (409)', async () => {
-    const unknown = await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: randomUUID() } } });
+    const unknown = await client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: randomUUID() } } });
     expectProblem(unknown.response, unknown.error, 404, 'job_not_found');
-    const invalid = await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: 'not-a-uuid' } } });
+    const invalid = await client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: 'not-a-uuid' } } });
     expectProblem(invalid.response, invalid.error, 400);
 
-    const done = await waitUntilTerminal(
-      api,
-      (await submitJob(api, { prompt: 'too late to cancel', input: SMALL })).id,
-    );
-    const late = await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: done.id } } });
+    const done = await client.waitUntilDone((await client.submit({ prompt: 'too late to cancel', input: SMALL })).id);
+    const late = await client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: done.id } } });
     expectProblem(late.response, late.error, 409, 'job_not_cancelable');
-    expect(await readJob(api, done.id)).toEqual(done);
+    expect(await client.job(done.id)).toEqual(done);
   });
 
   it('cancels a running job: the attempt stops and leaves no files', async () => {
-    const job = await submitJob(api, { prompt: 'canceled while running', input: { ...SMALL, num_outputs: 2 } });
-    await waitForJob(api, job.id, (current) => current.status === 'processing', 5000, 'processing');
+    const job = await client.submit({ prompt: 'canceled while running', input: { ...SMALL, num_outputs: 2 } });
+    await client.waitFor(job.id, (current) => current.status === 'processing', 5000, 'processing');
 
-    const { data, response } = await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
+    const { data, response } = await client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
 
     expect(response.status).toBe(200);
     expect(data).toMatchObject({ status: 'canceled', attempts: 1 });
     // Longer than the attempt would have taken: nothing overwrites the cancel.
-    const after = await expectToStay(api, job.id, 'canceled', LATENCY_MS + 500);
+    const after = await expectToStay(client, job.id, 'canceled', LATENCY_MS + 500);
     expect(after).toMatchObject({ status: 'canceled', attempts: 1, outputs: [] });
     expect(await filesOf(mediaDir, job.id)).toEqual([]);
     expect(
@@ -245,7 +233,7 @@ describe('cancel across two worker processes, with the Replicate prediction canc
   const logs: { name: string; line: LogLine }[] = [];
   let workers: ServiceProcess[] = [];
   let app: NestFastifyApplication | undefined;
-  let api: MediagenClient;
+  let client: JobsClient;
   let mediaDir: string;
 
   const logged = (msg: string, jobId?: string) =>
@@ -276,12 +264,13 @@ describe('cancel across two worker processes, with the Replicate prediction canc
 
     app = await createApiApp();
     await app.listen(0, '127.0.0.1');
-    api = typedClient(await app.getUrl());
+    client = new JobsClient(await app.getUrl());
     await eventually(
       () => {
         const exited = workers.find((worker) => !worker.running);
         if (exited) throw new Error(`${exited.name} exited: ${JSON.stringify(logs.slice(-5))}`);
-        return logged('Taking generation jobs').length === workers.length ? true : undefined;
+        const ready = logs.filter(({ line }) => line.msg?.startsWith('mediagen worker ready'));
+        return ready.length === workers.length ? true : undefined;
       },
       30_000,
       'both worker processes to take jobs',
@@ -299,7 +288,7 @@ describe('cancel across two worker processes, with the Replicate prediction canc
   });
 
   it('wakes a waiting request in this process when a worker process finishes the job', async () => {
-    const { data, response } = await api.POST('/v1/generate', {
+    const { data, response } = await client.api.POST('/v1/generate', {
       body: { prompt: 'finished elsewhere' },
       params: { header: { Prefer: 'wait=10' } },
     });
@@ -311,13 +300,13 @@ describe('cancel across two worker processes, with the Replicate prediction canc
 
   it('stops the attempt on whichever worker runs it, cancels the prediction and keeps the job canceled', async () => {
     fake.script(STUCK, { outcomes: [{ status: 'stuck' }] });
-    const job = await submitJob(api, { prompt: STUCK });
-    await waitForJob(api, job.id, (current) => current.status === 'processing', 10_000, 'processing');
+    const job = await client.submit({ prompt: STUCK });
+    await client.waitFor(job.id, (current) => current.status === 'processing', 10_000, 'processing');
     await eventually(() => (fake.stats(STUCK).predictionsCreated === 1 ? true : undefined), 10_000, 'a prediction');
     // Polled a few times: the attempt is really waiting on its prediction.
     await eventually(() => (fake.stats(STUCK).getRequests >= 3 ? true : undefined), 10_000, 'polls');
 
-    const { data, response } = await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
+    const { data, response } = await client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: job.id } } });
 
     expect(response.status).toBe(200);
     expect(data).toMatchObject({ id: job.id, status: 'canceled', attempts: 1 });
@@ -326,7 +315,7 @@ describe('cancel across two worker processes, with the Replicate prediction canc
     expect(fake.prediction(predictionId)?.status).toBe('canceled');
     await eventually(() => (logged('Attempt stopped: the job was canceled', job.id).length ? true : undefined));
 
-    const after = await expectToStay(api, job.id, 'canceled', 1500);
+    const after = await expectToStay(client, job.id, 'canceled', 1500);
     expect(after).toMatchObject({ status: 'canceled', attempts: 1, outputs: [] });
     expect(isTerminalStatus(after.status)).toBe(true);
     expect(fake.stats(STUCK)).toMatchObject({ predictionsCreated: 1, cancelRequests: 1 });

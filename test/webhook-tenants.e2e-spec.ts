@@ -1,9 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { MediagenClient } from '@app/client';
 import { WebhookVerificationError } from 'standardwebhooks';
+import { expectProblem, JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { useService } from './support/service';
-import { expectProblem, typedClient, waitUntilTerminal } from './support/typed-api';
 import { type ReceivedRequest, verifySignature, WebhookReceiver } from './support/webhook-receiver';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -25,8 +24,8 @@ afterAll(async () => {
   await deleteKeys(`${process.env.QUEUE_PREFIX}:*`);
 });
 
-async function readSecret(api: MediagenClient): Promise<{ secret: string; secrets: string[] }> {
-  const { data, error, response } = await api.GET('/v1/webhooks/secret');
+async function readSecret(client: JobsClient): Promise<{ secret: string; secrets: string[] }> {
+  const { data, error, response } = await client.api.GET('/v1/webhooks/secret');
   if (!data) throw new Error(`webhook secret answered ${response.status}: ${JSON.stringify(error)}`);
   return data;
 }
@@ -35,22 +34,22 @@ describe('webhook secrets per API key', () => {
   const receiver = new WebhookReceiver();
   const running = useService({ ...WEBHOOK_ENV, API_KEYS: `alice:${sha256(ALICE)},bob:${sha256(BOB)}` });
   const clients = () => ({
-    anonymous: typedClient(running.service.baseUrl),
-    alice: typedClient(running.service.baseUrl, ALICE),
-    bob: typedClient(running.service.baseUrl, BOB),
+    anonymous: new JobsClient(running.service.baseUrl),
+    alice: new JobsClient(running.service.baseUrl, ALICE),
+    bob: new JobsClient(running.service.baseUrl, BOB),
   });
 
   beforeAll(() => receiver.start());
   afterAll(() => receiver.close());
 
-  /** Runs a job of `api`'s key with a completion webhook and returns the delivery as received. */
-  async function deliveryFor(api: MediagenClient): Promise<ReceivedRequest> {
+  /** Runs a job of `client`'s key with a completion webhook and returns the delivery as received. */
+  async function deliveryFor(client: JobsClient): Promise<ReceivedRequest> {
     const path = `/hooks/${randomUUID()}`;
-    const { data, error } = await api.POST('/v1/generate', {
+    const { data, error } = await client.api.POST('/v1/generate', {
       body: { prompt: 'a signed fox', input: { width: 16, height: 16 }, webhook: receiver.script(path, 204) },
     });
     if (!data) throw new Error(`submit failed: ${JSON.stringify(error)}`);
-    await waitUntilTerminal(api, data.id);
+    await client.waitUntilDone(data.id);
     const [delivery] = await receiver.waitFor(path, 1);
     expect(JSON.parse(delivery.body)).toMatchObject({ type: 'job.completed', data: { id: data.id } });
     return delivery;
@@ -71,7 +70,7 @@ describe('webhook secrets per API key', () => {
   });
 
   it('answers 401 without a key', async () => {
-    const { data, error, response } = await clients().anonymous.GET('/v1/webhooks/secret');
+    const { data, error, response } = await clients().anonymous.api.GET('/v1/webhooks/secret');
 
     expect(data).toBeUndefined();
     expectProblem(response, error, 401);
@@ -101,7 +100,7 @@ describe('webhook secret without API keys (open mode)', () => {
   const running = useService(WEBHOOK_ENV);
 
   it('is not served: deliveries are signed with WEBHOOK_SECRETS itself, which only the operator holds', async () => {
-    const { data, error, response } = await typedClient(running.service.baseUrl).GET('/v1/webhooks/secret');
+    const { data, error, response } = await new JobsClient(running.service.baseUrl).api.GET('/v1/webhooks/secret');
 
     expect(data).toBeUndefined();
     expectProblem(response, error, 403, 'webhook_secret_not_served');
@@ -113,7 +112,7 @@ describe('webhook secret with webhooks off', () => {
   const running = useService({ API_KEYS: `alice:${sha256(ALICE)}` });
 
   it('answers 404 webhooks_disabled', async () => {
-    const { error, response } = await typedClient(running.service.baseUrl, ALICE).GET('/v1/webhooks/secret');
+    const { error, response } = await new JobsClient(running.service.baseUrl, ALICE).api.GET('/v1/webhooks/secret');
 
     expectProblem(response, error, 404, 'webhooks_disabled');
   });

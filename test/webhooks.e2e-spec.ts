@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { useService } from './support/service';
+import { eventually } from './support/timing';
 import { type ReceivedRequest, verifySignature, WebhookReceiver } from './support/webhook-receiver';
 
 type Delivery = components['schemas']['WebhookDelivery'];
@@ -52,13 +53,15 @@ async function deliveriesWhen(
   done: (list: Delivery[]) => boolean,
   timeoutMs = 10_000,
 ): Promise<Delivery[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const list = await deliveries(client, id);
-    if (done(list)) return list;
-    if (Date.now() > deadline) throw new Error(`deliveries of ${id} did not settle: ${JSON.stringify(list)}`);
-    await sleep(25);
-  }
+  let list: Delivery[] = [];
+  return eventually(
+    async () => {
+      list = await deliveries(client, id);
+      return done(list) ? list : undefined;
+    },
+    timeoutMs,
+    () => `deliveries of ${id} to settle: ${JSON.stringify(list)}`,
+  );
 }
 
 const settled = (count: number) => (list: Delivery[]) =>

@@ -1,20 +1,25 @@
-import { rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { Client } from 'pg';
-import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
-import { migrate } from '../../libs/database/src/migrate';
-import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
+import { freePort } from '../support/loopback';
+import { BenchRun } from './bench-run';
 import { type LoadResult, load } from './load';
-import { BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
-import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
+import { type BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
+import { type ProfileSummary, profileDuring } from './profiler';
+import {
+  CREATE_REFERENCE_TABLE,
+  LOOP_DELAY_REPORT,
+  LOOP_DELAY_RESET,
+  READY_LINE,
+  REFERENCE_QUEUE,
+  REFERENCE_TABLE,
+} from './reference';
 
 // Run from the repository root, as the npm scripts do; the apps must be built.
-const API_ENTRY = resolve('dist/apps/api/apps/api/src/main.js');
-const WORKER_ENTRY = resolve('dist/apps/worker/apps/worker/src/main.js');
+export const API_ENTRY = resolve('dist/apps/api/apps/api/src/main.js');
+export const WORKER_ENTRY = resolve('dist/apps/worker/apps/worker/src/main.js');
 /** This file's compiled sibling, which runs the reference roles when given one. */
 const REFERENCE_ENTRY = join(__dirname, 'run-bench.js');
 
@@ -22,6 +27,8 @@ const GENERATION_QUEUE = 'generation';
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 /** Tiny images, so PNG rendering does not dominate what is measured. */
 const INPUT = { width: 16, height: 16 };
+/** The mock's default image (512×512): the phase that shows whether rendering blocks the worker's event loop. */
+const DEFAULT_IMAGE_INPUT = {};
 /** How many job ids the status phase rotates through. */
 const STATUS_IDS = 10_000;
 
@@ -37,9 +44,13 @@ export interface BenchOptions {
   warmupSeconds: number;
   jobs: number;
   warmupJobs: number;
+  /** Jobs run with the mock's default 512×512 image after the end-to-end phase. */
+  defaultImageJobs: number;
   poolSize: number;
   concurrency: number;
   settleTimeoutMs: number;
+  /** CPU-profile each phase's warm-up (never the measured part) and report where the time went. */
+  profile: boolean;
   log: (line: string) => void;
 }
 
@@ -77,11 +88,20 @@ export interface EndToEndResult {
   cpuMsPerJob: CpuUse;
 }
 
+export interface DefaultImagesResult extends EndToEndResult {
+  /** The worker's event-loop delay over the phase (perf_hooks.monitorEventLoopDelay via prom-client); 0 if unknown. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+}
+
 export interface SystemResult {
   submit: PhaseResult;
   status: PhaseResult;
   endToEnd: EndToEndResult;
+  defaultImages: DefaultImagesResult;
   peakRssMb: { api: number; worker: number };
+  /** Self-time summaries of the CPU profiles taken during the warm-ups, by phase (when profiling). */
+  profiles: Record<string, ProfileSummary>;
   /** Warning and error log lines (pino levels 40 and 50+) per process, with the first few messages. */
   logs: Record<string, { warnings: number; errors: number; messages: string[] }>;
 }
@@ -93,6 +113,8 @@ interface System {
   api: BenchProcess;
   worker: BenchProcess;
   baseUrl: string;
+  /** The worker's Prometheus endpoint (the service's only). */
+  workerMetricsUrl?: string;
   waitForApi(): Promise<void>;
   waitForWorker(): Promise<void>;
 }
@@ -103,26 +125,24 @@ interface System {
  * Redis keys, media folders, processes) goes away at the end, also on failure or Ctrl-C.
  */
 export class Bench {
-  private readonly processes: BenchProcess[] = [];
   private readonly mediaRoot = join(tmpdir(), 'mediagen-bench');
-  private readonly databaseUrl: string;
-  private db?: Client;
+  private readonly resources: BenchRun;
   private redisPid?: number;
-  private cleaned?: Promise<void>;
 
   constructor(private readonly options: BenchOptions) {
-    this.databaseUrl = withPath(options.postgresUrl, `/${options.database}`);
+    this.resources = new BenchRun({
+      postgresUrl: options.postgresUrl,
+      database: options.database,
+      redisUrl: options.redisUrl,
+      prefixes: ['service', 'reference'].map((system) => `${options.queuePrefix}-${system}`),
+      mediaRoot: this.mediaRoot,
+    });
   }
 
   async run(): Promise<{ service: SystemResult; reference: SystemResult }> {
-    const { log } = this.options;
-    await this.removeLeftovers();
-    log(`fresh database ${this.options.database}`);
-    await ensureDatabaseExists(this.databaseUrl);
-    await migrate({ url: this.databaseUrl, poolSize: 2 });
-    this.db = new Client({ connectionString: this.databaseUrl });
-    await this.db.connect();
-    await this.db.query(CREATE_REFERENCE_TABLE);
+    this.options.log(`fresh database ${this.options.database}`);
+    const db = await this.resources.open();
+    await db.query(CREATE_REFERENCE_TABLE);
     this.redisPid = await redisServerPid(this.options.redisUrl);
 
     const [service, reference] = await this.measure([await this.serviceSystem(), await this.referenceSystem()]);
@@ -131,64 +151,33 @@ export class Bench {
 
   /** Stops every process, drops the database, deletes the run's Redis keys and media. Idempotent. */
   cleanup(): Promise<void> {
-    this.cleaned ??= (async () => {
-      await Promise.allSettled(this.processes.map((child) => child.stop()));
-      await this.db?.end().catch(() => undefined);
-      this.db = undefined;
-      await this.removeLeftovers();
-    })();
-    return this.cleaned;
-  }
-
-  /** The database, Redis keys and media folders of this run, or of an earlier one that was killed. */
-  private async removeLeftovers(): Promise<void> {
-    const redis = new Redis(this.options.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-    try {
-      await redis.connect();
-      for (const system of ['service', 'reference']) await deleteKeys(redis, `${this.options.queuePrefix}-${system}`);
-    } finally {
-      redis.disconnect();
-    }
-    await dropDatabase(this.options.postgresUrl, this.options.database);
-    await rm(this.mediaRoot, { recursive: true, force: true });
+    return this.resources.cleanup();
   }
 
   private async serviceSystem(): Promise<System> {
     const [port, healthPort] = [await freePort(), await freePort()];
     const prefix = `${this.options.queuePrefix}-service`;
     const mediaDir = join(this.mediaRoot, 'service');
-    const env = this.env({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: this.databaseUrl,
-      DATABASE_POOL_SIZE: String(this.options.poolSize),
-      REDIS_URL: this.options.redisUrl,
-      QUEUE_PREFIX: prefix,
-      STORAGE_DRIVER: 'local',
-      STORAGE_LOCAL_DIR: mediaDir,
-      GENERATOR: 'mock',
-      MOCK_LATENCY_MS: '0',
-      MOCK_FAILURE_RATE: '0',
-      WORKER_CONCURRENCY: String(this.options.concurrency),
-      WORKER_HEALTH_PORT: String(healthPort),
-      SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'warn',
-      // Whatever the caller's environment or a .env file holds: no auth, no Replicate, no webhooks, no dashboard.
-      API_KEYS: '',
-      REPLICATE_API_TOKEN: '',
-      WEBHOOK_SECRETS: '',
-      ADMIN_USER: '',
-      ADMIN_PASSWORD: '',
+    const env = serviceEnvironment({
+      port,
+      healthPort,
+      databaseUrl: this.resources.databaseUrl,
+      poolSize: this.options.poolSize,
+      redisUrl: this.options.redisUrl,
+      prefix,
+      mediaDir,
+      concurrency: this.options.concurrency,
+      mockLatencyMs: 0,
     });
     const baseUrl = `http://127.0.0.1:${port}`;
-    const api = this.process('service api', [API_ENTRY], env);
-    const worker = this.process('service worker', [WORKER_ENTRY], env);
+    const api = this.resources.process('service api', [API_ENTRY], env, this.options.profile);
+    const worker = this.resources.process('service worker', [WORKER_ENTRY], env, this.options.profile);
     return {
       name: 'service',
       table: 'jobs',
       prefix,
       baseUrl,
+      workerMetricsUrl: `http://127.0.0.1:${healthPort}/metrics`,
       api,
       worker,
       waitForApi: () => waitForHttp(`${baseUrl}/health/ready`, api),
@@ -200,17 +189,22 @@ export class Bench {
     const port = await freePort();
     const prefix = `${this.options.queuePrefix}-reference`;
     const mediaDir = join(this.mediaRoot, 'reference');
-    const env = this.env({
+    const env = processEnvironment({
       PORT: String(port),
-      DATABASE_URL: this.databaseUrl,
+      DATABASE_URL: this.resources.databaseUrl,
       DATABASE_POOL_SIZE: String(this.options.poolSize),
       REDIS_URL: this.options.redisUrl,
       QUEUE_PREFIX: prefix,
       STORAGE_LOCAL_DIR: mediaDir,
       WORKER_CONCURRENCY: String(this.options.concurrency),
     });
-    const api = this.process('reference api', [REFERENCE_ENTRY, 'reference-api'], env);
-    const worker = this.process('reference worker', [REFERENCE_ENTRY, 'reference-worker'], env);
+    const api = this.resources.process('reference api', [REFERENCE_ENTRY, 'reference-api'], env, this.options.profile);
+    const worker = this.resources.process(
+      'reference worker',
+      [REFERENCE_ENTRY, 'reference-worker'],
+      env,
+      this.options.profile,
+    );
     return {
       name: 'reference',
       table: REFERENCE_TABLE,
@@ -218,8 +212,8 @@ export class Bench {
       baseUrl: `http://127.0.0.1:${port}`,
       api,
       worker,
-      waitForApi: () => api.waitForLine(new RegExp(READY_LINE), 30_000),
-      waitForWorker: () => worker.waitForLine(new RegExp(READY_LINE), 30_000),
+      waitForApi: async () => void (await api.waitForLine(new RegExp(READY_LINE), 30_000)),
+      waitForWorker: async () => void (await worker.waitForLine(new RegExp(READY_LINE), 30_000)),
     };
   }
 
@@ -233,9 +227,15 @@ export class Bench {
     const { connections, durationSeconds, warmupSeconds, log } = this.options;
     const timed = { connections, durationSeconds };
     const warm = { connections, durationSeconds: warmupSeconds };
-    const phases = new Map<System, Partial<Pick<SystemResult, 'submit' | 'status' | 'endToEnd'>>>(
+    const phases = new Map<System, Partial<Pick<SystemResult, 'submit' | 'status' | 'endToEnd' | 'defaultImages'>>>(
       systems.map((system) => [system, {}]),
     );
+    const profiles = new Map<System, Record<string, ProfileSummary>>(systems.map((system) => [system, {}]));
+    // The warm-up runs the same load as the measured part: profiling it costs the measurement nothing.
+    const warmUp = async (system: System, phase: string, child: BenchProcess, run: () => Promise<unknown>) => {
+      if (!this.options.profile || !child.inspectorUrl) return void (await run());
+      (profiles.get(system) ?? {})[phase] = await profileDuring(child.inspectorUrl, run);
+    };
     const phase = async (name: string, run: (system: System) => Promise<void>) => {
       for (const system of systems) {
         log(`${system.name}: ${name}`);
@@ -248,7 +248,7 @@ export class Bench {
 
       const submitRequest = { method: 'POST' as const, path: '/v1/generate', body: body('bench submit') };
       await phase(`POST /v1/generate, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
-        await load(system.baseUrl, submitRequest, warm);
+        await warmUp(system, 'submit: api', system.api, () => load(system.baseUrl, submitRequest, warm));
         const submit = await this.timed(system, () => load(system.baseUrl, submitRequest, timed));
         log(`  ${describe(submit)}`);
         Object.assign(phases.get(system) ?? {}, { submit });
@@ -258,37 +258,53 @@ export class Bench {
         const ids = await this.ids(system.table);
         let next = 0;
         const statusRequest = { method: 'GET' as const, path: () => `/v1/status/${ids[next++ % ids.length]}` };
-        await load(system.baseUrl, statusRequest, warm);
+        await warmUp(system, 'status: api', system.api, () => load(system.baseUrl, statusRequest, warm));
         const status = await this.timed(system, () => load(system.baseUrl, statusRequest, timed));
         log(`  ${describe(status)} (over ${ids.length} ids)`);
         Object.assign(phases.get(system) ?? {}, { status });
       });
 
       const { warmupJobs, jobs } = this.options;
-      await phase(`end to end, ${warmupJobs} warm-up jobs + ${jobs} jobs`, async (system) => {
-        await this.emptyQueue(system);
-        system.worker.start();
-        await system.waitForWorker();
-        await this.endToEnd(system, warmupJobs, 'bench warm-up');
-        const endToEnd = await this.endToEnd(system, jobs, 'bench end to end');
-        log(
-          `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
-        );
-        Object.assign(phases.get(system) ?? {}, { endToEnd });
-        await system.worker.stop();
-      });
+      await phase(
+        `end to end, ${warmupJobs} warm-up jobs + ${jobs} jobs, then ${this.options.defaultImageJobs} jobs at 512×512`,
+        async (system) => {
+          await this.emptyQueue(system);
+          system.worker.start();
+          await system.waitForWorker();
+          await warmUp(system, 'end to end: worker', system.worker, () =>
+            this.endToEnd(system, warmupJobs, 'bench warm-up'),
+          );
+          const endToEnd = await this.endToEnd(system, jobs, 'bench end to end');
+          log(
+            `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
+          );
+          Object.assign(phases.get(system) ?? {}, { endToEnd });
+          const { defaultImageJobs } = this.options;
+          await eventLoopDelay(system);
+          const large = await this.endToEnd(system, defaultImageJobs, 'bench default image', DEFAULT_IMAGE_INPUT);
+          const loop = await eventLoopDelay(system);
+          const defaultImages = { ...large, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs };
+          log(
+            `  512×512: ${large.jobsPerSecond} jobs/s, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`,
+          );
+          Object.assign(phases.get(system) ?? {}, { defaultImages });
+          await system.worker.stop();
+        },
+      );
     } finally {
       await Promise.all(systems.flatMap((system) => [system.worker.stop(), system.api.stop()]));
     }
     return systems.map((system) => {
       const { api, worker } = system;
-      const { submit, status, endToEnd } = phases.get(system) ?? {};
-      if (!submit || !status || !endToEnd) throw new Error(`${system.name}: a phase did not run`);
+      const { submit, status, endToEnd, defaultImages } = phases.get(system) ?? {};
+      if (!submit || !status || !endToEnd || !defaultImages) throw new Error(`${system.name}: a phase did not run`);
       return {
         submit,
         status,
         endToEnd,
+        defaultImages,
         peakRssMb: { api: api.peakRssMb, worker: worker.peakRssMb },
+        profiles: profiles.get(system) ?? {},
         logs: Object.fromEntries(
           [api, worker].map((child) => [
             child.name,
@@ -299,12 +315,17 @@ export class Bench {
     });
   }
 
-  private async endToEnd(system: System, jobs: number, prompt: string): Promise<EndToEndResult> {
-    const request = { method: 'POST' as const, path: '/v1/generate', body: body(prompt) };
+  private async endToEnd(
+    system: System,
+    jobs: number,
+    prompt: string,
+    input?: Record<string, unknown>,
+  ): Promise<EndToEndResult> {
+    const request = { method: 'POST' as const, path: '/v1/generate', body: body(prompt, input) };
     const cpuBefore = await this.cpuSnapshot(system);
     const submitted = await load(system.baseUrl, request, { connections: this.options.connections, amount: jobs });
     const deadline = Date.now() + this.options.settleTimeoutMs;
-    const db = this.database();
+    const db = this.resources.database();
     for (;;) {
       const { rows } = await db.query<{ open: number }>(
         `SELECT count(*)::int AS open FROM ${system.table} WHERE prompt = $1 AND status <> ALL($2::text[])`,
@@ -360,7 +381,7 @@ export class Bench {
   /** CPU seconds so far of the system's processes and of each PostgreSQL backend on the bench database. */
   private async cpuSnapshot(system: System): Promise<Map<string, number>> {
     // The backends on the bench database and the server's own processes (WAL writer, checkpointer…).
-    const { rows } = await this.database().query<{ pid: number }>(
+    const { rows } = await this.resources.database().query<{ pid: number }>(
       `SELECT pid FROM pg_stat_activity
         WHERE (datname = current_database() OR backend_type <> 'client backend') AND pid <> pg_backend_pid()`,
     );
@@ -396,14 +417,16 @@ export class Bench {
   }
 
   private async ids(table: string): Promise<string[]> {
-    const { rows } = await this.database().query<{ id: string }>(`SELECT id FROM ${table} LIMIT ${STATUS_IDS}`);
+    const { rows } = await this.resources
+      .database()
+      .query<{ id: string }>(`SELECT id FROM ${table} LIMIT ${STATUS_IDS}`);
     if (rows.length === 0) throw new Error(`no job was stored in ${table} by the submit phase`);
     return rows.map((row) => row.id);
   }
 
   /** Forgets the jobs of the submit phase: no row and no queue entry left for the worker to run. */
   private async emptyQueue(system: System): Promise<void> {
-    await this.database().query(`TRUNCATE ${system.table} CASCADE`);
+    await this.resources.database().query(`TRUNCATE ${system.table} CASCADE`);
     const queue = new Queue(system.name === 'service' ? GENERATION_QUEUE : REFERENCE_QUEUE, {
       connection: { url: this.options.redisUrl },
       prefix: system.prefix,
@@ -414,25 +437,10 @@ export class Bench {
       await queue.close();
     }
   }
-
-  private process(name: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
-    const child = new BenchProcess(name, args, env);
-    this.processes.push(child);
-    return child;
-  }
-
-  private env(settings: Record<string, string>): NodeJS.ProcessEnv {
-    return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...settings };
-  }
-
-  private database(): Client {
-    if (!this.db) throw new Error('the bench database is not connected');
-    return this.db;
-  }
 }
 
-function body(prompt: string): string {
-  return JSON.stringify({ prompt, input: INPUT });
+function body(prompt: string, input: Record<string, unknown> = INPUT): string {
+  return JSON.stringify({ prompt, input });
 }
 
 function describe(result: LoadResult): string {
@@ -440,7 +448,7 @@ function describe(result: LoadResult): string {
   return `${result.requestsPerSecond} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, ${result.ok} ok${failed}`;
 }
 
-async function waitForHttp(url: string, child: BenchProcess | undefined): Promise<void> {
+export async function waitForHttp(url: string, child: BenchProcess | undefined): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const response = await fetch(url).catch(() => null);
@@ -451,6 +459,27 @@ async function waitForHttp(url: string, child: BenchProcess | undefined): Promis
     await sleep(100);
   }
   throw new Error(`${url} did not answer 200 within 30 s:\n${child?.lines.join('\n') ?? ''}`);
+}
+
+/**
+ * The worker's event-loop delay since the previous call (perf_hooks.monitorEventLoopDelay, 10 ms
+ * resolution): the service's from prom-client's metrics, which each scrape reads and resets; the
+ * reference's by signal (see reference.ts).
+ */
+async function eventLoopDelay(system: System): Promise<{ p99Ms: number; maxMs: number }> {
+  if (!system.workerMetricsUrl) {
+    const seen = system.worker.linesSeen;
+    system.worker.signal(LOOP_DELAY_REPORT);
+    const line = await system.worker.waitForLine(/"eventLoopDelay"/, 5000, seen);
+    system.worker.signal(LOOP_DELAY_RESET);
+    return (JSON.parse(line) as { eventLoopDelay: { p99Ms: number; maxMs: number } }).eventLoopDelay;
+  }
+  const text = await (await fetch(system.workerMetricsUrl)).text();
+  const seconds = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    p99Ms: round(seconds('nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+    maxMs: round(seconds('nodejs_eventloop_lag_max_seconds') * 1000, 1),
+  };
 }
 
 /** The Redis server's process id, if it runs on this machine (so its CPU time can be read). */
@@ -464,17 +493,50 @@ async function redisServerPid(url: string): Promise<number | undefined> {
   }
 }
 
-/** Deletes every key under `prefix:` (the queues, and the service's signals and counters). */
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = nextCursor;
-  } while (cursor !== '0');
+/** The environment of a bench run's processes: only what is given (and PATH, HOME), in production mode. */
+export function processEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...settings };
 }
 
-function round(value: number, digits: number): number {
+/** The service's api and worker settings in a bench run: the mock generator, no submit limit, auth, Replicate, webhooks or dashboard. */
+export function serviceEnvironment(settings: {
+  port: number;
+  healthPort: number;
+  databaseUrl: string;
+  poolSize: number;
+  redisUrl: string;
+  prefix: string;
+  mediaDir: string;
+  concurrency: number;
+  mockLatencyMs: number;
+}): NodeJS.ProcessEnv {
+  return processEnvironment({
+    PORT: String(settings.port),
+    HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${settings.port}`,
+    DATABASE_URL: settings.databaseUrl,
+    DATABASE_POOL_SIZE: String(settings.poolSize),
+    REDIS_URL: settings.redisUrl,
+    QUEUE_PREFIX: settings.prefix,
+    STORAGE_DRIVER: 'local',
+    STORAGE_LOCAL_DIR: settings.mediaDir,
+    GENERATOR: 'mock',
+    MOCK_LATENCY_MS: String(settings.mockLatencyMs),
+    MOCK_FAILURE_RATE: '0',
+    WORKER_CONCURRENCY: String(settings.concurrency),
+    WORKER_HEALTH_PORT: String(settings.healthPort),
+    SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'warn',
+    // Whatever the caller's environment or a .env file holds: no auth, no Replicate, no webhooks, no dashboard.
+    API_KEYS: '',
+    REPLICATE_API_TOKEN: '',
+    WEBHOOK_SECRETS: '',
+    ADMIN_USER: '',
+    ADMIN_PASSWORD: '',
+  });
+}
+
+export function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }

@@ -60,6 +60,7 @@ export interface LoadRequest {
   /** A fixed path, or one computed for every request (rotating ids). */
   path: string | (() => string);
   body?: string;
+  headers?: Record<string, string>;
 }
 
 /** Drives `baseUrl` with `connections` keep-alive connections for `durationSeconds`, or until `amount` answers. */
@@ -78,10 +79,11 @@ export async function load(
       {
         method: request.method,
         path: typeof path === 'string' ? path : path(),
-        ...(request.body !== undefined && {
-          body: request.body,
-          headers: { 'content-type': 'application/json' },
-        }),
+        headers: {
+          ...(request.body !== undefined && { 'content-type': 'application/json' }),
+          ...request.headers,
+        },
+        ...(request.body !== undefined && { body: request.body }),
         ...(typeof path !== 'string' && { setupRequest: (raw: RawRequest) => ({ ...raw, path: path() }) }),
       },
     ],

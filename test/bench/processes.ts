@@ -20,8 +20,12 @@ export class BenchProcess {
   private child?: ChildProcess;
   private sampler?: NodeJS.Timeout;
   private peakRssKb = 0;
+  /** The process's inspector WebSocket, once it printed it (only when started with `inspect`). */
+  inspectorUrl?: string;
   readonly lines: string[] = [];
   readonly messages = new Set<string>();
+  /** How many lines the process printed so far (`lines` keeps only the last few). */
+  linesSeen = 0;
   warnings = 0;
   errors = 0;
 
@@ -29,6 +33,8 @@ export class BenchProcess {
     readonly name: string,
     private readonly args: string[],
     private readonly env: NodeJS.ProcessEnv,
+    /** Open the inspector on a free loopback port, so phases can be profiled. */
+    private readonly inspect = false,
   ) {}
 
   get pid(): number | undefined {
@@ -50,7 +56,8 @@ export class BenchProcess {
   }
 
   start(): void {
-    const child = spawn(process.execPath, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = this.inspect ? ['--inspect=127.0.0.1:0', ...this.args] : this.args;
+    const child = spawn(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.record(line));
     }
@@ -59,15 +66,25 @@ export class BenchProcess {
     this.sampler.unref();
   }
 
-  /** Resolves on the first output line matching `pattern`; rejects if the process exits first. */
-  async waitForLine(pattern: RegExp, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves with the first output line matching `pattern` among those after the first `after`
+   * lines (of all it printed); rejects if the process exits first.
+   */
+  async waitForLine(pattern: RegExp, timeoutMs: number, after = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.lines.some((line) => pattern.test(line))) return;
+      const fresh = this.lines.slice(Math.max(0, this.lines.length - (this.linesSeen - after)));
+      const found = fresh.find((line) => pattern.test(line));
+      if (found !== undefined) return found;
       if (!this.running) throw new Error(`${this.name} exited before it was ready:\n${this.lines.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.lines.join('\n')}`);
+  }
+
+  /** Sends `signal` to the process, if it runs. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within 10 s. Reads the peak memory first. */
@@ -97,6 +114,7 @@ export class BenchProcess {
   }
 
   private record(line: string): void {
+    this.inspectorUrl ??= /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
     let level = 0;
     try {
       level = Number((JSON.parse(line) as { level?: unknown }).level) || 0;
@@ -106,6 +124,7 @@ export class BenchProcess {
     if (level >= 50) this.errors += 1;
     else if (level >= 40) this.warnings += 1;
     if (level >= 40 && this.messages.size < KEPT_MESSAGES) this.messages.add(messageOf(line));
+    this.linesSeen += 1;
     this.lines.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
     if (this.lines.length > KEPT_LINES) this.lines.shift();
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import { Pool } from 'pg';
 import { renderMockImage } from '../../libs/generator/src/mock-image';
@@ -18,6 +19,14 @@ export const REFERENCE_TABLE = 'ref_jobs';
 export const REFERENCE_QUEUE = 'generation';
 /** The line a reference process prints once it serves. */
 export const READY_LINE = 'reference ready';
+/**
+ * The reference worker's event-loop delay, as the service's worker reports it on /metrics:
+ * SIGUSR2 starts a measurement afresh, SIGUSR1 prints `{"eventLoopDelay":{"p99Ms":…,"maxMs":…}}`.
+ */
+export const LOOP_DELAY_RESET = 'SIGUSR2';
+export const LOOP_DELAY_REPORT = 'SIGUSR1';
+/** The same resolution as prom-client's event-loop lag metrics. */
+const LOOP_DELAY_RESOLUTION_MS = 10;
 
 export const CREATE_REFERENCE_TABLE = `
   CREATE TABLE ${REFERENCE_TABLE} (
@@ -135,7 +144,7 @@ export async function runReferenceWorker(): Promise<void> {
       );
       if (rows.length === 0) return;
       const { prompt, input } = rows[0] as { prompt: string; input: Record<string, number | undefined> };
-      const image = renderMockImage(prompt, input.seed ?? 0, input.width ?? 512, input.height ?? 512);
+      const image = await renderMockImage(prompt, input.seed ?? 0, input.width ?? 512, input.height ?? 512);
       const folder = join(settings.mediaDir, jobId);
       await mkdir(folder, { recursive: true });
       await writeFile(join(folder, '0.png'), image);
@@ -155,6 +164,14 @@ export async function runReferenceWorker(): Promise<void> {
     { connection: { url: settings.redisUrl }, prefix: settings.prefix, concurrency: settings.concurrency },
   );
   worker.on('error', (error) => process.stderr.write(`${JSON.stringify({ level: 50, msg: String(error) })}\n`));
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  loopDelay.enable();
+  process.on(LOOP_DELAY_RESET, () => loopDelay.reset());
+  process.on(LOOP_DELAY_REPORT, () => {
+    const ms = (nanoseconds: number) => Math.round(nanoseconds / 1e5) / 10;
+    const eventLoopDelay = { p99Ms: ms(loopDelay.percentile(99)), maxMs: ms(loopDelay.max) };
+    process.stdout.write(`${JSON.stringify({ eventLoopDelay })}\n`);
+  });
   await worker.waitUntilReady();
   process.stdout.write(`${READY_LINE}\n`);
 

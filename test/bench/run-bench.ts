@@ -1,10 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { BenchOptions } from './bench';
+import { runThenClean } from './bench-run';
 
 // `npm run bench`: the service against a framework-free reference, on this machine, in one run.
-// Without an argument it runs the benchmark; `reference-api` / `reference-worker` run one part
-// of the reference (the benchmark starts them that way, as separate processes).
+// Without an argument it runs the benchmark; `scale` runs the scaling benchmark (scale.ts);
+// `reference-api` / `reference-worker` run one part of the reference (the benchmark starts them
+// that way, as separate processes).
 // Settings can be overridden through BENCH_* variables. Modules are loaded by role, so the
 // reference processes hold only what the reference uses (their memory is measured).
 
@@ -14,7 +16,7 @@ const number = (name: string, fallback: number) => Number(process.env[name] ?? f
 
 async function main(): Promise<void> {
   const { Bench } = await import('./bench.js');
-  const { compare, formatNotes, formatTable, TARGETS } = await import('./report.js');
+  const { compare, formatNotes, formatProfiles, formatTable, TARGETS } = await import('./report.js');
   const options: BenchOptions = {
     postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     database: process.env.BENCH_DATABASE ?? 'mediagen_bench',
@@ -25,25 +27,22 @@ async function main(): Promise<void> {
     warmupSeconds: number('BENCH_WARMUP_S', 3),
     jobs: number('BENCH_JOBS', 1000),
     warmupJobs: number('BENCH_WARMUP_JOBS', 200),
-    poolSize: number('BENCH_POOL_SIZE', 16),
-    concurrency: number('BENCH_WORKER_CONCURRENCY', 16),
+    defaultImageJobs: number('BENCH_DEFAULT_IMAGE_JOBS', 200),
+    // The defaults a user gets (DATABASE_POOL_SIZE, WORKER_CONCURRENCY), for the reference too.
+    poolSize: number('BENCH_POOL_SIZE', 10),
+    concurrency: number('BENCH_WORKER_CONCURRENCY', 4),
     settleTimeoutMs: number('BENCH_SETTLE_TIMEOUT_MS', 90_000),
+    profile: process.env.BENCH_PROFILE !== '0',
     log: (line) => process.stdout.write(`${line}\n`),
   };
   const bench = new Bench(options);
-  const interrupted = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void bench.cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-
   const started = Date.now();
-  try {
+  await runThenClean(bench, async () => {
     const { service, reference } = await bench.run();
     const rows = compare(service, reference);
     const pass = rows.every((row) => row.pass !== false);
     const notes = formatNotes(service, reference).map((note) => `note: ${note}\n`);
+    process.stdout.write(`\n${formatProfiles(service, reference)}`);
     process.stdout.write(`\n${formatTable(rows)}\n\n${notes.join('')}verdict  ${pass ? 'PASS' : 'FAIL'}\n`);
     const results = {
       date: new Date(started).toISOString(),
@@ -59,12 +58,11 @@ async function main(): Promise<void> {
     await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`results in ${RESULTS_FILE} (${results.seconds} s)\n`);
     process.exitCode = pass ? 0 : 1;
-  } finally {
-    await bench.cleanup();
-  }
+  });
 }
 
 const roles: Record<string, () => Promise<void>> = {
+  scale: async () => (await import('./scale.js')).runScaleBench(),
   'reference-api': async () => (await import('./reference.js')).runReferenceApi(),
   'reference-worker': async () => (await import('./reference.js')).runReferenceWorker(),
 };

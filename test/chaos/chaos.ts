@@ -3,11 +3,12 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
-import { dropDatabase, freePort, withPath } from '../support/scratch-resources';
+import { freePort } from '../support/loopback';
+import { deleteKeys } from '../support/redis-keys';
+import { dropDatabase, withPath } from '../support/scratch-databases';
 import type { OwnServer } from './own-servers';
 import { API_ENTRY, type LogLine, ServiceProcess, WORKER_ENTRY } from './service-processes';
 
@@ -17,7 +18,8 @@ export interface ChaosOptions {
   /** Mock generator latency and transient failure rate. */
   latencyMs: number;
   failureRate: number;
-  faults: { sigkill: boolean; sigterm: boolean; redisFlush: boolean; cutDatabase: boolean };
+  /** `redisDataLoss` deletes every key of the run's prefix at once, as a Redis that lost its data. */
+  faults: { sigkill: boolean; sigterm: boolean; redisDataLoss: boolean; cutDatabase: boolean };
   /**
    * Servers the run owns (see own-servers.ts): each is stopped for `outageMs` and started again
    * while jobs run, a real PostgreSQL restart and a Redis restart that loses every key.
@@ -26,8 +28,9 @@ export interface ChaosOptions {
   /** PostgreSQL server URL without a database; the run uses (and drops) its own database. */
   postgresUrl: string;
   database: string;
-  /** Redis database index the run owns (it is flushed). */
   redisUrl: string;
+  /** The run's own Redis key prefix (QUEUE_PREFIX): only keys under it are deleted. */
+  queuePrefix: string;
   settleTimeoutMs: number;
   log?: (line: string) => void;
 }
@@ -49,7 +52,7 @@ export interface ChaosReport {
   orphanFiles: number;
   /** Log lines that were not structured JSON but carried an error (say, a raw ECONNREFUSED trace). */
   rawErrorLines: number;
-  /** Structured "Redis unreachable; reconnecting" lines: one per back-off step and process. */
+  /** Structured "Redis unreachable at … (REDIS_URL)" lines: one per back-off step and process. */
   redisBackoffLines: number;
   faults: string[];
   seconds: number;
@@ -78,10 +81,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const databaseUrl = withPath(options.postgresUrl, `/${options.database}`);
   const mediaDir = join(tmpdir(), `mediagen-chaos-${process.pid}-${Date.now()}`);
   const port = await freePort();
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined); // the run itself may restart Redis
-  await redis.flushdb();
-  await dropDatabase(options.postgresUrl, options.database);
+  await deleteKeys(`${options.queuePrefix}:*`, options.redisUrl);
+  await dropDatabase(databaseUrl);
   await ensureDatabaseExists(databaseUrl);
   await migrate({ url: databaseUrl, poolSize: 2 });
 
@@ -89,7 +90,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let rawErrorLines = 0;
   let redisBackoffLines = 0;
   const onLog = (name: string, line: LogLine) => {
-    if (line.msg === 'Redis unreachable; reconnecting') redisBackoffLines += 1;
+    if (line.msg?.startsWith('Redis unreachable at ')) redisBackoffLines += 1;
     if (line.level === undefined && /error|ECONN/i.test(line.msg ?? '')) {
       rawErrorLines += 1;
       log(`[${name}] raw: ${line.msg}`);
@@ -107,7 +108,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: '5',
     REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: 'chaos',
+    QUEUE_PREFIX: options.queuePrefix,
     STORAGE_LOCAL_DIR: mediaDir,
     GENERATOR: 'mock',
     MOCK_LATENCY_MS: String(options.latencyMs),
@@ -142,7 +143,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`api on ${baseUrl}, ${workers.length} workers; submitting ${options.jobs} jobs`);
 
     const submitting = submitAll(baseUrl, options.jobs);
-    const injecting = injectFaults(options, workers, redis, faults, log);
+    const injecting = injectFaults(options, workers, faults, log);
     const [submissions] = await Promise.all([submitting, injecting]);
     for (const worker of workers) if (!worker.running) worker.start();
     log(
@@ -157,16 +158,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
   } finally {
     await Promise.all([api, ...workers].map((service) => service.stop('SIGTERM')));
-    redis.disconnect();
+    await deleteKeys(`${options.queuePrefix}:*`, options.redisUrl).catch(() => 0);
     await rm(mediaDir, { recursive: true, force: true });
-    await dropDatabase(options.postgresUrl, options.database);
+    await dropDatabase(databaseUrl);
   }
 }
 
 async function injectFaults(
   options: ChaosOptions,
   workers: ServiceProcess[],
-  redis: Redis,
   faults: string[],
   log: (line: string) => void,
 ): Promise<void> {
@@ -185,10 +185,10 @@ async function injectFaults(
     await sleep(500);
     workers[1].start();
   }
-  if (options.faults.redisFlush) {
+  if (options.faults.redisDataLoss) {
     await sleep(300);
-    await redis.flushdb();
-    note('FLUSHDB on the queue Redis (all queue data lost)');
+    const deleted = await deleteKeys(`${options.queuePrefix}:*`, options.redisUrl);
+    note(`deleted all ${deleted} keys of the queue prefix (all queue data lost)`);
   }
   if (options.faults.cutDatabase) {
     await sleep(300);

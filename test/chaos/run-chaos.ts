@@ -29,12 +29,13 @@ async function main(): Promise<boolean> {
       workers: number('CHAOS_WORKERS', 3),
       latencyMs: number('CHAOS_LATENCY_MS', 200),
       failureRate: number('CHAOS_FAILURE_RATE', 0.1),
-      faults: { sigkill: true, sigterm: true, redisFlush: true, cutDatabase: true },
+      faults: { sigkill: true, sigterm: true, redisDataLoss: true, cutDatabase: true },
       restarts,
       postgresUrl:
         restarts?.postgres.url ?? process.env.CHAOS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
       database: process.env.CHAOS_DATABASE ?? 'mediagen_chaos',
-      redisUrl: restarts?.redis.url ?? process.env.CHAOS_REDIS_URL ?? 'redis://127.0.0.1:6379/7',
+      redisUrl: restarts?.redis.url ?? process.env.CHAOS_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      queuePrefix: process.env.CHAOS_QUEUE_PREFIX ?? 'mediagen-chaos',
       settleTimeoutMs: number('CHAOS_SETTLE_TIMEOUT_MS', 180_000),
       log: write,
     });

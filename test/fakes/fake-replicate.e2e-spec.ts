@@ -66,6 +66,8 @@ describe('FakeReplicate (driven by the real replicate client)', () => {
     expect(final.output).toEqual([fake.fileUrl('cat.png')]);
     expect(final.completed_at).toEqual(expect.any(String));
     expect(final.started_at).toEqual(expect.any(String));
+    // While processing it logged progress the way tqdm does.
+    expect(final.logs).toBe('100%|██████████| 1/1 [00:01<00:05, 2.10it/s]\n');
 
     const response = await fetch(final.output[0]);
     expect(response.status).toBe(200);

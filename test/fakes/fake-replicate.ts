@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { PNG } from 'pngjs';
+import { listenOnLoopback } from '../support/loopback';
 
 /**
  * A scriptable stand-in for Replicate's HTTP API on loopback, for tests. The real `replicate` client talks to it via
@@ -101,6 +102,8 @@ interface PredictionState {
   prompt: string;
   startingLeft: number;
   processingLeft: number;
+  /** processingPolls, to tell how far the prediction got */
+  processingPolls: number;
   outcome: Outcome;
 }
 
@@ -226,6 +229,14 @@ export const SAMPLE_MEDIA: Record<
   },
 };
 
+/** A progress line as tqdm writes it in a diffusion model's logs: ` 45%|████▌     | 9/20 [00:04<00:05, 2.10it/s]`. */
+export function tqdmLine(done: number, total: number): string {
+  const percent = Math.floor((100 * done) / total);
+  const filled = Math.floor((10 * done) / total);
+  const bar = '█'.repeat(filled).padEnd(10, ' ');
+  return `${String(percent).padStart(3)}%|${bar}| ${done}/${total} [00:0${done % 10}<00:05, 2.10it/s]\n`;
+}
+
 function predictionId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return Array.from(randomBytes(26), (b) => alphabet[b % alphabet.length]).join('');
@@ -287,14 +298,7 @@ export class FakeReplicate {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(server);
     this.server = server;
   }
 
@@ -521,6 +525,7 @@ export class FakeReplicate {
       prompt: key,
       startingLeft: scenario.startingPolls ?? 1,
       processingLeft: scenario.processingPolls ?? 1,
+      processingPolls: scenario.processingPolls ?? 1,
       outcome,
     });
     stats.predictionsCreated++;
@@ -574,6 +579,7 @@ export class FakeReplicate {
     }
     if (state.processingLeft > 0) {
       state.processingLeft--;
+      p.logs += tqdmLine(state.processingPolls - state.processingLeft, state.processingPolls);
       return;
     }
     const outcome = state.outcome;

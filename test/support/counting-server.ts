@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /** An HTTP server on loopback that records every request it gets (`METHOD host/path`, host as the client named it). */
 export interface CountingServer {
@@ -20,9 +19,7 @@ export async function startCountingServer(
     hits.push(`${req.method} ${req.headers.host}${req.url}`);
     handler(req, res);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     port,
     origin: `http://127.0.0.1:${port}`,

@@ -1,7 +1,8 @@
 import { migrate } from '../../libs/database/src/migrate';
-import { dropTestDatabase, TEST_DATABASE_URL } from './test-database';
+import { dropDatabase } from './scratch-databases';
+import { TEST_DATABASE_URL } from './test-database';
 
 export default async function globalSetup(): Promise<void> {
-  await dropTestDatabase();
+  await dropDatabase(TEST_DATABASE_URL);
   await migrate({ url: TEST_DATABASE_URL, poolSize: 2 });
 }

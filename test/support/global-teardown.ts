@@ -1,5 +1,6 @@
-import { dropTestDatabase } from './test-database';
+import { dropDatabase } from './scratch-databases';
+import { TEST_DATABASE_URL } from './test-database';
 
 export default async function globalTeardown(): Promise<void> {
-  await dropTestDatabase();
+  await dropDatabase(TEST_DATABASE_URL);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { migrate } from '../../libs/database/src/migrate';
+import { dropDatabase } from './scratch-databases';
 import { TEST_DATABASE_URL } from './test-database';
 
 export interface IsolatedDatabase {
@@ -19,18 +19,5 @@ export async function createIsolatedDatabase(tag: string): Promise<IsolatedDatab
   const name = `${url.pathname.slice(1)}_${tag}_${randomUUID().slice(0, 8)}`;
   url.pathname = `/${name}`;
   await migrate({ url: url.toString(), poolSize: 2 });
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const maintenance = new URL(url);
-      maintenance.pathname = '/postgres';
-      const client = new Client({ connectionString: maintenance.toString() });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+  return { url: url.toString(), drop: () => dropDatabase(url.toString()) };
 }

@@ -1,21 +1,29 @@
 import { request } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createMediagenClient, type JobResource, type MediagenClient } from '@app/client';
+import { createMediagenClient, type JobResource, type MediagenClient, type ProblemDetails } from '@app/client';
+import { eventually } from './timing';
 
-export type JobBody = JobResource;
+export type Job = JobResource;
 
-const TERMINAL: JobResource['status'][] = ['succeeded', 'failed', 'canceled'];
+const TERMINAL: readonly Job['status'][] = ['succeeded', 'failed', 'canceled'];
+
+export function isTerminalStatus(status: Job['status']): boolean {
+  return TERMINAL.includes(status);
+}
 
 /**
- * The e2e specs' client: every call to a documented route goes through the client generated from
- * openapi.json, so a contract break fails the suite. Results come back as plain Responses so specs
- * can check status, headers and body alike.
+ * The e2e specs' one client: every call to a documented route goes through the client generated
+ * from openapi.json (`api`), so a contract break fails the suite. With `key`, every request
+ * carries `Authorization: Bearer <key>`. The helpers below return either the job or, for specs
+ * that check status, headers and body alike, a plain Response.
  */
 export class JobsClient {
   readonly api: MediagenClient;
 
-  constructor(private readonly baseUrl: string) {
-    this.api = createMediagenClient(baseUrl);
+  constructor(
+    private readonly baseUrl: string,
+    key?: string,
+  ) {
+    this.api = createMediagenClient(baseUrl, key ? { headers: { authorization: `Bearer ${key}` } } : {});
   }
 
   /** POST /v1/generate with a raw body (possibly malformed) and headers. */
@@ -42,34 +50,47 @@ export class JobsClient {
     return fetch(`${this.baseUrl}${path}`, { headers });
   }
 
-  async submit(body: { prompt: string; model?: string; input?: Record<string, unknown> }): Promise<JobBody> {
+  /** Submits a job and fails loudly unless it was accepted. */
+  async submit(body: { prompt: string; model?: string; input?: Record<string, unknown> }): Promise<Job> {
     const { data, error, response } = await this.api.POST('/v1/generate', { body });
     if (!data) throw new Error(`submit answered ${response.status}: ${JSON.stringify(error)}`);
     return data;
   }
 
-  async job(id: string): Promise<JobBody> {
+  /** The job, or a thrown error naming the answer. */
+  async job(id: string): Promise<Job> {
     const { data, error, response } = await this.api.GET('/v1/status/{id}', { params: { path: { id } } });
-    if (!data) throw new Error(`status answered ${response.status}: ${JSON.stringify(error)}`);
+    if (!data) throw new Error(`status of ${id} answered ${response.status}: ${JSON.stringify(error)}`);
     return data;
   }
 
-  /** Polls the status endpoint until the job is terminal. */
-  async waitUntilDone(id: string, timeoutMs = 20_000): Promise<JobBody> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const job = await this.job(id);
-      if (TERMINAL.includes(job.status)) return job;
-      if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
-      await sleep(25);
-    }
+  /** Polls the job until `done(job)` holds; throws after `timeoutMs`. */
+  async waitFor(
+    id: string,
+    done: (job: Job) => boolean,
+    timeoutMs = 20_000,
+    what = 'the expected state',
+  ): Promise<Job> {
+    let last: Job | undefined;
+    return eventually(
+      async () => {
+        last = await this.job(id);
+        return done(last) ? last : undefined;
+      },
+      timeoutMs,
+      () => `job ${id} to reach ${what} (still ${last?.status})`,
+    );
+  }
+
+  /** Polls the job until it is terminal. */
+  waitUntilDone(id: string, timeoutMs = 20_000): Promise<Job> {
+    return this.waitFor(id, (job) => isTerminalStatus(job.status), timeoutMs, 'a terminal status');
   }
 
   /** Downloads an output by its public URL (whose origin is PUBLIC_BASE_URL) through the typed media route. */
   async media(url: string, headers: Record<string, string> = {}): Promise<Response> {
-    const [, , , jobId, file] = new URL(url).pathname.split('/');
     const { data, error, response } = await this.api.GET('/v1/media/{jobId}/{file}', {
-      params: { path: { jobId, file } },
+      params: { path: mediaPath(url) },
       headers,
       parseAs: 'arrayBuffer',
     });
@@ -95,6 +116,27 @@ export class JobsClient {
       req.end();
     });
   }
+}
+
+/** `{ jobId, file }` of a public output URL (`…/v1/media/{jobId}/{file}`). */
+export function mediaPath(url: string): { jobId: string; file: string } {
+  const [, , , jobId, file] = new URL(url).pathname.split('/');
+  return { jobId, file };
+}
+
+/** Checks that an error answer is an RFC 9457 problem with `status` and `code`; returns its body. */
+export function expectProblem(
+  response: Response,
+  body: ProblemDetails | undefined,
+  status: number,
+  code?: string | RegExp,
+): ProblemDetails {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(body).toMatchObject({ status, type: expect.stringMatching(/^urn:mediagen:problem:/) });
+  if (typeof code === 'string') expect(body?.code).toBe(code);
+  else if (code) expect(body?.code).toMatch(code);
+  return body as ProblemDetails;
 }
 
 /** A fresh Response carrying what openapi-fetch already read from `response`. */

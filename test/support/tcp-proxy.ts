@@ -1,4 +1,5 @@
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /**
  * A TCP proxy to stand between an app and PostgreSQL (or anything else), so a spec can cut the
@@ -19,15 +20,8 @@ export class TcpProxy {
 
   async start({ port = this.port, answer = true }: { port?: number; answer?: boolean } = {}): Promise<number> {
     const server = createServer((client) => (answer ? this.forward(client) : this.hold(client)));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    this.port = await listenOnLoopback(server, port);
     this.server = server;
-    this.port = (server.address() as AddressInfo).port;
     return this.port;
   }
 
@@ -64,13 +58,4 @@ export class TcpProxy {
     client.pipe(upstream);
     upstream.pipe(client);
   }
-}
-
-/** A port on 127.0.0.1 where nothing listens (it was free a moment ago). */
-export async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

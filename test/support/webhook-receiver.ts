@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
+import { listenOnLoopback } from './loopback';
+import { eventually } from './timing';
 
 /**
  * How the receiver answers one request: a status code; a status after `delayMs` and/or with a
@@ -61,9 +61,8 @@ export class WebhookReceiver {
         this.timers.add(timer);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${await listenOnLoopback(server)}`;
     this.server = server;
-    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.origin;
   }
 
@@ -79,13 +78,14 @@ export class WebhookReceiver {
 
   /** Resolves with the requests to `path` once there are at least `count` of them. */
   async waitFor(path: string, count: number, timeoutMs = 10_000): Promise<ReceivedRequest[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const received = this.received(path);
-      if (received.length >= count) return received;
-      if (Date.now() > deadline) throw new Error(`${path} received ${received.length} of ${count} requests`);
-      await sleep(10);
-    }
+    return eventually(
+      () => {
+        const received = this.received(path);
+        return received.length >= count ? received : undefined;
+      },
+      timeoutMs,
+      () => `${count} requests to ${path} (received ${this.received(path).length})`,
+    );
   }
 
   /** Stops listening and drops every connection, stalled ones included. */

@@ -6,6 +6,7 @@ import { WebhooksModule } from '@app/webhooks';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { SubmitRateLimiter } from './http/submit-rate-limiter';
 import { JobsController } from './jobs/jobs.controller';
 import { MediaController } from './media/media.controller';
 import { MediaSecurityHeaders } from './media/media-security-headers';
@@ -15,6 +16,6 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 @Module({
   imports: [AppConfigModule, AppLoggerModule, JobsModule, QueueModule, ObservabilityModule, WebhooksModule],
   controllers: [JobsController, MediaController, OpsController, WebhooksController],
-  providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, MediaSecurityHeaders],
+  providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, MediaSecurityHeaders, SubmitRateLimiter],
 })
 export class ApiModule {}

@@ -1,13 +1,18 @@
-import { type AppConfig, appConfig } from '@app/config';
+import { appConfig, authConfig, databaseConfig, generatorConfig, storageConfig } from '@app/config';
+import { waitForInfrastructure } from '@app/jobs';
+import { AppLogger, apiReadyLine, startupFailure, startupLogger } from '@app/observability';
 import { createApiApp } from './api.app';
 
 async function bootstrap(): Promise<void> {
-  const app = await createApiApp();
-  const config = app.get<AppConfig>(appConfig.KEY);
-  await app.listen(config.port, config.host);
+  const app = appConfig();
+  await waitForInfrastructure({ database: databaseConfig() }, startupLogger(app));
+  const api = await createApiApp();
+  await api.listen(app.port, app.host);
+  const ready = apiReadyLine({ app, auth: authConfig(), generator: generatorConfig(), storage: storageConfig() });
+  api.get(AppLogger).log(ready, 'Startup');
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`API failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`${startupFailure('API', error, 'PORT')}\n`);
   process.exit(1);
 });

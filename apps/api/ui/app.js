@@ -5,6 +5,8 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 const ACTIVE = new Set(['queued', 'processing']);
 const WAIT_SECONDS = 25;
 const PAGE_SIZE = 12;
+/** Thumbnails are laid out at most this wide (CSS pixels); the attribute reserves their space. */
+const THUMB_SIZE = 160;
 const NUMBER_FIELDS = ['width', 'height', 'num_outputs', 'seed'];
 const FIELD_LABELS = { width: 'Width', height: 'Height', num_outputs: 'Number of outputs', seed: 'Seed' };
 
@@ -402,12 +404,13 @@ const announcer = byId('job-announcer');
 const cancelButton = byId('cancel-job');
 const jobMedia = new MediaSet();
 let following = null;
+let shownJob = null;
 let shownOutputs = '';
 let announced = '';
 
 jobHeading.tabIndex = -1;
 
-/** Shows `job` in the card and, until it ends, follows it with long polls. */
+/** Shows `job` in the card and, until it ends, follows it live (its event stream, or long polls). */
 function follow(job) {
   following?.controller.abort();
   following = { id: job.id, controller: new AbortController() };
@@ -415,7 +418,96 @@ function follow(job) {
   jobPanel.hidden = false;
   renderJob(job);
   if (window.location.hash !== `#job=${job.id}`) window.history.replaceState(null, '', `#job=${job.id}`);
-  if (!TERMINAL.has(job.status)) void poll(job.id, following.controller.signal);
+  if (!TERMINAL.has(job.status)) void watch(job.id, following.controller.signal);
+}
+
+/**
+ * A small Server-Sent Events reader: feed it text as it arrives, it calls `onEvent` with each
+ * complete event ({ event, id, data }) and `onRetry` with a reconnection delay the server asks for.
+ * (EventSource would be simpler, but it cannot send the API key.)
+ */
+function eventStreamParser(onEvent, onRetry) {
+  let buffer = '';
+  let fields = { event: 'message', id: undefined, data: [] };
+  const dispatch = () => {
+    if (fields.data.length > 0) onEvent({ event: fields.event, id: fields.id, data: fields.data.join('\n') });
+    fields = { event: 'message', id: fields.id, data: [] };
+  };
+  return (text) => {
+    buffer += text;
+    const lines = buffer.split(/\r\n|\r|\n/);
+    buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '') dispatch();
+      else if (!line.startsWith(':')) {
+        const colon = line.indexOf(':');
+        const name = colon === -1 ? line : line.slice(0, colon);
+        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (name === 'data') fields.data.push(value);
+        else if (name === 'event') fields.event = value;
+        else if (name === 'id') fields.id = value;
+        else if (name === 'retry' && /^\d+$/.test(value)) onRetry(Number(value));
+      }
+    }
+  };
+}
+
+/**
+ * Follows a job through `GET /v1/jobs/{id}/events`: every status change, progress update and
+ * the final job. A stream that ends early (a server restarting, or busy) is reopened with
+ * Last-Event-ID; if streaming does not work here (an old proxy, an error), long polls take over.
+ */
+async function watch(id, signal) {
+  let lastEventId;
+  let retryMs = 2000;
+  let fruitless = 0;
+  while (!signal.aborted) {
+    let response;
+    try {
+      const headers = withAuth({ accept: 'text/event-stream' });
+      if (lastEventId) headers['last-event-id'] = lastEventId;
+      response = await fetch(`/v1/jobs/${encodeURIComponent(id)}/events`, { headers, signal, cache: 'no-store' });
+    } catch (error) {
+      if (signal.aborted || isAbort(error)) return;
+      return poll(id, signal);
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if (!response.ok || !type.startsWith('text/event-stream') || !response.body) {
+      await response.body?.cancel().catch(() => undefined);
+      return poll(id, signal);
+    }
+    let received = 0;
+    let ended = false;
+    const feed = eventStreamParser(
+      (message) => {
+        if (signal.aborted) return;
+        received += 1;
+        lastEventId = message.id;
+        const data = JSON.parse(message.data);
+        hideProblem(jobProblem);
+        if (message.event === 'progress') renderProgress(data);
+        else renderJob(data);
+        if (message.event === 'done') {
+          ended = true;
+          jobFinished();
+        }
+      },
+      (ms) => {
+        retryMs = Math.max(1000, ms);
+      },
+    );
+    try {
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (let chunk = await reader.read(); !chunk.done && !ended; chunk = await reader.read()) feed(chunk.value);
+      if (ended) await reader.cancel().catch(() => undefined);
+    } catch (error) {
+      if (signal.aborted || isAbort(error)) return;
+    }
+    if (ended || signal.aborted) return;
+    fruitless = received > 0 ? 0 : fruitless + 1;
+    if (fruitless >= 3) return poll(id, signal);
+    await sleep(retryMs, signal);
+  }
 }
 
 /**
@@ -461,7 +553,7 @@ function noteFor(job) {
   if (job.outputsExpiredAt) return 'The outputs of this job were deleted by the retention policy.';
   switch (job.status) {
     case 'queued':
-      return job.attempts > 0 ? 'Waiting for another attempt.' : 'Waiting for a worker.';
+      return isRetrying(job) ? 'The last attempt failed; waiting for another one.' : 'Waiting for a worker.';
     case 'processing':
       return 'A worker is generating the media.';
     case 'succeeded':
@@ -475,9 +567,15 @@ function noteFor(job) {
   }
 }
 
+/** A queued job that already ran an attempt is waiting for its retry. */
+function isRetrying(job) {
+  return job.status === 'queued' && job.attempts > 0;
+}
+
 function renderJob(job) {
+  shownJob = job;
   const shortId = job.id.slice(0, 8);
-  jobStatus.textContent = statusLabel(job.status);
+  jobStatus.textContent = isRetrying(job) ? 'Retrying' : statusLabel(job.status);
   jobStatus.dataset.status = job.status;
   byId('job-prompt').textContent = job.prompt;
   byId('job-id').textContent = job.id;
@@ -494,6 +592,15 @@ function renderJob(job) {
   byId('job-started').replaceChildren(timeElement(job.startedAt), waited ? ` (after ${waited} queued)` : '');
   const ran = job.completedAt && job.startedAt ? duration(job.startedAt, job.completedAt) : '';
   byId('job-completed').replaceChildren(timeElement(job.completedAt), ran ? ` (ran ${ran})` : '');
+  const queueRow = byId('job-queue-row');
+  queueRow.hidden = job.status !== 'queued' || typeof job.queuePosition !== 'number';
+  if (!queueRow.hidden) {
+    byId('job-queue').textContent =
+      job.queuePosition === 0 ? 'Next in line' : `About ${job.queuePosition} ahead (approximate)`;
+  }
+  renderElapsed();
+  renderProgress(job.status === 'processing' ? job.progress : null);
+  renderHistory(job.attemptHistory ?? []);
   jobNote.textContent = noteFor(job);
   const active = ACTIVE.has(job.status);
   jobCard.setAttribute('aria-busy', String(active));
@@ -511,6 +618,51 @@ function renderJob(job) {
     renderOutputs(job);
   }
 }
+
+/** The progress bar: shown while an attempt runs, with the percent (or busy, without one) and the latest message. */
+function renderProgress(progress) {
+  const box = byId('job-progress');
+  const running = shownJob?.status === 'processing';
+  box.hidden = !running;
+  if (!running) return;
+  const bar = byId('job-progress-bar');
+  const percent = typeof progress?.percent === 'number' ? progress.percent : null;
+  if (percent === null) bar.removeAttribute('value');
+  else bar.value = percent;
+  const parts = [percent === null ? 'Working…' : `${percent}%`];
+  if (progress?.message) parts.push(progress.message);
+  byId('job-progress-label').textContent = parts.join(' · ');
+  renderElapsed();
+}
+
+function renderHistory(history) {
+  const box = byId('job-history-box');
+  box.hidden = history.length === 0;
+  // A failed attempt is worth seeing without a click.
+  if (history.some((entry) => entry.error)) box.open = true;
+  byId('job-history').replaceChildren(
+    ...history.map((entry) => {
+      const ended = entry.endedAt ? duration(entry.startedAt, entry.endedAt) : '';
+      const outcome = entry.endedAt
+        ? entry.error
+          ? [' failed after ', ended, ': ', h('code', {}, entry.error.code), ` ${entry.error.message}`]
+          : [` ended after ${ended}`]
+        : [' running'];
+      return h('li', {}, `Attempt ${entry.attempt}, started `, timeElement(entry.startedAt), ...outcome);
+    }),
+  );
+}
+
+/** Time since the job was created: until now while it runs, until it ended once it did. */
+function renderElapsed() {
+  if (!shownJob) return;
+  const until = shownJob.completedAt ?? new Date().toISOString();
+  byId('job-elapsed').textContent = duration(shownJob.createdAt, until) || '0 ms';
+}
+
+setInterval(() => {
+  if (shownJob && ACTIVE.has(shownJob.status)) renderElapsed();
+}, 1000);
 
 function renderOutputs(job) {
   jobMedia.reset();
@@ -591,6 +743,7 @@ const galleryHeading = byId('gallery-heading');
 const nextButton = byId('next-page');
 const firstButton = byId('first-page');
 const galleryMedia = new MediaSet();
+const thumbObservers = [];
 const gallery = { page: 1, path: null, next: null, controller: null };
 
 galleryHeading.tabIndex = -1;
@@ -645,20 +798,52 @@ async function loadGallery(path, page) {
 
 function renderGallery(jobs) {
   galleryMedia.reset();
+  for (const observer of thumbObservers.splice(0)) observer.disconnect();
   galleryList.replaceChildren(...jobs.map(galleryTile));
+}
+
+/** A thumbnail image: small in the layout, decoded off the main thread, loaded only near the viewport. */
+function thumbImage(src) {
+  return h('img', { src, alt: '', decoding: 'async', loading: 'lazy', width: THUMB_SIZE, height: THUMB_SIZE });
+}
+
+/**
+ * Loads a tile's image once it comes near the viewport, so a page of tiles does not download every
+ * full-size output at once. Without a key the browser does that itself (`loading=lazy`); with one,
+ * the image is fetched with the key, as a blob, when the tile is about to show.
+ */
+function showThumb(thumb, output) {
+  const path = localPath(output.url);
+  if (!apiKey && path) {
+    thumb.replaceChildren(thumbImage(path));
+    return;
+  }
+  thumb.append(h('span', { class: 'thumb-text' }, '…'));
+  const load = () =>
+    galleryMedia
+      .load(output)
+      .then((url) => thumb.replaceChildren(thumbImage(url)))
+      .catch((error) => {
+        if (!isAbort(error)) thumb.replaceChildren(h('span', { class: 'thumb-text' }, 'No preview'));
+      });
+  if (!('IntersectionObserver' in window)) return void load();
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      observer.disconnect();
+      void load();
+    },
+    { rootMargin: '200px' },
+  );
+  observer.observe(thumb);
+  thumbObservers.push(observer);
 }
 
 function galleryTile(job) {
   const thumb = h('span', { class: 'thumb', 'data-status': job.status });
   const first = job.outputs[0];
   if (first && !job.outputsExpiredAt && first.contentType?.startsWith('image/')) {
-    thumb.append(h('span', { class: 'thumb-text' }, '…'));
-    galleryMedia
-      .load(first)
-      .then((url) => thumb.replaceChildren(h('img', { src: url, alt: '', decoding: 'async' })))
-      .catch((error) => {
-        if (!isAbort(error)) thumb.replaceChildren(h('span', { class: 'thumb-text' }, 'No preview'));
-      });
+    showThumb(thumb, first);
   } else {
     const text = first ? (first.contentType?.split('/')[0] ?? 'file') : job.outputsExpiredAt ? 'Expired' : '—';
     thumb.append(h('span', { class: 'thumb-text' }, text));

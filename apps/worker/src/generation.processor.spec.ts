@@ -7,6 +7,7 @@ import {
   InfrastructureUnavailableError,
 } from '@app/jobs';
 import type { GenerationJobData, GenerationQueueProducer } from '@app/queue';
+import { Logger } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { GenerationProcessor } from './generation.processor';
 
@@ -40,8 +41,12 @@ describe('GenerationProcessor', () => {
   let failUnavailable: jest.Mock<Promise<void>, [string]>;
   let rateLimit: jest.Mock<Promise<void>, [number]>;
   let processor: GenerationProcessor;
+  let warn: jest.SpyInstance;
+  let error: jest.SpyInstance;
 
   beforeEach(() => {
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     runAttempt = jest.fn<Promise<void>, [string, AttemptContext]>().mockResolvedValue(undefined);
     failUnavailable = jest.fn<Promise<void>, [string]>().mockResolvedValue(undefined);
     rateLimit = jest.fn<Promise<void>, [number]>().mockResolvedValue(undefined);
@@ -51,6 +56,8 @@ describe('GenerationProcessor', () => {
       { infrastructureOutageMaxMs: DAY_MS } as QueueConfig,
     );
   });
+
+  afterEach(() => jest.restoreAllMocks());
 
   it('runs the attempt with the abort signal', async () => {
     const signal = new AbortController().signal;
@@ -113,6 +120,16 @@ describe('GenerationProcessor', () => {
       expect(token).toBe('lock-token');
       expect(until - before).toBeGreaterThanOrEqual(500);
       expect(until - Date.now()).toBeLessThanOrEqual(1000);
+      expect(warn).toHaveBeenCalledWith(
+        {
+          jobId: 'j1',
+          check: 1,
+          retryInMs: expect.any(Number),
+          unrecordedAttempt: 2,
+          reason: expect.stringContaining('ECONNREFUSED'),
+        },
+        'PostgreSQL or Redis unavailable; the job waits without using an attempt',
+      );
     });
 
     it('hands the unrecorded attempt to the next run, to be given back', async () => {
@@ -132,10 +149,16 @@ describe('GenerationProcessor', () => {
       runAttempt.mockRejectedValue(outage());
       const job = fakeJob({ jobId: 'j1', outage: { since: Date.now() - DAY_MS, checks: 1500 } });
 
-      await expect(processor.process(job)).rejects.toBeInstanceOf(UnrecoverableError);
+      const thrown = processor.process(job);
 
+      await expect(thrown).rejects.toBeInstanceOf(UnrecoverableError);
+      await expect(thrown).rejects.toThrow('infrastructure_unavailable');
       expect(failUnavailable).toHaveBeenCalledWith('j1');
       expect(job.moveToDelayed).not.toHaveBeenCalled();
+      expect(error).toHaveBeenCalledWith(
+        { jobId: 'j1', since: job.data.outage?.since },
+        'Job failed: the infrastructure outage outlasted its ceiling',
+      );
     });
 
     it('still ends the BullMQ job when the failure cannot be recorded yet', async () => {
@@ -144,6 +167,25 @@ describe('GenerationProcessor', () => {
       const job = fakeJob({ jobId: 'j1', outage: { since: Date.now() - DAY_MS, checks: 1500 } });
 
       await expect(processor.process(job)).rejects.toBeInstanceOf(UnrecoverableError);
+      expect(warn).toHaveBeenCalledWith(
+        { jobId: 'j1', reason: 'connect ECONNREFUSED' },
+        'Could not record the failure',
+      );
+    });
+
+    it('gives up on an outage met at the very first check when the ceiling is zero', async () => {
+      processor = new GenerationProcessor(
+        { runAttempt, failUnavailable } as unknown as GenerationService,
+        { rateLimit } as unknown as GenerationQueueProducer,
+        { infrastructureOutageMaxMs: 0 } as QueueConfig,
+      );
+      runAttempt.mockRejectedValue(outage());
+
+      await expect(processor.process(fakeJob())).rejects.toBeInstanceOf(UnrecoverableError);
+      expect(error).toHaveBeenCalledWith(
+        { jobId: 'j1', since: undefined },
+        'Job failed: the infrastructure outage outlasted its ceiling',
+      );
     });
 
     it('forgets the outage once an attempt ran', async () => {
@@ -152,6 +194,14 @@ describe('GenerationProcessor', () => {
       await processor.process(job);
 
       expect(job.updateData).toHaveBeenCalledWith({ jobId: 'j1' });
+    });
+
+    it('leaves the job data alone when there was no outage', async () => {
+      const job = fakeJob();
+
+      await processor.process(job);
+
+      expect(job.updateData).not.toHaveBeenCalled();
     });
   });
 

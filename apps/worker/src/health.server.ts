@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AppConfig, appConfig, type QueueConfig, queueConfig } from '@app/config';
-import { MetricsRegistry, Readiness } from '@app/observability';
+import { type HealthListening, MetricsRegistry, Readiness } from '@app/observability';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -26,7 +26,7 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
-  /** The bound address and port (the port is useful when WORKER_HEALTH_PORT is 0). */
+  /** The bound address and port (the port is useful when WORKER_HEALTH_PORT is 0 or was taken). */
   get address(): AddressInfo | undefined {
     return (this.server?.address() as AddressInfo | null) ?? undefined;
   }
@@ -35,7 +35,14 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
     return this.address?.port;
   }
 
+  /** The port taken and the one configured, for the ready line; null when WORKER_HEALTH_PORT=off. */
+  get listening(): HealthListening {
+    const port = this.port;
+    return port === undefined || this.config.healthPort === null ? null : { port, configured: this.config.healthPort };
+  }
+
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.healthPort === null) return;
     this.server = createServer((request, response) => {
       this.answer(request.url ?? '')
         .then(({ status, type, body }) => response.writeHead(status, { 'content-type': type }).end(body))
@@ -44,8 +51,26 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
           response.writeHead(500).end();
         });
     });
-    await new Promise<void>((resolve) => this.server?.listen(this.config.healthPort, this.app.host, resolve));
-    this.logger.log({ host: this.app.host, port: this.port }, 'Health and metrics listening');
+    try {
+      await this.listen(this.config.healthPort);
+    } catch (error) {
+      // Another worker on this host holds the port: take any free one (the ready line says which).
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      await this.listen(0);
+    }
+    this.logger.debug({ host: this.app.host, port: this.port }, 'Health and metrics listening');
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const server = this.server as Server;
+      const fail = (error: Error) => reject(error);
+      server.once('error', fail);
+      server.listen(port, this.app.host, () => {
+        server.off('error', fail);
+        resolve();
+      });
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

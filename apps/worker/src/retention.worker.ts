@@ -1,16 +1,10 @@
 import { type QueueConfig, queueConfig, type StorageConfig, storageConfig } from '@app/config';
 import { RetentionService } from '@app/jobs';
-import { logRedisError, MAINTENANCE_QUEUE, redisConnectionOptions } from '@app/queue';
+import { MAINTENANCE_QUEUE } from '@app/queue';
 import { InjectQueue } from '@nestjs/bullmq';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { type Queue, Worker } from 'bullmq';
-import { settlesWithin } from './settles-within';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { QueueWorker, type WorkerPlan } from './queue-worker';
 
 const RETENTION_SCHEDULER = 'retention';
 
@@ -19,29 +13,23 @@ const RETENTION_SCHEDULER = 'retention';
  * upserts the same scheduler, and each tick is one job that one worker takes.
  */
 @Injectable()
-export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(RetentionWorker.name);
-  private worker?: Worker;
-
+export class RetentionWorker extends QueueWorker<unknown> {
   constructor(
     private readonly retention: RetentionService,
     @InjectQueue(MAINTENANCE_QUEUE) private readonly queue: Queue,
-    @Inject(queueConfig.KEY) private readonly queueSettings: QueueConfig,
+    @Inject(queueConfig.KEY) queueSettings: QueueConfig,
     @Inject(storageConfig.KEY) private readonly storage: StorageConfig,
-  ) {}
+  ) {
+    super(queueSettings);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
+  protected async plan(): Promise<WorkerPlan<unknown> | undefined> {
     if (this.storage.retention.days <= 0) {
       await this.queue.removeJobScheduler(RETENTION_SCHEDULER);
-      return;
+      return undefined;
     }
     await this.schedule(this.storage.retention.intervalMs);
-    this.worker = new Worker(MAINTENANCE_QUEUE, () => this.retention.purge(), {
-      connection: redisConnectionOptions(this.queueSettings.redisUrl),
-      prefix: this.queueSettings.prefix,
-      concurrency: 1,
-    });
-    this.worker.on('error', (error) => logRedisError(this.logger, 'Maintenance worker error', error));
+    return { queueName: MAINTENANCE_QUEUE, processor: () => this.retention.purge(), options: { concurrency: 1 } };
   }
 
   /**
@@ -55,7 +43,7 @@ export class RetentionWorker implements OnApplicationBootstrap, BeforeApplicatio
     await this.queue.upsertJobScheduler(RETENTION_SCHEDULER, { every: everyMs });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.worker) await settlesWithin(this.worker.close(), this.queueSettings.shutdownTimeoutMs);
+  protected async shutdownTimedOut(): Promise<void> {
+    this.logger.warn('Retention still running at shutdown; the next run purges what it left');
   }
 }

@@ -1,3 +1,4 @@
+import { isFinalAttempt } from '@app/jobs';
 import type { WebhookJobData } from '@app/queue';
 import { WebhookAbandonedError, WebhookDeliveryService } from '@app/webhooks';
 import { Injectable } from '@nestjs/common';
@@ -12,7 +13,7 @@ export class WebhookProcessor {
     try {
       await this.deliveries.deliver(job.data.deliveryId, {
         attemptsMade: job.attemptsMade,
-        isLast: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        isLast: isFinalAttempt(job.attemptsMade + 1, job.opts.attempts ?? 1),
       });
     } catch (error) {
       if (error instanceof WebhookAbandonedError) throw new UnrecoverableError(error.message);

@@ -1,59 +1,40 @@
 import { type QueueConfig, queueConfig } from '@app/config';
-import {
-  logRedisError,
-  redisConnectionOptions,
-  WEBHOOK_QUEUE,
-  type WebhookJobData,
-  WebhookQueueProducer,
-  WebhookRetryError,
-} from '@app/queue';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { Worker } from 'bullmq';
-import { settlesWithin } from './settles-within';
+import { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from '@app/queue';
+import { Inject, Injectable } from '@nestjs/common';
+import { QueueWorker, type WorkerPlan } from './queue-worker';
 import { WebhookProcessor } from './webhook.processor';
 
 /** Deliveries run at once per worker process; each mostly waits on a receiver. */
 const DELIVERY_CONCURRENCY = 16;
 
-/** Owns the BullMQ worker that delivers webhooks; stops within WORKER_SHUTDOWN_TIMEOUT_MS. */
+/** Delivers webhooks, retried with the delay each failed delivery recorded. */
 @Injectable()
-export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(WebhookWorker.name);
-  private worker?: Worker<WebhookJobData>;
-
+export class WebhookWorker extends QueueWorker<WebhookJobData> {
   constructor(
     private readonly processor: WebhookProcessor,
     private readonly webhooks: WebhookQueueProducer,
-    @Inject(queueConfig.KEY) private readonly queue: QueueConfig,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job) => this.processor.process(job), {
-      connection: redisConnectionOptions(this.queue.redisUrl),
-      prefix: this.queue.prefix,
-      autorun: false,
-      concurrency: DELIVERY_CONCURRENCY,
-      settings: {
-        // A failed delivery carries the delay its row already shows; anything else backs off alike.
-        backoffStrategy: (attemptsMade, _type, error) =>
-          error instanceof WebhookRetryError ? error.delayMs : this.webhooks.retryDelayMs(attemptsMade - 1),
-      },
-    });
-    this.worker.on('error', (error) => logRedisError(this.logger, 'Webhook worker error', error));
-    await this.worker.waitUntilReady();
-    void this.worker.run();
+    @Inject(queueConfig.KEY) queue: QueueConfig,
+  ) {
+    super(queue);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  protected async plan(): Promise<WorkerPlan<WebhookJobData>> {
+    return {
+      queueName: WEBHOOK_QUEUE,
+      processor: (job) => this.processor.process(job),
+      options: {
+        concurrency: DELIVERY_CONCURRENCY,
+        settings: {
+          // A failed delivery carries the delay its row already shows; anything else backs off alike.
+          backoffStrategy: (attemptsMade, _type, error) =>
+            error instanceof WebhookRetryError ? error.delayMs : this.webhooks.retryDelayMs(attemptsMade - 1),
+        },
+      },
+    };
+  }
+
+  protected async shutdownTimedOut(): Promise<void> {
     // An unfinished delivery is retried later with the same webhook-id, so receivers can dedupe it.
-    if (this.worker && !(await settlesWithin(this.worker.close(), this.queue.shutdownTimeoutMs))) {
-      this.logger.warn('Webhook deliveries still running at shutdown; they will be retried');
-    }
+    this.logger.warn('Webhook deliveries still running at shutdown; they will be retried');
   }
 }

@@ -1,12 +1,12 @@
+import { AppLogger, QuietFrameworkLogger } from '@app/observability';
 import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
 
 /** Builds the worker: no HTTP listener, just the queue processor and what it needs. */
 export async function createWorkerApp(): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietFrameworkLogger(app.get(AppLogger)));
   app.enableShutdownHooks();
   return app;
 }

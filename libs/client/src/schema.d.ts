@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a job
+         * @description The job as stored: status, attempts, the last error and, once succeeded, its outputs with absolute download URLs. With `Prefer: wait=N` the answer waits for the job to finish.
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/cancel": {
         parameters: {
             query?: never;
@@ -84,6 +104,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Watch a job live
+         * @description A Server-Sent Events stream (`text/event-stream`) of the job: first its current state, then an event for each change, and finally the terminal job, after which the stream ends. Events:
+         *
+         *     - `status`: data is the whole job (`JobResource`), sent first and whenever its status, attempt, error or queue position changes (a retry shows as `queued` again, with the last error);
+         *     - `progress`: data is the running attempt's progress (`JobProgress`), at most about once a second;
+         *     - `done`: data is the terminal job (`JobResource`); the stream ends after it (an `EventSource` should be closed then, or it reconnects).
+         *
+         *     Every event has an `id`; reconnecting with `Last-Event-ID` skips the current state if the client already has it, otherwise it is sent again. A comment (`: keep-alive`) comes every 15 s. Works on any api replica. Each open stream counts toward the `Prefer: wait` caps; past them the stream sends the current state, a `retry` hint, and ends.
+         */
+        get: operations["watchJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/{jobId}/{file}": {
         parameters: {
             query?: never;
@@ -112,8 +158,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read a job
-         * @description The job as stored: status, attempts, the last error and, once succeeded, its outputs with absolute download URLs. With `Prefer: wait=N` the answer waits for the job to finish.
+         * Read a job (older path)
+         * @description The same as `GET /v1/jobs/{id}`, kept for existing clients.
          */
         get: operations["getStatus"];
         put?: never;
@@ -193,6 +239,26 @@ export interface components {
              */
             webhookEvents?: components["schemas"]["WebhookEvent"][];
         };
+        JobAttempt: {
+            /**
+             * @description The attempt number (a handed-back attempt is run again under it)
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description Null while it runs
+             * @example 2026-11-25T10:00:01.480Z
+             */
+            endedAt: string | null;
+            /** @description What the attempt ended with; null when it succeeded or was canceled */
+            error: components["schemas"]["JobError"] | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.120Z
+             */
+            startedAt: string;
+        };
         JobError: {
             /** @example upstream_unavailable */
             code: string;
@@ -209,6 +275,11 @@ export interface components {
             bytes: number;
             /** @example image/png */
             contentType: string;
+            /**
+             * @description The file name, the `{file}` of `GET /v1/media/{jobId}/{file}`
+             * @example 0.png
+             */
+            file: string;
             /**
              * @description Hex SHA-256 of the file
              * @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
@@ -228,8 +299,32 @@ export interface components {
              * @example /v1/jobs?limit=20&cursor=MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl
              */
             next: string | null;
+            /**
+             * @description The `cursor` query parameter of the next page, or null on the last page
+             * @example MjAyNi0xMS0yNVQxMDowMDowMC4wMDBafDBiOWY2YzFl
+             */
+            nextCursor: string | null;
+        };
+        JobProgress: {
+            /**
+             * @description The generator's latest log line (secrets and URLs removed)
+             * @example 45%|████▌     | 9/20 [00:04<00:05, 2.10it/s]
+             */
+            message: string | null;
+            /**
+             * @description How far the running attempt got, when the generator tells
+             * @example 45
+             */
+            percent: number | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:04.200Z
+             */
+            updatedAt: string;
         };
         JobResource: {
+            /** @description Every attempt, oldest first, with the error it ended with: an earlier error stays here after a retry succeeds */
+            attemptHistory: components["schemas"]["JobAttempt"][];
             /**
              * @description Attempts started so far
              * @example 1
@@ -277,8 +372,15 @@ export interface components {
              * @example null
              */
             outputsExpiredAt: string | null;
+            /** @description The running attempt's progress, updated at most once a second; null while no attempt runs or it reported none */
+            progress: components["schemas"]["JobProgress"] | null;
             /** @example a red fox in fresh snow, golden hour */
             prompt: string;
+            /**
+             * @description While queued: about how many jobs wait ahead of this one (approximate: the queue moves while it is read). Null when unknown (waiting for a retry, far back in a long queue, Redis unavailable) and once the job left the queue
+             * @example 3
+             */
+            queuePosition: number | null;
             /**
              * Format: date-time
              * @example 2026-11-25T10:00:00.120Z
@@ -406,9 +508,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
-                /** @description A key unique to this request (1–255 visible characters), kept for IDEMPOTENCY_TTL_HOURS */
+                /** @description A key unique to this request (1–255 visible characters, e.g. a fresh UUID), kept for IDEMPOTENCY_TTL_HOURS; reusing it for a different request is a `422` */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -423,6 +525,20 @@ export interface operations {
             /** @description The job is already terminal (after a wait, or replayed) */
             200: {
                 headers: {
+                    /** @description `true` when an earlier request with the same Idempotency-Key made this job */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The job URL, `/v1/jobs/{id}` */
+                    Location?: string;
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
+                    /** @description Submissions allowed per minute for this key */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -432,14 +548,20 @@ export interface operations {
             /** @description Accepted: the job is stored and queued (or, replayed, still running) */
             202: {
                 headers: {
-                    /** @description The job status URL, `/v1/status/{id}` */
+                    /** @description `true` when an earlier request with the same Idempotency-Key made this job */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The job URL, `/v1/jobs/{id}` */
                     Location?: string;
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
                     /** @description Submissions allowed per minute for this key */
                     "RateLimit-Limit"?: number;
                     /** @description Submissions left in this window */
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -540,6 +662,8 @@ export interface operations {
             /** @description One page of jobs */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -577,6 +701,74 @@ export interface operations {
             };
         };
     };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
+                Prefer?: string;
+            };
+            path: {
+                /** @description The job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResource"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     cancelJob: {
         parameters: {
             query?: never;
@@ -592,6 +784,8 @@ export interface operations {
             /** @description The canceled job */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -662,10 +856,85 @@ export interface operations {
             /** @description The deliveries, oldest first */
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    watchJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last event received, when reconnecting */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. Each event is `id`, `event` (`status`, `progress` or `done`) and one line of JSON `data`: a [JobResource](#/components/schemas/JobResource) for `status` and `done`, a [JobProgress](#/components/schemas/JobProgress) for `progress` */
+            200: {
+                headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example : keep-alive
+                     *
+                     *     id: 1795600004200-
+                     *     event: progress
+                     *     data: {"percent":45,"message":"step 9/20","updatedAt":"2026-11-25T10:00:04.200Z"}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
@@ -735,10 +1004,32 @@ export interface operations {
                     ETag?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": string;
                     "application/octet-stream": string;
+                    "audio/aac": string;
+                    "audio/flac": string;
+                    "audio/mp4": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/wav": string;
+                    "audio/webm": string;
+                    "audio/x-wav": string;
+                    "image/avif": string;
+                    "image/bmp": string;
+                    "image/gif": string;
+                    "image/heic": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "video/mp4": string;
+                    "video/ogg": string;
+                    "video/quicktime": string;
+                    "video/webm": string;
                 };
             };
             /** @description With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS, that answers with the same content type and disposition as the api would */
@@ -750,6 +1041,8 @@ export interface operations {
                     Location?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -761,6 +1054,8 @@ export interface operations {
                     "Content-Security-Policy"?: string;
                     /** @description `nosniff`, on every media answer */
                     "X-Content-Type-Options"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -818,7 +1113,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
             };
             path: {
@@ -832,6 +1127,10 @@ export interface operations {
             /** @description The job */
             200: {
                 headers: {
+                    /** @description `wait=N` when the answer waited as `Prefer` asked */
+                    "Preference-Applied"?: string;
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -889,6 +1188,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { registerAs } from '@nestjs/config';
-import { generatorKind, parseEnvironment } from './environment';
+import { type Environment, generatorKind, HEALTH_PORT_OFF, parseEnvironment } from './environment';
 
 const environment = () => parseEnvironment(process.env);
 
@@ -9,8 +9,13 @@ export const appConfig = registerAs('app', () => {
   return {
     port: env.PORT,
     host: env.HOST,
-    /** Pretty, colourful logs for a person at a terminal; JSON lines everywhere else. */
-    prettyLogs: process.stdout.isTTY === true && process.env.NODE_ENV !== 'production',
+    /**
+     * Pretty, colourful logs for a person (LOG_FORMAT=pretty, or unset on a terminal outside
+     * production; `npm start` sets it, as concurrently pipes stdout); JSON lines everywhere else.
+     */
+    prettyLogs:
+      (env.LOG_FORMAT ?? (process.stdout.isTTY && process.env.NODE_ENV !== 'production' ? 'pretty' : 'json')) ===
+      'pretty',
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
@@ -28,7 +33,7 @@ export const authConfig = registerAs('auth', () => {
     .split(',')
     .map((pair) => pair.trim())
     .filter(Boolean)
-    .map((pair) => pair.split(':') as [string, string]);
+    .map((pair) => pair.replace(/\s+-$/, '').split(':') as [string, string]);
   return {
     /** Key owner names by the SHA-256 (hex) of the key. Empty: the API is open. */
     keyOwnersByHash: Object.fromEntries(pairs.map(([name, hash]) => [hash, name])) as Record<string, string>,
@@ -69,19 +74,61 @@ export const databaseConfig = registerAs('database', () => {
   return { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE };
 });
 
+/** A Redis node's address. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** How to reach Redis: one server (REDIS_URL), a Redis Cluster, or a master found through Sentinels. */
+export type RedisTopology =
+  | { kind: 'standalone'; url: string }
+  | { kind: 'cluster'; nodes: RedisNode[]; password?: string }
+  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string; password?: string; sentinelPassword?: string };
+
+/** `host:port,host:port` (IPv6 in brackets) as nodes; the environment schema checked the shape. */
+function redisNodes(list: string): RedisNode[] {
+  return list.split(',').map((entry) => {
+    const address = entry.trim();
+    const colon = address.lastIndexOf(':');
+    return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(colon + 1)) };
+  });
+}
+
+function redisTopology(env: Environment): RedisTopology {
+  if (env.REDIS_CLUSTER_NODES) {
+    return { kind: 'cluster', nodes: redisNodes(env.REDIS_CLUSTER_NODES), password: env.REDIS_PASSWORD };
+  }
+  if (env.REDIS_SENTINELS) {
+    return {
+      kind: 'sentinel',
+      sentinels: redisNodes(env.REDIS_SENTINELS),
+      name: env.REDIS_SENTINEL_NAME as string,
+      password: env.REDIS_PASSWORD,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+    };
+  }
+  return { kind: 'standalone', url: env.REDIS_URL };
+}
+
 export const queueConfig = registerAs('queue', () => {
   const env = environment();
+  const redis = redisTopology(env);
   return {
-    redisUrl: env.REDIS_URL,
-    prefix: env.QUEUE_PREFIX,
+    redis,
+    /**
+     * Every key and channel starts with it. On a Cluster it is a hash tag (`{mediagen}`), so all
+     * keys of a queue, and of every queue, live in one slot, as BullMQ's scripts require.
+     */
+    prefix: redis.kind === 'cluster' ? `{${env.QUEUE_PREFIX}}` : env.QUEUE_PREFIX,
     attempts: env.JOB_ATTEMPTS,
     backoffMs: env.JOB_BACKOFF_MS,
     /** How long a job waits out a PostgreSQL or Redis outage before it fails `infrastructure_unavailable`. */
     infrastructureOutageMaxMs: env.JOB_INFRASTRUCTURE_OUTAGE_MAX_MS,
     concurrency: env.WORKER_CONCURRENCY,
     shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
-    /** 0 picks a free port (several workers on one host). */
-    healthPort: env.WORKER_HEALTH_PORT,
+    /** The port to try first (taken: any free one), 0 for any free port, null when turned off. */
+    healthPort: env.WORKER_HEALTH_PORT === HEALTH_PORT_OFF ? null : env.WORKER_HEALTH_PORT,
     lockDurationMs: env.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
@@ -117,6 +164,8 @@ export const storageConfig = registerAs('storage', () => {
   };
 });
 
+export const MOCK_MODEL = 'mock';
+
 /** Replicate's own limit on prediction creations is 600 per minute; stay below it by default. */
 const DEFAULT_REPLICATE_STARTS_PER_MINUTE = 500;
 
@@ -125,7 +174,8 @@ export const generatorConfig = registerAs('generator', () => {
   const kind = generatorKind(env);
   return {
     kind,
-    defaultModel: env.REPLICATE_DEFAULT_MODEL,
+    /** The model a job records when its request names none: the mock runs no real model, so it says `mock`. */
+    defaultModel: kind === 'mock' ? MOCK_MODEL : env.REPLICATE_DEFAULT_MODEL,
     allowedModels: (env.REPLICATE_ALLOWED_MODELS ?? '')
       .split(',')
       .map((model) => model.trim())

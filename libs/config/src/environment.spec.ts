@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { appConfig, egressConfig, generatorConfig, storageConfig } from './config.namespaces';
+import { appConfig, authConfig, egressConfig, generatorConfig, queueConfig, storageConfig } from './config.namespaces';
 import { InvalidEnvironmentError, MODEL_REFERENCE_PATTERN, parseEnvironment } from './environment';
 
 /** One API key, as API_KEYS names it: `name:sha256-hex`. */
@@ -189,6 +189,9 @@ describe('config namespaces', () => {
     'REPLICATE_MAX_CREATES_PER_MINUTE',
     'API_KEYS',
     'ALLOW_OPEN_API',
+    'LOG_FORMAT',
+    'NODE_ENV',
+    'WORKER_HEALTH_PORT',
   ];
 
   beforeEach(() => {
@@ -252,6 +255,13 @@ describe('config namespaces', () => {
       expect(generatorConfig().startsPerMinute).toBe(2);
     });
 
+    it('records the model `mock` for mock jobs that name none, the Replicate default otherwise', () => {
+      process.env.REPLICATE_DEFAULT_MODEL = 'acme/painter';
+      expect(generatorConfig().defaultModel).toBe('mock');
+      process.env.REPLICATE_API_TOKEN = 'r8_token';
+      expect(generatorConfig().defaultModel).toBe('acme/painter');
+    });
+
     it('passes the mock latency and failure rate through as numbers', () => {
       process.env.MOCK_LATENCY_MS = '0';
       process.env.MOCK_FAILURE_RATE = '0.5';
@@ -283,6 +293,70 @@ describe('config namespaces', () => {
       process.env.PORT = 'abc';
 
       expect(() => appConfig()).toThrow(InvalidEnvironmentError);
+    });
+  });
+
+  describe('log format', () => {
+    it('follows LOG_FORMAT when set, whatever stdout is', () => {
+      process.env.LOG_FORMAT = 'pretty';
+      expect(appConfig().prettyLogs).toBe(true);
+      process.env.LOG_FORMAT = 'json';
+      expect(appConfig().prettyLogs).toBe(false);
+    });
+
+    it('is pretty on a terminal outside production when unset, JSON otherwise', () => {
+      const stdout = process.stdout as { isTTY?: boolean };
+      const wasTty = stdout.isTTY;
+      try {
+        stdout.isTTY = true;
+        expect(appConfig().prettyLogs).toBe(true);
+        process.env.NODE_ENV = 'production';
+        expect(appConfig().prettyLogs).toBe(false);
+        stdout.isTTY = false;
+        delete process.env.NODE_ENV;
+        expect(appConfig().prettyLogs).toBe(false);
+      } finally {
+        stdout.isTTY = wasTty;
+      }
+    });
+
+    it('refuses another LOG_FORMAT, naming the variable', () => {
+      process.env.LOG_FORMAT = 'xml';
+      expect(() => appConfig()).toThrow(/LOG_FORMAT/);
+    });
+  });
+
+  describe('API_KEYS', () => {
+    const digest = 'cd'.repeat(32);
+
+    it('takes an entry pasted from sha256sum, with its trailing "  -"', () => {
+      process.env.API_KEYS = `alice:${digest}  -, bob:${'ef'.repeat(32)}`;
+
+      expect(authConfig().keyOwnersByHash).toEqual({ [digest]: 'alice', ['ef'.repeat(32)]: 'bob' });
+    });
+
+    it('says what an entry must look like and how to make one', () => {
+      process.env.API_KEYS = `alice:${digest.toUpperCase()}`;
+
+      expect(() => authConfig()).toThrow(/name:<64 lowercase hex digits>.*`npm run key`/);
+    });
+  });
+
+  describe('WORKER_HEALTH_PORT', () => {
+    it.each([
+      ['8001', 8001],
+      ['0', 0],
+      ['off', null],
+    ])('%s → healthPort %p', (raw, port) => {
+      process.env.WORKER_HEALTH_PORT = raw;
+
+      expect(queueConfig().healthPort).toBe(port);
+    });
+
+    it('defaults to 8001 and refuses anything but a port, 0 or off', () => {
+      expect(queueConfig().healthPort).toBe(8001);
+      process.env.WORKER_HEALTH_PORT = 'none';
+      expect(() => queueConfig()).toThrow(/WORKER_HEALTH_PORT must be a port number, 0 \(any free port\) or off/);
     });
   });
 

@@ -10,12 +10,16 @@ import {
   Matches,
   Max,
   Min,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
 
 export const GENERATOR_KINDS = ['mock', 'replicate'] as const;
 export const STORAGE_DRIVERS = ['local', 's3'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+/** What `WORKER_HEALTH_PORT` turns the worker's health server off with. */
+export const HEALTH_PORT_OFF = 'off';
 
 /**
  * `owner/name` or `owner/name:version`, as Replicate names models. Each segment starts with a
@@ -24,8 +28,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 const MODEL_SEGMENT = '[A-Za-z0-9][\\w.-]{0,99}';
 const MODEL_REFERENCE = `${MODEL_SEGMENT}/${MODEL_SEGMENT}(?::${MODEL_SEGMENT})?`;
 export const MODEL_REFERENCE_PATTERN = new RegExp(`^${MODEL_REFERENCE}$`);
-/** `host` or `host:port`; an IPv6 address in brackets. */
-const EGRESS_HOST = '(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(?::\\d{1,5})?';
+/** A host name or address; an IPv6 address in brackets. */
+const HOST = '(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)';
+/** `host` or `host:port`. */
+const EGRESS_HOST = `${HOST}(?::\\d{1,5})?`;
+/** `host:port`. */
+const HOST_AND_PORT = `${HOST}:\\d{1,5}`;
+/** `name:<sha256 hex>`, optionally followed by the `  -` that `sha256sum` prints after the digest. */
+const API_KEY_ENTRY = '[\\w.-]+:[0-9a-f]{64}(?:\\s+-)?';
 const commaSeparated = (item: string) => new RegExp(`^\\s*${item}\\s*(,\\s*${item}\\s*)*$`);
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const toNumber = ({ value }: { value: unknown }) =>
@@ -85,10 +95,15 @@ export class Environment {
   @IsBoolean()
   UI_ENABLED = true;
 
-  /** Comma-separated `name:sha256hex` pairs; the hex is the SHA-256 of the key clients send. */
+  /**
+   * Comma-separated `name:sha256hex` pairs; the hex is the SHA-256 of the key clients send. A pasted
+   * `sha256sum` line (`<hex>  -`) is accepted as it is.
+   */
   @IsOptional()
-  @Matches(/^\s*[\w.-]+:[0-9a-f]{64}\s*(,\s*[\w.-]+:[0-9a-f]{64}\s*)*$/, {
-    message: 'API_KEYS must be a comma-separated list of name:sha256-hex-of-the-key',
+  @Matches(commaSeparated(API_KEY_ENTRY), {
+    message:
+      'API_KEYS must be a comma-separated list of name:<64 lowercase hex digits> (the SHA-256 of the key); ' +
+      '`npm run key` prints a new key and its exact entry',
   })
   API_KEYS?: string;
 
@@ -155,6 +170,11 @@ export class Environment {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
+  /** `pretty` (one coloured line per entry) or `json`; unset: pretty on a terminal outside production. */
+  @IsOptional()
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT?: (typeof LOG_FORMATS)[number];
+
   @IsUrl({ ...urlOptions, protocols: ['postgres', 'postgresql'] })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mediagen';
 
@@ -165,6 +185,35 @@ export class Environment {
 
   @IsUrl({ ...urlOptions, protocols: ['redis', 'rediss'] })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Redis Cluster seed nodes, comma-separated `host:port`; instead of REDIS_URL. */
+  @IsOptional()
+  @Matches(commaSeparated(HOST_AND_PORT), {
+    message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port ([IPv6] in brackets)',
+  })
+  REDIS_CLUSTER_NODES?: string;
+
+  /** Redis Sentinels, comma-separated `host:port`; instead of REDIS_URL, with REDIS_SENTINEL_NAME. */
+  @IsOptional()
+  @Matches(commaSeparated(HOST_AND_PORT), {
+    message: 'REDIS_SENTINELS must be a comma-separated list of host:port ([IPv6] in brackets)',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The master name the Sentinels monitor. */
+  @IsOptional()
+  @Matches(/^[\w.-]+$/, { message: 'REDIS_SENTINEL_NAME may contain only letters, digits, ".", "_" and "-"' })
+  REDIS_SENTINEL_NAME?: string;
+
+  /** The Redis password with REDIS_CLUSTER_NODES or REDIS_SENTINELS (with REDIS_URL it goes in the URL). */
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
+
+  /** The Sentinels' own password, when they require one. */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
 
   @Matches(/^[\w.-]+$/, { message: 'QUEUE_PREFIX may contain only letters, digits, ".", "_" and "-"' })
   QUEUE_PREFIX = 'mediagen';
@@ -191,11 +240,13 @@ export class Environment {
   @Max(1000)
   WORKER_CONCURRENCY = 4;
 
-  @Transform(toNumber)
-  @IsInt()
+  /** A port (taken by another process: any free one instead), `0` for any free port, or `off`. */
+  @Transform(({ value }) => (value === HEALTH_PORT_OFF ? value : toNumber({ value })))
+  @ValidateIf((env: Environment) => env.WORKER_HEALTH_PORT !== HEALTH_PORT_OFF)
+  @IsInt({ message: 'WORKER_HEALTH_PORT must be a port number, 0 (any free port) or off' })
   @Min(0)
   @Max(65535)
-  WORKER_HEALTH_PORT = 8001;
+  WORKER_HEALTH_PORT: number | typeof HEALTH_PORT_OFF = 8001;
 
   @Transform(toNumber)
   @IsInt()
@@ -414,6 +465,27 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
       'WEBHOOK_ALLOW_PRIVATE_NETWORKS: was replaced by EGRESS_ALLOW_HOSTS (list the private hosts to allow as host or host:port)',
     );
   }
+  problems.push(...redisTopologyProblems(present));
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return environment;
+}
+
+/** Exactly one way to reach Redis: REDIS_URL (the default), REDIS_CLUSTER_NODES or REDIS_SENTINELS. */
+function redisTopologyProblems(present: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const chosen = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].filter((name) => present[name] !== undefined);
+  if (chosen.length > 1) {
+    problems.push(`${chosen.join(', ')}: set only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS`);
+  }
+  const sentinels = present.REDIS_SENTINELS !== undefined;
+  if (sentinels && present.REDIS_SENTINEL_NAME === undefined) {
+    problems.push('REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS (the master name the Sentinels monitor)');
+  }
+  for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD']) {
+    if (!sentinels && present[name] !== undefined) problems.push(`${name}: applies only with REDIS_SENTINELS`);
+  }
+  if (present.REDIS_PASSWORD !== undefined && present.REDIS_CLUSTER_NODES === undefined && !sentinels) {
+    problems.push('REDIS_PASSWORD: applies only with REDIS_CLUSTER_NODES or REDIS_SENTINELS (put it in REDIS_URL)');
+  }
+  return problems;
 }

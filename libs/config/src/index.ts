@@ -12,6 +12,8 @@ export {
   generatorConfig,
   type QueueConfig,
   queueConfig,
+  type RedisNode,
+  type RedisTopology,
   type StorageConfig,
   storageConfig,
   type WebhooksConfig,

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, In, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
-import type { JobErrorRecord, JobOutputRecord, JobWebhookRecord } from './entities/job.entity';
+import type { Pool } from 'pg';
+import { Brackets, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
+import type { JobErrorRecord, JobOutputRecord, JobProgressRecord, JobWebhookRecord } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
+import { type JobRow, jobFromRow } from './job-row';
 
 export interface JobGuard {
   from: readonly JobStatus[];
@@ -22,6 +24,14 @@ export interface JobChange {
   markStarted?: boolean;
   markCompleted?: boolean;
 }
+
+export interface ProgressChange {
+  percent: number | null;
+  message: string | null;
+}
+
+/** The database clock as an ISO 8601 string with milliseconds, like JavaScript's `toISOString()`. */
+const ISO_NOW = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 export interface JobListQuery {
   owner: string;
@@ -49,38 +59,62 @@ export interface NewJob {
  * Reads and writes job rows. Every state change is a conditional UPDATE that names the states it
  * may start from (and, inside an attempt, the attempt number), so a late or duplicate writer
  * changes nothing instead of overwriting a newer or terminal state.
+ *
+ * The hot paths (submit, status reads, an attempt's writes) are one plain parameterised statement
+ * each, `RETURNING *` where the row is needed, run on TypeORM's own pool and mapped by
+ * `jobFromRow`. Statements stay unnamed (no server-side prepared statements), so the service
+ * works behind PgBouncer in transaction mode. The rest goes through TypeORM.
  */
 @Injectable()
 export class JobsRepository {
   constructor(@InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>) {}
 
+  /** node-postgres's pool under TypeORM's PostgreSQL driver: same connections, settings and timeouts. */
+  private get pool(): Pool {
+    return (this.jobs.manager.connection.driver as unknown as { master: Pool }).master;
+  }
+
+  private async rows(sql: string, params: unknown[]): Promise<JobEntity[]> {
+    const { rows } = await this.pool.query<JobRow>(sql, params);
+    return rows.map(jobFromRow);
+  }
+
+  private async row(sql: string, params: unknown[]): Promise<JobEntity | null> {
+    return (await this.rows(sql, params))[0] ?? null;
+  }
+
   /**
    * Inserts the job unless its owner already has a job under the same idempotency key; the
-   * unique index decides, so concurrent duplicates create exactly one row.
+   * unique index decides, so concurrent duplicates create exactly one row. The existing row is
+   * read only when the insert gave way to it.
    */
   async insertOnce(job: NewJob): Promise<{ job: JobEntity; created: boolean }> {
-    const result = await this.jobs
-      .createQueryBuilder()
-      .insert()
-      .into(JobEntity)
-      // jsonb columns (input, webhook) defeat TypeORM's deep-partial typing; the shape is NewJob's.
-      .values({
-        ...job,
-        status: 'queued',
-        attempts: 0,
-        error: null,
-        outputs: [],
-        predictionId: null,
-      } as QueryDeepPartialEntity<JobEntity>)
-      .orIgnore()
-      .returning(['id'])
-      .execute();
-    const [inserted] = result.raw as { id: string }[];
-    const found = inserted
-      ? await this.jobs.findOneBy({ id: inserted.id })
-      : await this.jobs.findOneBy({ owner: job.owner, idempotencyKey: job.idempotencyKey ?? undefined });
-    if (!found) throw new Error('Job row vanished right after its insert');
-    return { job: found, created: Boolean(inserted) };
+    const inserted = await this.row(
+      `INSERT INTO jobs (owner, prompt, model, input, max_attempts, idempotency_key, request_fingerprint, webhook, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
+       ON CONFLICT DO NOTHING
+       RETURNING *`,
+      [
+        job.owner,
+        job.prompt,
+        job.model,
+        JSON.stringify(job.input),
+        job.maxAttempts,
+        job.idempotencyKey,
+        job.requestFingerprint,
+        jsonOrNull(job.webhook),
+      ],
+    );
+    if (inserted) return { job: inserted, created: true };
+    const existing =
+      job.idempotencyKey === null
+        ? null
+        : await this.row('SELECT * FROM jobs WHERE owner = $1 AND idempotency_key = $2', [
+            job.owner,
+            job.idempotencyKey,
+          ]);
+    if (!existing) throw new Error('Job row vanished right after its insert');
+    return { job: existing, created: false };
   }
 
   /** Frees an idempotency key whose job is older than the keys are kept. */
@@ -89,12 +123,12 @@ export class JobsRepository {
   }
 
   findById(id: string): Promise<JobEntity | null> {
-    return this.jobs.findOneBy({ id });
+    return this.row('SELECT * FROM jobs WHERE id = $1', [id]);
   }
 
   /** The job if `owner` may see it. */
   findOwned(id: string, owner: string): Promise<JobEntity | null> {
-    return this.jobs.findOneBy({ id, owner });
+    return this.row('SELECT * FROM jobs WHERE id = $1 AND owner = $2', [id, owner]);
   }
 
   /** One page of an owner's jobs, newest first, continuing after `after` (keyset pagination). */
@@ -126,26 +160,18 @@ export class JobsRepository {
   /**
    * Starts the next attempt in one statement: moves the job to `processing` and counts the
    * attempt, unless it is in none of `from`, has no attempt left, or an attempt already claimed
-   * it with its outputs (that attempt's publication must be finished instead). Returns the
-   * attempt number the row now records, which every later write of this attempt must name.
+   * it with its outputs (that attempt's publication must be finished instead). Returns the row
+   * as it now is, or null; its `attempts` is the attempt number every later write of this
+   * attempt must name.
    */
-  async beginAttempt(id: string, from: readonly JobStatus[]): Promise<number | null> {
-    const result = await this.jobs
-      .createQueryBuilder()
-      .update(JobEntity)
-      .set({
-        status: 'processing',
-        attempts: () => 'attempts + 1',
-        startedAt: () => 'COALESCE(started_at, now())',
-        updatedAt: () => 'now()',
-      })
-      .where({ id, status: In([...from]) })
-      .andWhere('attempts < max_attempts')
-      .andWhere(`outputs = '[]'::jsonb`)
-      .returning(['attempts'])
-      .execute();
-    const [row] = result.raw as { attempts: number }[];
-    return row ? row.attempts : null;
+  beginAttempt(id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {
+    return this.row(
+      `UPDATE jobs
+          SET status = 'processing', attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()
+        WHERE id = $1 AND status = ANY($2::text[]) AND attempts < max_attempts AND outputs = '[]'::jsonb
+        RETURNING *`,
+      [id, from],
+    );
   }
 
   /** Ended jobs whose media is still kept, that ended before `cutoff`, oldest first. */
@@ -186,22 +212,86 @@ export class JobsRepository {
    * the states the change may start from and, inside an attempt, the attempt it belongs to.
    */
   async updateIf(id: string, guard: JobGuard, change: JobChange): Promise<boolean> {
-    const query = this.jobs
-      .createQueryBuilder()
-      .update(JobEntity)
-      .set({
-        status: change.status,
-        ...(change.attempts !== undefined && { attempts: change.attempts }),
-        ...(change.error !== undefined && { error: change.error }),
-        ...(change.outputs !== undefined && { outputs: change.outputs }),
-        ...(change.predictionId !== undefined && { predictionId: change.predictionId }),
-        ...(change.markStarted && { startedAt: () => 'COALESCE(started_at, now())' }),
-        ...(change.markCompleted && { completedAt: () => 'now()' }),
-        updatedAt: () => 'now()',
-      })
-      .where({ id, status: In([...guard.from]) });
-    if (guard.attempt !== undefined) query.andWhere('attempts = :attempt', { attempt: guard.attempt });
-    const result = await query.execute();
-    return (result.affected ?? 0) > 0;
+    return (await this.changeIf(id, guard, change)) !== null;
   }
+
+  /** `updateIf` for a caller that goes on with the row: the row as changed, or null when it did not match. */
+  changeIf(id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
+    const params: unknown[] = [id, guard.from, change.status];
+    const set = (column: string, value: unknown) => `${column} = $${params.push(value)}`;
+    const assignments = [
+      'status = $3',
+      ...(change.attempts !== undefined ? [set('attempts', change.attempts)] : []),
+      ...(change.error !== undefined ? [set('error', jsonOrNull(change.error))] : []),
+      ...(change.outputs !== undefined ? [set('outputs', JSON.stringify(change.outputs))] : []),
+      ...(change.predictionId !== undefined ? [set('prediction_id', change.predictionId)] : []),
+      ...(change.markStarted ? ['started_at = COALESCE(started_at, now())'] : []),
+      ...(change.markCompleted ? ['completed_at = now()'] : []),
+      'updated_at = now()',
+    ];
+    const attempt = guard.attempt === undefined ? '' : ` AND attempts = $${params.push(guard.attempt)}`;
+    return this.row(
+      `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING *`,
+      params,
+    );
+  }
+
+  /**
+   * Opens attempt `attempt`'s history entry and clears the previous attempt's progress, while
+   * that attempt runs (the same guard as every write of an attempt).
+   */
+  async openAttempt(id: string, attempt: number): Promise<boolean> {
+    const [, affected] = (await this.jobs.query(
+      `UPDATE jobs
+          SET attempt_history = attempt_history || jsonb_build_array(jsonb_build_object(
+                'attempt', $2::int, 'startedAt', ${ISO_NOW}, 'endedAt', NULL, 'error', NULL)),
+              progress = NULL,
+              updated_at = now()
+        WHERE id = $1 AND status = 'processing' AND attempts = $2`,
+      [id, attempt],
+    )) as [unknown, number];
+    return affected > 0;
+  }
+
+  /**
+   * Records the progress of attempt `attempt` while it runs; never moves the status. Returns the
+   * stored progress, or null when the attempt no longer runs.
+   */
+  async recordProgress(id: string, attempt: number, progress: ProgressChange): Promise<JobProgressRecord | null> {
+    const [rows] = (await this.jobs.query(
+      `UPDATE jobs
+          SET progress = jsonb_build_object('percent', $3::int, 'message', $4::text, 'updatedAt', ${ISO_NOW}),
+              updated_at = now()
+        WHERE id = $1 AND status = 'processing' AND attempts = $2
+        RETURNING progress`,
+      [id, attempt, progress.percent, progress.message],
+    )) as [{ progress: JobProgressRecord }[], number];
+    return rows[0]?.progress ?? null;
+  }
+
+  /**
+   * Closes attempt `attempt`'s open history entry with the error it ended with (null when it
+   * succeeded or was canceled), and clears its progress unless a later attempt runs.
+   */
+  async closeAttempt(id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
+    await this.jobs.query(
+      `UPDATE jobs
+          SET attempt_history = (
+                SELECT jsonb_agg(
+                         CASE WHEN entry->>'attempt' = $2::text AND entry->'endedAt' = 'null'::jsonb
+                              THEN entry || jsonb_build_object('endedAt', ${ISO_NOW}, 'error', $3::jsonb)
+                              ELSE entry END
+                         ORDER BY position)
+                  FROM jsonb_array_elements(attempt_history) WITH ORDINALITY AS history(entry, position)),
+              progress = CASE WHEN attempts = $2 THEN NULL ELSE progress END,
+              updated_at = now()
+        WHERE id = $1 AND attempt_history @> jsonb_build_array(jsonb_build_object('attempt', $2::int, 'endedAt', NULL))`,
+      [id, attempt, JSON.stringify(error)],
+    );
+  }
+}
+
+/** A jsonb parameter: SQL NULL for null (not the JSON value `null`). */
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }

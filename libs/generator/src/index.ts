@@ -3,6 +3,7 @@ export { GeneratorModule } from './generator.module';
 export {
   ABORT_REASONS,
   type GeneratedMedia,
+  type GenerationProgress,
   type GenerationRequest,
   type InputProblem,
   isCanceled,
@@ -11,5 +12,5 @@ export {
 export { renderMockImage } from './mock-image';
 export { MockMediaGenerator } from './mock-media-generator';
 export { type ModelAllowance, modelAllowance } from './model-allow-list';
-export { OutputDownloader } from './output-downloader';
-export { ReplicateMediaGenerator } from './replicate-media-generator';
+export type { OutputDownloader } from './output-downloader';
+export type { ReplicateMediaGenerator } from './replicate-media-generator';

@@ -7,6 +7,14 @@ export function isCanceled(signal?: AbortSignal): boolean {
   return signal?.aborted === true && signal.reason === ABORT_REASONS.canceled;
 }
 
+/** How far a generation got, as the generator can tell: either part may be unknown. */
+export interface GenerationProgress {
+  /** 0–100, or null when the generator reports no fraction. */
+  percent: number | null;
+  /** A short, safe line about the current step (no secrets, no URLs), or null. */
+  message: string | null;
+}
+
 export interface GenerationRequest {
   jobId: string;
   /** 1 for the first attempt; a retry or a resumed stalled job has a higher number. */
@@ -18,6 +26,8 @@ export interface GenerationRequest {
   predictionId: string | null;
   /** Persists a newly created prediction's id; called before waiting on it. */
   recordPrediction(predictionId: string): Promise<void>;
+  /** Called as the generation advances, as often as the generator likes (the caller throttles); never awaited. */
+  onProgress?(progress: GenerationProgress): void;
   /** Aborted when the worker shuts down or the job is canceled (see ABORT_REASONS); waits stop early. */
   signal?: AbortSignal;
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { PNG } from 'pngjs';
 import { GenerationError } from './generation.error';
-import type { GenerationRequest } from './media-generator';
+import type { GenerationProgress, GenerationRequest } from './media-generator';
 import { MockMediaGenerator } from './mock-media-generator';
 
 const MODEL = 'black-forest-labs/flux-schnell';
@@ -178,6 +178,52 @@ describe('MockMediaGenerator', () => {
       expect(error.code).toBe('invalid_input');
       expect(error.retryable).toBe(false);
       expect(error.message).toContain('input.width');
+    });
+  });
+
+  describe('progress', () => {
+    it('reports steps spread over its latency, from 0 to 100 percent', async () => {
+      const reports: GenerationProgress[] = [];
+      const started = Date.now();
+      await new MockMediaGenerator({ latencyMs: 200, failureRate: 0 }).generate(
+        request({ onProgress: (progress) => reports.push(progress) }),
+      );
+
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      expect(reports).toEqual([
+        { percent: 0, message: 'step 0/4' },
+        { percent: 25, message: 'step 1/4' },
+        { percent: 50, message: 'step 2/4' },
+        { percent: 75, message: 'step 3/4' },
+        { percent: 100, message: 'step 4/4' },
+      ]);
+    });
+
+    it('takes at most 20 steps however long it works, and one when it is quick', async () => {
+      const firstReport = async (latencyMs: number) => {
+        const controller = new AbortController();
+        let first: GenerationProgress | undefined;
+        const generating = new MockMediaGenerator({ latencyMs, failureRate: 0 }).generate(
+          request({
+            signal: controller.signal,
+            onProgress: (progress) => {
+              first ??= progress;
+              controller.abort();
+            },
+          }),
+        );
+        await generating.catch(() => undefined);
+        return first;
+      };
+      expect(await firstReport(60_000)).toEqual({ percent: 0, message: 'step 0/20' });
+      expect(await firstReport(99)).toEqual({ percent: 0, message: 'step 0/1' });
+      expect(await firstReport(100)).toEqual({ percent: 0, message: 'step 0/2' });
+    });
+
+    it('reports nothing without latency', async () => {
+      const onProgress = jest.fn();
+      await reliable().generate(request({ onProgress }));
+      expect(onProgress).not.toHaveBeenCalled();
     });
   });
 

@@ -11,6 +11,10 @@ export interface MockGeneratorSettings {
   failureRate: number;
 }
 
+/** The mock works in steps of at least this long, and at most this many, reporting progress after each. */
+const MIN_STEP_MS = 50;
+const MAX_STEPS = 20;
+
 /** An offline generator that makes real PNG files, with configurable latency and failures. */
 export class MockMediaGenerator extends MediaGenerator {
   constructor(
@@ -31,7 +35,7 @@ export class MockMediaGenerator extends MediaGenerator {
         retryable: false,
       });
     }
-    if (this.settings.latencyMs > 0) await sleep(this.settings.latencyMs, undefined, { signal: request.signal });
+    await this.work(request);
     if (input.failPermanently) {
       throw new GenerationError('prediction_failed', 'The mock generator was asked to fail permanently', {
         retryable: false,
@@ -47,10 +51,22 @@ export class MockMediaGenerator extends MediaGenerator {
       extension: 'png',
       // Rendered when storage reads it, so only one image at a time sits in memory.
       content: Readable.from(
-        (function* () {
-          yield renderMockImage(request.prompt, input.seed + index, input.width, input.height);
+        (async function* () {
+          yield await renderMockImage(request.prompt, input.seed + index, input.width, input.height);
         })(),
       ),
     }));
+  }
+
+  /** Spends MOCK_LATENCY_MS in steps, reporting `step n/m` like a diffusion model's log. */
+  private async work(request: GenerationRequest): Promise<void> {
+    const { latencyMs } = this.settings;
+    if (latencyMs <= 0) return;
+    const steps = Math.max(1, Math.min(MAX_STEPS, Math.floor(latencyMs / MIN_STEP_MS)));
+    for (let step = 0; step < steps; step++) {
+      request.onProgress?.({ percent: Math.round((100 * step) / steps), message: `step ${step}/${steps}` });
+      await sleep(latencyMs / steps, undefined, { signal: request.signal });
+    }
+    request.onProgress?.({ percent: 100, message: `step ${steps}/${steps}` });
   }
 }

@@ -13,6 +13,7 @@ import { modelAllowance } from './model-allow-list';
 import type { OutputDownloader } from './output-downloader';
 import { isFinished, predictionFailure } from './prediction-outcome';
 import { collectMediaUrls } from './prediction-output';
+import { progressFromLogs } from './prediction-progress';
 import { classifyUpstreamError } from './upstream-errors';
 import { createSingleShotFetch, UpstreamHttpError, type UpstreamObserver } from './upstream-fetch';
 
@@ -63,7 +64,7 @@ export class ReplicateMediaGenerator extends MediaGenerator {
     try {
       const started = (await this.resumable(request.predictionId)) ?? (await this.create(request));
       predictionId = started.id;
-      const finished = await this.waitUntilFinished(started, request.signal);
+      const finished = await this.waitUntilFinished(started, request);
       if (finished.status !== 'succeeded') throw predictionFailure(finished);
       return await this.openOutputs(finished, request.signal);
     } catch (error) {
@@ -129,8 +130,12 @@ export class ReplicateMediaGenerator extends MediaGenerator {
     return true;
   }
 
-  /** An abort (shutdown) stops the wait, not the prediction: its stored id lets the next attempt resume it. */
-  private async waitUntilFinished(prediction: Prediction, signal?: AbortSignal): Promise<Prediction> {
+  /**
+   * Polls until the prediction ends, passing on the progress its logs show. An abort (shutdown)
+   * stops the wait, not the prediction: its stored id lets the next attempt resume it.
+   */
+  private async waitUntilFinished(prediction: Prediction, request: GenerationRequest): Promise<Prediction> {
+    const { signal } = request;
     const created = Date.parse(prediction.created_at);
     const deadline = (Number.isNaN(created) ? Date.now() : created) + this.settings.predictionTimeoutMs;
     let current = prediction;
@@ -139,6 +144,8 @@ export class ReplicateMediaGenerator extends MediaGenerator {
       if (remaining <= 0) await this.giveUp(current);
       await sleep(Math.min(this.settings.pollIntervalMs, remaining), undefined, { signal });
       current = await this.client.predictions.get(current.id, { signal });
+      const progress = progressFromLogs(current.logs);
+      if (progress) request.onProgress?.(progress);
     }
     return current;
   }

@@ -634,4 +634,68 @@ describe('GenerationService', () => {
       expect(storage.removed).toEqual([]);
     });
   });
+
+  describe('attempt history and progress', () => {
+    const entry = (attempt: number, error: Partial<JobErrorRecord> | null) => ({
+      attempt,
+      startedAt: 'start',
+      endedAt: 'end',
+      error: error && expect.objectContaining(error),
+    });
+
+    it('records each attempt with the error it ended with; the failed one stays after a retry succeeds', async () => {
+      generate.mockRejectedValueOnce(new GenerationError('upstream_unavailable', 'down', { retryable: true }));
+      await service.runAttempt('job-1').catch(() => undefined);
+      expect(changed).toHaveBeenCalledWith('job-1');
+      await service.runAttempt('job-1');
+
+      expect(jobs.row).toMatchObject({ status: 'succeeded', error: null, progress: null });
+      expect(jobs.row.attemptHistory).toEqual([
+        entry(1, { code: 'upstream_unavailable', message: 'down', retryable: true }),
+        entry(2, null),
+      ]);
+    });
+
+    it('notes an attempt handed back at shutdown, which the next attempt runs again under its number', async () => {
+      const controller = new AbortController();
+      generate.mockImplementationOnce(async () => {
+        controller.abort('worker-shutdown');
+        throw new Error('aborted');
+      });
+      await service.runAttempt('job-1', { signal: controller.signal }).catch(() => undefined);
+      await service.runAttempt('job-1');
+
+      expect(jobs.row.attemptHistory).toEqual([entry(1, { code: 'attempt_handed_back' }), entry(1, null)]);
+    });
+
+    it('writes the progress the generator reports while the attempt runs, and tells watchers', async () => {
+      let seen: JobEntity['progress'] = null;
+      generate.mockImplementationOnce(async (request) => {
+        request.onProgress?.({ percent: 30, message: 'step 6/20' });
+        await new Promise((resolve) => setImmediate(resolve));
+        seen = jobs.row.progress;
+        return [png()];
+      });
+      await service.runAttempt('job-1');
+
+      expect(seen).toEqual({ percent: 30, message: 'step 6/20', updatedAt: 'now' });
+      expect(changed).toHaveBeenCalledWith('job-1');
+      expect(jobs.row.progress).toBeNull();
+    });
+
+    it('never fails an attempt for a history or progress write that failed', async () => {
+      const broken = async () => {
+        throw databaseDown();
+      };
+      Object.assign(jobs, { openAttempt: broken, recordProgress: broken, closeAttempt: broken });
+      generate.mockImplementationOnce(async (request) => {
+        request.onProgress?.({ percent: 1, message: null });
+        return [png()];
+      });
+
+      await service.runAttempt('job-1');
+
+      expect(jobs.row.status).toBe('succeeded');
+    });
+  });
 });

@@ -6,8 +6,10 @@ import {
   type JobOutputRecord,
   JobsRepository,
 } from '@app/database';
-import { GenerationError, isCanceled, MediaGenerator } from '@app/generator';
+import { type GeneratedMedia, GenerationError, isCanceled, MediaGenerator } from '@app/generator';
+import { BoundLogger } from '@app/observability';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ATTEMPTS_EXHAUSTED, isFinalAttempt } from './attempt-policy';
 import { isInfrastructureUnavailable } from './infrastructure-outage';
 import { JobEvents } from './job-events.service';
 import { JobFiles } from './job-files.service';
@@ -22,6 +24,7 @@ import {
   OutputLimitExceededError,
 } from './jobs.errors';
 import { OutputBudget } from './output-budget';
+import { ProgressThrottle } from './progress-throttle';
 
 export interface AttemptContext {
   /** Aborted when the worker shuts down or the job is canceled: the attempt is then handed back, not failed. */
@@ -30,15 +33,24 @@ export interface AttemptContext {
   unrecordedAttempt?: number;
 }
 
-const ATTEMPTS_EXHAUSTED: JobErrorRecord = {
-  code: 'attempts_exhausted',
-  message: 'The last attempt was lost and no attempt is left',
-  retryable: true,
-};
+/** One attempt of one job, with a logger bound to both. */
+interface AttemptScope {
+  jobId: string;
+  attempt: number;
+  log: BoundLogger;
+}
 
 const INFRASTRUCTURE_UNAVAILABLE: JobErrorRecord = {
   code: 'infrastructure_unavailable',
   message: 'PostgreSQL or Redis stayed unavailable for longer than the job may wait (JOB_INFRASTRUCTURE_OUTAGE_MAX_MS)',
+  retryable: true,
+};
+
+/** The history's note on an attempt handed back unfinished: it does not count, the next one runs under its number. */
+const HANDED_BACK: JobErrorRecord = {
+  code: 'attempt_handed_back',
+  message:
+    'The attempt stopped before it could finish (worker shutdown or outage) and was handed back; it does not count',
   retryable: true,
 };
 
@@ -70,10 +82,13 @@ export class GenerationService {
   async runAttempt(jobId: string, context: AttemptContext = {}): Promise<void> {
     let attempt: number | undefined;
     try {
-      if (context.unrecordedAttempt !== undefined) await this.settleUnrecorded(jobId, context.unrecordedAttempt);
-      attempt = (await this.jobs.beginAttempt(jobId, statusesLeadingTo('processing'))) ?? undefined;
-      if (attempt === undefined) await this.settleUnstartable(jobId);
-      else await this.attempt(jobId, attempt, context.signal);
+      if (context.unrecordedAttempt !== undefined) {
+        await this.settleUnrecorded(this.scope(jobId, context.unrecordedAttempt));
+      }
+      const job = await this.jobs.beginAttempt(jobId, statusesLeadingTo('processing'));
+      attempt = job?.attempts;
+      if (!job) await this.settleUnstartable(jobId);
+      else await this.attempt(job, this.scope(jobId, job.attempts), context.signal);
     } catch (error) {
       if (!(error instanceof JobsError) && isInfrastructureUnavailable(error)) {
         throw new InfrastructureUnavailableError(jobId, attempt, error);
@@ -97,66 +112,81 @@ export class GenerationService {
    */
   async completeClaim(job: JobEntity): Promise<boolean> {
     await this.files.publish(job.id, job.attempts, job.outputs);
-    const succeeded = await this.recordChange(job.id, job.attempts, {
-      status: 'succeeded',
-      error: null,
-      markCompleted: true,
-    });
+    const scope = this.scope(job.id, job.attempts);
+    const succeeded = await this.recordChange(scope, { status: 'succeeded', error: null, markCompleted: true });
     if (succeeded) {
-      this.logger.log({ jobId: job.id, attempt: job.attempts, outputs: job.outputs.length }, 'Attempt succeeded');
-      await this.events.finished(job.id);
+      scope.log.log('Attempt succeeded', { outputs: job.outputs.length });
+      await this.events.finished(succeeded);
     } else if ((await this.jobs.findById(job.id))?.status === 'canceled') {
       await this.files.discardAll(job.id);
     }
-    return succeeded;
+    return succeeded !== null;
   }
 
-  private async attempt(jobId: string, attempt: number, signal?: AbortSignal): Promise<void> {
-    const job = await this.jobs.findById(jobId);
-    if (!job) return;
-    this.logger.log({ jobId, attempt, model: job.model }, 'Attempt started');
+  private scope(jobId: string, attempt: number): AttemptScope {
+    return { jobId, attempt, log: new BoundLogger(this.logger, { jobId, attempt }) };
+  }
+
+  /** `job` is the row as `beginAttempt` left it. */
+  private async attempt(job: JobEntity, scope: AttemptScope, signal?: AbortSignal): Promise<void> {
+    const { jobId, attempt } = scope;
+    scope.log.log('Attempt started', { model: job.model });
+    await this.bestEffort(scope, 'open the attempt history', () => this.jobs.openAttempt(jobId, attempt));
+    await this.events.changed(jobId);
     if (attempt === 1) await this.events.started(job);
 
     const unrecordedPrediction: { error?: unknown } = {};
     let outputs: JobOutputRecord[];
     try {
-      outputs = await this.generate(job, attempt, unrecordedPrediction, signal);
+      outputs = await this.generate(job, scope, unrecordedPrediction, signal);
     } catch (thrown) {
       // The row could not be written mid-attempt: an outage, not a failure of the generation.
       if (unrecordedPrediction.error !== undefined) throw unrecordedPrediction.error;
-      const failure = await this.recordFailure(job, attempt, thrown, signal);
+      const failure = await this.recordFailure(job, scope, thrown, signal);
       if (failure) throw failure;
       return;
     }
     // The claim: from now on no other attempt can begin, and only this one publishes.
-    const claimed = await this.recordChange(jobId, attempt, { status: 'processing', outputs });
-    if (!claimed) return this.tidyAfterLoss(jobId, attempt);
-    await this.completeClaim({ ...job, attempts: attempt, outputs });
+    const claimed = await this.recordChange(scope, { status: 'processing', outputs });
+    if (!claimed) return this.tidyAfterLoss(scope);
+    await this.completeClaim(claimed);
   }
 
   private async generate(
     job: JobEntity,
-    attempt: number,
+    scope: AttemptScope,
     unrecordedPrediction: { error?: unknown },
     signal?: AbortSignal,
   ): Promise<JobOutputRecord[]> {
-    const media = await this.generator.generate({
-      jobId: job.id,
-      attempt,
-      model: job.model,
-      prompt: job.prompt,
-      input: job.input,
-      predictionId: job.predictionId,
-      recordPrediction: async (predictionId) => {
-        try {
-          await this.recordChange(job.id, attempt, { status: 'processing', predictionId });
-        } catch (error) {
-          unrecordedPrediction.error = error;
-          throw error;
-        }
-      },
-      signal,
-    });
+    const { attempt } = scope;
+    const progress = new ProgressThrottle((update) =>
+      this.bestEffort(scope, 'record progress', async () => {
+        if (await this.jobs.recordProgress(job.id, attempt, update)) await this.events.changed(job.id);
+      }),
+    );
+    let media: GeneratedMedia[];
+    try {
+      media = await this.generator.generate({
+        jobId: job.id,
+        attempt,
+        model: job.model,
+        prompt: job.prompt,
+        input: job.input,
+        predictionId: job.predictionId,
+        recordPrediction: async (predictionId) => {
+          try {
+            await this.recordChange(scope, { status: 'processing', predictionId });
+          } catch (error) {
+            unrecordedPrediction.error = error;
+            throw error;
+          }
+        },
+        onProgress: (update) => progress.report(update),
+        signal,
+      });
+    } finally {
+      await progress.stop();
+    }
     const budget = new OutputBudget(this.settings.jobOutputs);
     try {
       budget.checkCount(media.length);
@@ -177,45 +207,43 @@ export class GenerationService {
   /** Records why the attempt failed; returns the error for the queue to act on, or null if the job moved on. */
   private async recordFailure(
     job: JobEntity,
-    attempt: number,
+    scope: AttemptScope,
     thrown: unknown,
     signal?: AbortSignal,
   ): Promise<Error | null> {
+    const { attempt, log } = scope;
     if (isCanceled(signal)) {
       // The api already marked the job canceled; what this attempt wrote goes too.
+      await this.closeHistory(scope, null);
       await this.files.discardAll(job.id);
-      this.logger.log({ jobId: job.id, attempt }, 'Attempt stopped: the job was canceled');
+      log.log('Attempt stopped: the job was canceled');
       return new AttemptCanceledError(job.id);
     }
     if (signal?.aborted) {
-      this.logger.warn({ jobId: job.id, attempt }, 'Attempt interrupted by shutdown; handing the job back');
-      await this.recordChange(job.id, attempt, { status: 'queued', attempts: attempt - 1 });
+      log.warn('Attempt interrupted by shutdown; handing the job back');
+      await this.recordChange(scope, { status: 'queued', attempts: attempt - 1 });
       await this.files.discardAttempt(job.id, attempt);
       return new AttemptInterruptedError(job.id);
     }
     const failure = describeFailure(thrown);
     const record = { code: failure.code, message: failure.message, retryable: failure.retryable };
     const throttled = failure.retryAfterMs !== undefined;
-    const final = !failure.retryable || (attempt >= job.maxAttempts && !throttled);
-    this.logger.warn(
-      { jobId: job.id, attempt, code: failure.code, final, err: (thrown as Error)?.cause ?? thrown },
-      'Attempt failed',
-    );
+    const final = !failure.retryable || (isFinalAttempt(attempt, job.maxAttempts) && !throttled);
+    log.warn('Attempt failed', { code: failure.code, final, err: (thrown as Error)?.cause ?? thrown });
     const recorded = await this.recordChange(
-      job.id,
-      attempt,
+      scope,
       final
         ? { status: 'failed', error: record, markCompleted: true }
         : // A throttled attempt never reached the generator, so it is given back.
           { status: 'queued', error: record, ...(throttled && { attempts: attempt - 1 }) },
     );
     if (!recorded) {
-      await this.tidyAfterLoss(job.id, attempt);
+      await this.tidyAfterLoss(scope);
       return null;
     }
     if (final) {
       await this.files.discardAll(job.id);
-      await this.events.finished(job.id);
+      await this.events.finished(recorded);
     } else {
       await this.files.discardAttempt(job.id, attempt);
     }
@@ -227,19 +255,20 @@ export class GenerationService {
    * removes what it wrote. If its outcome was recorded after all (the database applied the write
    * but could not confirm it), that stands instead.
    */
-  private async settleUnrecorded(jobId: string, attempt: number): Promise<void> {
+  private async settleUnrecorded(scope: AttemptScope): Promise<void> {
+    const { jobId, attempt } = scope;
     const job = await this.jobs.findById(jobId);
     if (!job) return;
     // Stryker disable next-line ConditionalExpression,LogicalOperator: the guarded update below checks status and attempt again; reading them here only spares a write that would not apply
     if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
-      const givenBack = await this.recordChange(jobId, attempt, { status: 'queued', attempts: attempt - 1 });
+      const givenBack = await this.recordChange(scope, { status: 'queued', attempts: attempt - 1 });
       if (givenBack) {
-        this.logger.warn({ jobId, attempt }, 'Gave back an attempt whose outcome could not be recorded');
+        scope.log.warn('Gave back an attempt whose outcome could not be recorded');
         await this.files.discardAttempt(jobId, attempt);
         return;
       }
     }
-    await this.tidyAfterLoss(jobId, attempt);
+    await this.tidyAfterLoss(scope);
   }
 
   /** The job could not begin an attempt: finish a claimed publication, end a job out of attempts, tidy files. */
@@ -249,19 +278,26 @@ export class GenerationService {
     if (isClaimed(job) && job.status === 'processing') await this.completeClaim(job);
     else if (isTerminal(job.status)) await this.tidyEnded(job);
     // A job delivered again after its last attempt was lost (say, its worker was killed) ends here.
-    else if (job.attempts >= job.maxAttempts) await this.failEnded(job, ATTEMPTS_EXHAUSTED);
+    else if (isFinalAttempt(job.attempts, job.maxAttempts)) await this.failExhausted(job);
   }
 
-  private async failEnded(job: JobEntity, error: JobErrorRecord): Promise<void> {
-    const failed = await this.recordChange(job.id, job.attempts, { status: 'failed', error, markCompleted: true });
-    if (!failed) return;
-    this.logger.warn({ jobId: job.id, attempts: job.attempts, code: error.code }, 'Job failed');
+  /** Fails a job whose last attempt was lost; false when the job moved on meanwhile. */
+  async failExhausted(job: JobEntity): Promise<boolean> {
+    return this.failEnded(job, ATTEMPTS_EXHAUSTED);
+  }
+
+  private async failEnded(job: JobEntity, error: JobErrorRecord): Promise<boolean> {
+    const scope = this.scope(job.id, job.attempts);
+    const failed = await this.recordChange(scope, { status: 'failed', error, markCompleted: true });
+    if (!failed) return false;
+    scope.log.warn('Job failed', { code: error.code });
     await this.files.discardAll(job.id);
-    await this.events.finished(job.id);
+    await this.events.finished(failed);
+    return true;
   }
 
   /** After `attempt` lost the job: removes what it staged, unless the row still counts on it. */
-  private async tidyAfterLoss(jobId: string, attempt: number): Promise<void> {
+  private async tidyAfterLoss({ jobId, attempt }: AttemptScope): Promise<void> {
     const job = await this.jobs.findById(jobId);
     if (!job) return;
     if (isTerminal(job.status)) await this.tidyEnded(job);
@@ -274,10 +310,39 @@ export class GenerationService {
     else await this.files.discardAll(job.id);
   }
 
-  private async recordChange(jobId: string, attempt: number, change: JobChange): Promise<boolean> {
-    const recorded = await this.jobs.updateIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
-    if (!recorded) this.logger.warn({ jobId, attempt, status: change.status }, 'Change not recorded: job moved on');
+  /**
+   * Applies a change of this attempt, guarded: the row as the change left it, or null when the job
+   * moved on. A change that ends the attempt also closes its history entry (with the error, or the
+   * note that it was handed back); a retry tells watchers.
+   */
+  private async recordChange(scope: AttemptScope, change: JobChange): Promise<JobEntity | null> {
+    const { jobId, attempt, log } = scope;
+    const ending = change.status !== 'processing';
+    // Closed first, so whoever sees the attempt's outcome sees its history complete.
+    if (ending) {
+      const handedBack = change.attempts !== undefined && change.error === undefined;
+      await this.closeHistory(scope, change.error ?? (handedBack ? HANDED_BACK : null));
+    }
+    const recorded = await this.jobs.changeIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
+    if (!recorded) log.warn('Change not recorded: job moved on', { status: change.status });
+    // A terminal change is announced as finished by the caller.
+    else if (change.status === 'queued') await this.events.changed(jobId);
     return recorded;
+  }
+
+  private async closeHistory(scope: AttemptScope, error: JobErrorRecord | null): Promise<void> {
+    await this.bestEffort(scope, 'close the attempt history', () =>
+      this.jobs.closeAttempt(scope.jobId, scope.attempt, error),
+    );
+  }
+
+  /** The attempt history and progress only describe the job: failing to write them never fails an attempt. */
+  private async bestEffort(scope: AttemptScope, what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      scope.log.warn(`Could not ${what}`, { err: error });
+    }
   }
 }
 

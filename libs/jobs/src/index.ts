@@ -6,15 +6,23 @@ export {
   type JobEntity,
   type JobErrorRecord,
   type JobOutputRecord,
+  type JobProgressRecord,
   type JobStatus,
   type WebhookDeliveryEntity,
 } from '@app/database';
+// The generator port's abort reasons and the storage's serving policy, for the apps: they reach
+// adapters only through the job domain.
+export { ABORT_REASONS } from '@app/generator';
+export { type MediaServing, mediaServing, SERVED_CONTENT_TYPES } from '@app/storage';
+export { isFinalAttempt } from './attempt-policy';
 export { type AttemptContext, GenerationService } from './generation.service';
 export { decideOutageWait, isInfrastructureUnavailable, type OutageDecision } from './infrastructure-outage';
 export { isAcceptedInstant } from './instant-range';
 export { JobControlService, MAX_WAIT_SECONDS } from './job-control.service';
 export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
 export { type JobView, presentJob } from './job-presenter';
+export type { JobStreamEvent } from './job-stream-events';
+export { type JobStreamSink, JobStreams } from './job-streams.service';
 export {
   AttemptCanceledError,
   AttemptFailedError,
@@ -26,6 +34,8 @@ export {
   InvalidJobInputError,
   JobNotCancelableError,
   JobNotFoundError,
+  JobRequestError,
+  type JobRequestErrorCode,
   JobsError,
   MediaExpiredError,
   MediaNotFoundError,
@@ -41,3 +51,4 @@ export {
 } from './jobs.service';
 export { ReconciliationService, type SweepReport } from './reconciliation.service';
 export { type RetentionReport, RetentionService } from './retention.service';
+export { StartupError, type StartupReporter, waitForInfrastructure } from './startup-checks';

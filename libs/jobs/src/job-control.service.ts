@@ -45,17 +45,16 @@ export class JobControlService {
     const job = await this.owned(id, owner);
     // Stryker disable next-line ConditionalExpression,CallExpression: the guarded update below refuses an ended job too, and the refusal then names the same status; this check only spares the write
     if (isTerminal(job.status)) throw new JobNotCancelableError(id, job.status);
-    const canceled = await this.jobs.updateIf(
+    const canceled = await this.jobs.changeIf(
       id,
       { from: statusesLeadingTo('canceled') },
       { status: 'canceled', markCompleted: true },
     );
-    const current = await this.owned(id, owner);
-    if (!canceled) throw new JobNotCancelableError(id, current.status);
+    if (!canceled) throw new JobNotCancelableError(id, (await this.owned(id, owner)).status);
     await this.queue.discardWaiting(id);
     await this.signals.requestCancel(id);
-    await this.events.finished(id);
-    return current;
+    await this.events.finished(canceled);
+    return canceled;
   }
 
   /**
@@ -84,6 +83,11 @@ export class JobControlService {
     const final = await this.finalReads.get(id);
     if (final?.owner !== owner) throw new JobNotFoundError(id);
     return { job: final, honoured: true };
+  }
+
+  /** A wait slot for `owner`, held by a job's event stream while it is open; null past a wait cap. */
+  takeWaitSlot(owner: string): (() => void) | null {
+    return this.waitSlots.tryTake(owner);
   }
 
   private async owned(id: string, owner: string): Promise<JobEntity> {

@@ -1,5 +1,5 @@
 import { type AppConfig, appConfig } from '@app/config';
-import { type JobEntity, JobsRepository } from '@app/database';
+import type { JobEntity } from '@app/database';
 import { JobMetrics } from '@app/observability';
 import { JobSignals } from '@app/queue';
 import { WebhookDispatcher } from '@app/webhooks';
@@ -7,16 +7,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { presentJob } from './job-presenter';
 
 /**
- * What happens when a job starts or ends, beyond its row: waiting requests are woken (on every
- * api replica), metrics counted and webhook deliveries scheduled. Best effort: the row is
- * already the truth.
+ * What happens when a job starts, changes or ends, beyond its row: waiting requests and event
+ * streams are woken (on every api replica), metrics counted and webhook deliveries scheduled.
+ * Best effort: the row is already the truth.
  */
 @Injectable()
 export class JobEvents {
   private readonly logger = new Logger(JobEvents.name);
 
   constructor(
-    private readonly jobs: JobsRepository,
     private readonly signals: JobSignals,
     private readonly webhooks: WebhookDispatcher,
     private readonly metrics: JobMetrics,
@@ -27,11 +26,15 @@ export class JobEvents {
     await this.notify(job.id, () => this.webhooks.schedule(job, 'start', this.present(job)));
   }
 
-  async finished(jobId: string): Promise<void> {
-    await this.signals.announceFinished(jobId);
-    await this.notify(jobId, async () => {
-      const job = await this.jobs.findById(jobId);
-      if (!job) return;
+  /** The job's status or progress changed, short of an end (see `finished`). */
+  async changed(jobId: string): Promise<void> {
+    await this.signals.announceChanged(jobId);
+  }
+
+  /** `job` is the row as the write that ended it returned it. */
+  async finished(job: JobEntity): Promise<void> {
+    await this.signals.announceFinished(job.id);
+    await this.notify(job.id, async () => {
       this.metrics.jobFinished(job);
       await this.webhooks.schedule(job, 'completed', this.present(job));
     });

@@ -20,6 +20,8 @@ function job(status: JobStatus): JobEntity {
     completedAt: null,
     updatedAt: at,
     outputsExpiredAt: null,
+    progress: { percent: 40, message: 'step 8/20', updatedAt: '2026-11-30T10:00:01.000Z' },
+    attemptHistory: [{ attempt: 1, startedAt: '2026-11-30T10:00:00.000Z', endedAt: null, error: null }],
   } as JobEntity;
 }
 
@@ -48,7 +50,13 @@ describe('presentJob', () => {
 describe('published outputs', () => {
   it('are the recorded outputs of a succeeded job, with absolute URLs', () => {
     expect(presentJob(job('succeeded'), 'https://media.example').outputs).toEqual([
-      { url: 'https://media.example/v1/media/job-1/0.png', contentType: 'image/png', bytes: 10, sha256: output.sha256 },
+      {
+        url: 'https://media.example/v1/media/job-1/0.png',
+        file: '0.png',
+        contentType: 'image/png',
+        bytes: 10,
+        sha256: output.sha256,
+      },
     ]);
   });
 
@@ -56,5 +64,30 @@ describe('published outputs', () => {
   it.each<JobStatus>(['processing', 'queued', 'canceled', 'failed'])('are none while the job is %s', (status) => {
     expect(publishedOutputs(job(status))).toEqual([]);
     expect(presentJob(job(status), 'https://media.example').outputs).toEqual([]);
+  });
+});
+
+describe('live fields', () => {
+  it('show progress only while an attempt runs', () => {
+    expect(presentJob(job('processing'), 'https://media.example').progress).toEqual({
+      percent: 40,
+      message: 'step 8/20',
+      updatedAt: '2026-11-30T10:00:01.000Z',
+    });
+    for (const status of ['queued', 'succeeded', 'failed', 'canceled'] as const) {
+      expect(presentJob(job(status), 'https://media.example').progress).toBeNull();
+    }
+  });
+
+  it('show the queue position only while queued', () => {
+    expect(presentJob(job('queued'), 'https://media.example', 4).queuePosition).toBe(4);
+    expect(presentJob(job('queued'), 'https://media.example').queuePosition).toBeNull();
+    expect(presentJob(job('processing'), 'https://media.example', 4).queuePosition).toBeNull();
+  });
+
+  it('always show the attempt history', () => {
+    expect(presentJob(job('succeeded'), 'https://media.example').attemptHistory).toEqual([
+      { attempt: 1, startedAt: '2026-11-30T10:00:00.000Z', endedAt: null, error: null },
+    ]);
   });
 });

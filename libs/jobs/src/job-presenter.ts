@@ -1,4 +1,11 @@
-import type { JobEntity, JobErrorRecord, JobOutputRecord, JobStatus } from '@app/database';
+import type {
+  JobAttemptRecord,
+  JobEntity,
+  JobErrorRecord,
+  JobOutputRecord,
+  JobProgressRecord,
+  JobStatus,
+} from '@app/database';
 
 /** The public view of a job, as the API returns it and webhooks carry it. */
 export interface JobView {
@@ -10,12 +17,15 @@ export interface JobView {
   attempts: number;
   maxAttempts: number;
   error: JobErrorRecord | null;
-  outputs: { url: string; contentType: string; bytes: number; sha256: string }[];
+  outputs: { url: string; file: string; contentType: string; bytes: number; sha256: string }[];
   createdAt: string;
   startedAt: string | null;
   completedAt: string | null;
   updatedAt: string;
   outputsExpiredAt: string | null;
+  progress: JobProgressRecord | null;
+  queuePosition: number | null;
+  attemptHistory: JobAttemptRecord[];
 }
 
 /**
@@ -26,8 +36,11 @@ export function publishedOutputs(job: JobEntity): JobOutputRecord[] {
   return job.status === 'succeeded' ? job.outputs : [];
 }
 
-/** Output URLs are absolute, built from PUBLIC_BASE_URL. */
-export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
+/**
+ * Output URLs are absolute, built from PUBLIC_BASE_URL. `queuePosition` (jobs waiting ahead of
+ * a queued job) is known only to those who asked the queue; it is null otherwise.
+ */
+export function presentJob(job: JobEntity, publicBaseUrl: string, queuePosition: number | null = null): JobView {
   return {
     id: job.id,
     status: job.status,
@@ -39,6 +52,7 @@ export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
     error: job.error,
     outputs: publishedOutputs(job).map((output) => ({
       url: `${publicBaseUrl}/v1/media/${job.id}/${output.file}`,
+      file: output.file,
       contentType: output.contentType,
       bytes: output.bytes,
       sha256: output.sha256,
@@ -48,5 +62,8 @@ export function presentJob(job: JobEntity, publicBaseUrl: string): JobView {
     completedAt: job.completedAt?.toISOString() ?? null,
     updatedAt: job.updatedAt.toISOString(),
     outputsExpiredAt: job.outputsExpiredAt?.toISOString() ?? null,
+    progress: job.status === 'processing' ? job.progress : null,
+    queuePosition: job.status === 'queued' ? queuePosition : null,
+    attemptHistory: job.attemptHistory,
   };
 }

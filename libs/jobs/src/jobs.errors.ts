@@ -1,18 +1,36 @@
 import type { InputProblem } from '@app/generator';
 
-/** Domain errors the api maps to HTTP in one place (its problem filter). */
+/** Every error the job domain throws: what a request was refused for, or how an attempt ended. */
 export abstract class JobsError extends Error {
   abstract readonly code: string;
 }
 
-export class JobNotFoundError extends JobsError {
+/**
+ * Why a request to the job domain was refused. The api maps every code to HTTP in one place (its
+ * problem filter, keyed by this type), so a new code does not compile until it has an answer.
+ */
+export type JobRequestErrorCode =
+  | 'job_not_found'
+  | 'media_not_found'
+  | 'media_expired'
+  | 'invalid_input'
+  | 'idempotency_key_reused'
+  | 'invalid_cursor'
+  | 'job_not_cancelable';
+
+/** A request the domain refused; the worker's attempt outcomes are not of this kind. */
+export abstract class JobRequestError extends JobsError {
+  abstract override readonly code: JobRequestErrorCode;
+}
+
+export class JobNotFoundError extends JobRequestError {
   readonly code = 'job_not_found';
   constructor(readonly jobId: string) {
     super(`No job with id ${jobId}`);
   }
 }
 
-export class MediaNotFoundError extends JobsError {
+export class MediaNotFoundError extends JobRequestError {
   readonly code = 'media_not_found';
   constructor(jobId: string, file: string) {
     super(`Job ${jobId} has no output named ${file}`);
@@ -20,7 +38,7 @@ export class MediaNotFoundError extends JobsError {
 }
 
 /** The job had outputs, but retention has removed them: every file of it is gone for good. */
-export class MediaExpiredError extends JobsError {
+export class MediaExpiredError extends JobRequestError {
   readonly code = 'media_expired';
   constructor(
     readonly jobId: string,
@@ -30,7 +48,7 @@ export class MediaExpiredError extends JobsError {
   }
 }
 
-export class InvalidJobInputError extends JobsError {
+export class InvalidJobInputError extends JobRequestError {
   readonly code = 'invalid_input';
   constructor(readonly problems: InputProblem[]) {
     super(problems.map((problem) => problem.message).join('; '));
@@ -53,7 +71,7 @@ export class AttemptInterruptedError extends JobsError {
   }
 }
 
-export class IdempotencyKeyReusedError extends JobsError {
+export class IdempotencyKeyReusedError extends JobRequestError {
   readonly code = 'idempotency_key_reused';
   constructor(
     readonly key: string,
@@ -63,14 +81,14 @@ export class IdempotencyKeyReusedError extends JobsError {
   }
 }
 
-export class InvalidCursorError extends JobsError {
+export class InvalidCursorError extends JobRequestError {
   readonly code = 'invalid_cursor';
   constructor() {
     super('The cursor is not one this API gave out');
   }
 }
 
-export class JobNotCancelableError extends JobsError {
+export class JobNotCancelableError extends JobRequestError {
   readonly code = 'job_not_cancelable';
   constructor(
     readonly jobId: string,

@@ -1,6 +1,6 @@
 import { DatabaseModule } from '@app/database';
 import { GeneratorModule } from '@app/generator';
-import { ObservabilityModule } from '@app/observability';
+import { MetricsModule } from '@app/observability';
 import { QueueModule } from '@app/queue';
 import { StorageModule } from '@app/storage';
 import { WebhooksModule } from '@app/webhooks';
@@ -9,21 +9,23 @@ import { GenerationService } from './generation.service';
 import { JobControlService } from './job-control.service';
 import { JobEvents } from './job-events.service';
 import { JobFiles } from './job-files.service';
+import { JobStreams } from './job-streams.service';
 import { JobsService } from './jobs.service';
 import { ReconciliationService } from './reconciliation.service';
 import { RetentionService } from './retention.service';
 
 @Module({
-  imports: [DatabaseModule, QueueModule, ObservabilityModule, GeneratorModule, StorageModule, WebhooksModule],
+  imports: [DatabaseModule, QueueModule, MetricsModule, GeneratorModule, StorageModule, WebhooksModule],
   providers: [
     JobsService,
     JobControlService,
     JobEvents,
     JobFiles,
+    JobStreams,
     GenerationService,
     ReconciliationService,
     RetentionService,
   ],
-  exports: [JobsService, JobControlService, GenerationService, ReconciliationService, RetentionService],
+  exports: [JobsService, JobControlService, JobStreams, GenerationService, ReconciliationService, RetentionService],
 })
 export class JobsModule {}

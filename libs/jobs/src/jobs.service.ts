@@ -17,7 +17,7 @@ import {
   type WebhookDeliveryEntity,
 } from '@app/database';
 import { type InputProblem, MediaGenerator, modelAllowance } from '@app/generator';
-import { GenerationQueueProducer } from '@app/queue';
+import { GenerationQueueProducer, settlesWithin } from '@app/queue';
 import { isSafeSegment, type MediaObject, type MediaServing, MediaStorage, mediaKey } from '@app/storage';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -131,20 +131,15 @@ export class JobsService {
    * to the workers' reconciliation sweep, which queues every `queued` row BullMQ does not hold.
    */
   private async enqueueOrLeaveToSweep(job: JobEntity): Promise<void> {
-    const enqueue = this.queue.enqueue(job.id);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`enqueue took over ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([enqueue, timeout]);
-    } catch (error) {
-      // A late enqueue may still land; that is harmless, the job id makes it idempotent.
-      // Stryker disable next-line CallExpression: Promise.race already handles a rejection of `enqueue`; this says so where it matters
-      enqueue.catch(() => undefined);
+    const enqueued = this.queue.enqueue(job.id).catch((error: unknown) => {
       this.logger.warn({ jobId: job.id, err: error }, 'Could not enqueue the job now; the sweep will');
-    } finally {
-      clearTimeout(timer);
+    });
+    // A late enqueue may still land; that is harmless, the job id makes it idempotent.
+    if (!(await settlesWithin(enqueued, ENQUEUE_TIMEOUT_MS))) {
+      this.logger.warn(
+        { jobId: job.id, timeoutMs: ENQUEUE_TIMEOUT_MS },
+        'Enqueue is slow; the sweep will queue the job',
+      );
     }
   }
 
@@ -164,6 +159,14 @@ export class JobsService {
     const job = await this.jobs.findOwned(id, owner);
     if (!job) throw new JobNotFoundError(id);
     return job;
+  }
+
+  /**
+   * How many jobs wait ahead of each queued one among `jobs` (approximate; unknown ones are
+   * missing). Best effort: Redis is asked briefly, and its absence leaves every position unknown.
+   */
+  queuePositions(jobs: readonly JobEntity[]): Promise<Map<string, number>> {
+    return this.queue.queuePositions(jobs.filter((job) => job.status === 'queued').map((job) => job.id));
   }
 
   /** A page of the owner's jobs, newest first; stable while new jobs arrive. */

@@ -3,9 +3,8 @@ import { type JobEntity, JobsRepository } from '@app/database';
 import { GenerationQueueProducer } from '@app/queue';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ATTEMPT_LOST, isFinalAttempt } from './attempt-policy';
 import { GenerationService } from './generation.service';
-import { JobEvents } from './job-events.service';
-import { JobFiles } from './job-files.service';
 import { statusesLeadingTo } from './job-lifecycle';
 
 export interface SweepReport {
@@ -34,9 +33,7 @@ export class ReconciliationService {
   constructor(
     private readonly jobs: JobsRepository,
     private readonly queue: GenerationQueueProducer,
-    private readonly events: JobEvents,
     private readonly generation: GenerationService,
-    private readonly files: JobFiles,
     private readonly webhooks: WebhookDispatcher,
     @Inject(queueConfig.KEY) private readonly settings: QueueConfig,
   ) {}
@@ -76,34 +73,21 @@ export class ReconciliationService {
     if (job.status === 'processing' && job.outputs.length > 0) {
       return (await this.generation.completeClaim(job)) ? 'published' : null;
     }
-    const attemptsLeft = job.maxAttempts - job.attempts;
+    const lastAttempt = isFinalAttempt(job.attempts, job.maxAttempts);
     if (job.status === 'processing') {
       // Nobody holds this attempt any more: end it as lost, then retry or fail per the policy.
-      const change =
-        attemptsLeft > 0
-          ? { status: 'queued' as const }
-          : {
-              status: 'failed' as const,
-              error: {
-                code: 'attempts_exhausted',
-                message: 'The last attempt was lost and no attempt is left',
-                retryable: true,
-              },
-              markCompleted: true,
-            };
-      const changed = await this.jobs.updateIf(
+      if (lastAttempt) return (await this.generation.failExhausted(job)) ? 'failed' : null;
+      const givenBack = await this.jobs.updateIf(
         job.id,
-        { from: statusesLeadingTo(change.status), attempt: job.attempts },
-        change,
+        { from: statusesLeadingTo('queued'), attempt: job.attempts },
+        { status: 'queued' },
       );
-      if (!changed) return null;
-      if (change.status === 'failed') {
-        await this.files.discardAll(job.id);
-        await this.events.finished(job.id);
-        return 'failed';
-      }
+      if (!givenBack) return null;
+      await this.jobs.closeAttempt(job.id, job.attempts, ATTEMPT_LOST).catch((error: unknown) => {
+        this.logger.warn({ jobId: job.id, err: error }, 'Could not close the lost attempt in its history');
+      });
     }
-    if (attemptsLeft <= 0) return null;
+    if (lastAttempt) return null;
     await this.queue.requeue(job.id);
     this.logger.warn(
       { jobId: job.id, status: job.status, attempts: job.attempts },

@@ -1,29 +1,21 @@
 import { type AppConfig, appConfig } from '@app/config';
-import { Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { Global, Module } from '@nestjs/common';
+import { AppLogger, createPino } from './app-logger';
 
-const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-];
-
-/** Structured JSON logs through pino, shared by both apps. */
+/**
+ * Structured JSON logs through pino, shared by both apps: `app.useLogger(app.get(AppLogger))`.
+ * Request lines are the api's own (apps/api/src/http/request-logging.ts), written through the
+ * same logger: no middleware, one line per request.
+ */
+@Global()
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
+  providers: [
+    {
+      provide: AppLogger,
       inject: [appConfig.KEY],
-      useFactory: (app: AppConfig) => ({
-        pinoHttp: {
-          level: app.logLevel,
-          redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-          autoLogging: { ignore: (req) => req.url === '/favicon.ico' || req.url === '/metrics' },
-          ...(app.prettyLogs && { transport: { target: 'pino-pretty', options: { singleLine: true } } }),
-        },
-        forRoutes: ['{*splat}'],
-      }),
-    }),
+      useFactory: (app: AppConfig) => new AppLogger(createPino({ level: app.logLevel, pretty: app.prettyLogs })),
+    },
   ],
+  exports: [AppLogger],
 })
 export class AppLoggerModule {}

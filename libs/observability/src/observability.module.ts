@@ -1,15 +1,14 @@
 import { QueueModule } from '@app/queue';
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { HttpMetrics } from './http-metrics';
-import { JobMetrics } from './job-metrics';
-import { MetricsRegistry } from './metrics-registry';
+import { MetricsModule } from './metrics.module';
 import { QueueMetrics } from './queue-metrics';
 import { Readiness } from './readiness.service';
 
+/** For the apps: the metrics, plus queue depth metrics and the readiness check (which need the queues). */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), QueueModule],
-  providers: [MetricsRegistry, JobMetrics, QueueMetrics, HttpMetrics, Readiness],
-  exports: [MetricsRegistry, JobMetrics, HttpMetrics, Readiness],
+  imports: [TerminusModule.forRoot({ logger: false }), QueueModule, MetricsModule],
+  providers: [QueueMetrics, Readiness],
+  exports: [MetricsModule, Readiness],
 })
 export class ObservabilityModule {}

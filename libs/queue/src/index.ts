@@ -8,6 +8,7 @@ export {
 export { GenerationQueueProducer } from './generation-queue.producer';
 export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
-export { isRedisUnavailable, logRedisError, QueueRedis, redisConnectionOptions } from './queue-redis';
-export { type RateLimitState, SubmitRateLimiter } from './submit-rate-limiter';
+export { isRedisUnavailable, logRedisError, QueueRedis, reconnectDelayMs, redisConnectionOptions } from './queue-redis';
+export { describeRedis, pingRedis } from './redis-preflight';
+export { settlesWithin } from './settles-within';
 export { WEBHOOK_QUEUE, type WebhookJobData, WebhookQueueProducer, WebhookRetryError } from './webhook-queue';

@@ -1,28 +1,54 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { QueueRedis } from './queue-redis';
 
 type CancelHandler = (jobId: string) => void;
 
 /**
  * Messages between processes over Redis pub/sub: "job X ended" (so any api replica can answer a
- * waiting request at once) and "cancel job X" (so whichever worker runs it stops). Connections
- * are opened on first use; a lost message is harmless, as waits time out and re-read PostgreSQL.
+ * waiting request at once), "job X changed" (its status or progress: event streams re-read it)
+ * and "cancel job X" (so whichever worker runs it stops). Connections are opened on first use; a
+ * lost message is harmless, as waits time out and streams re-read PostgreSQL now and then.
  */
 @Injectable()
 export class JobSignals implements OnApplicationShutdown {
   private readonly logger = new Logger(JobSignals.name);
-  private subscriber?: Redis;
+  private subscriber?: Redis | Cluster;
   private subscribed?: Promise<void>;
+  private subscribedToChanges?: Promise<void>;
   private readonly finishWaiters = new Map<string, Set<() => void>>();
   private readonly cancelHandlers: CancelHandler[] = [];
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   private readonly finishedChannel: string;
+  private readonly changedChannel: string;
   private readonly cancelChannel: string;
 
   constructor(private readonly redis: QueueRedis) {
     this.finishedChannel = redis.key('signals', 'finished');
+    this.changedChannel = redis.key('signals', 'changed');
     this.cancelChannel = redis.key('signals', 'cancel');
+  }
+
+  /** Announces that a job's status or progress changed (not to an end: see announceFinished); never throws. */
+  async announceChanged(jobId: string): Promise<void> {
+    await this.publish(this.changedChannel, jobId);
+  }
+
+  /**
+   * Calls `listener` each time `jobId` is announced changed or finished, from when the returned
+   * promise resolves (subscribed) until its unwatch function is called.
+   */
+  async watch(jobId: string, listener: () => void): Promise<() => void> {
+    await this.subscribe();
+    await this.subscribeToChanges();
+    const listeners = this.watchers.get(jobId) ?? new Set();
+    listeners.add(listener);
+    this.watchers.set(jobId, listeners);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.watchers.get(jobId) === listeners) this.watchers.delete(jobId);
+    };
   }
 
   /** Announces that a job reached a terminal state; never throws. */
@@ -81,8 +107,23 @@ export class JobSignals implements OnApplicationShutdown {
       this.subscriber?.disconnect();
       this.subscriber = undefined;
       this.subscribed = undefined;
+      this.subscribedToChanges = undefined;
     });
     return this.subscribed;
+  }
+
+  /** Only processes that watch jobs (the api) hear every change; a failure is logged, streams then re-read. */
+  private subscribeToChanges(): Promise<void> {
+    const subscriber = this.subscriber;
+    if (!subscriber) return Promise.resolve();
+    this.subscribedToChanges ??= subscriber.subscribe(this.changedChannel).then(
+      () => undefined,
+      (error: unknown) => {
+        this.logger.warn({ err: error }, 'Could not subscribe to job changes');
+        this.subscribedToChanges = undefined;
+      },
+    );
+    return this.subscribedToChanges;
   }
 
   private async connectSubscriber(): Promise<void> {
@@ -91,6 +132,9 @@ export class JobSignals implements OnApplicationShutdown {
     subscriber.on('message', (channel: string, jobId: string) => {
       if (channel === this.cancelChannel) for (const handler of this.cancelHandlers) handler(jobId);
       if (channel === this.finishedChannel) for (const resolve of this.finishWaiters.get(jobId) ?? []) resolve();
+      if (channel === this.finishedChannel || channel === this.changedChannel) {
+        for (const listener of this.watchers.get(jobId) ?? []) listener();
+      }
     });
     await subscriber.subscribe(this.finishedChannel, this.cancelChannel);
   }

@@ -1,5 +1,10 @@
+import type { QueueConfig } from '@app/config';
 import { Logger } from '@nestjs/common';
-import { isRedisUnavailable, logRedisError, reconnectDelayMs, redisConnectionOptions } from './queue-redis';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QueueErrorListeners } from './queue-error-listeners';
+import { isRedisUnavailable, logRedisError, QueueRedis, reconnectDelayMs, redisConnectionOptions } from './queue-redis';
+import { FakeBullQueue } from './testing/queue-fakes';
 
 describe('Redis outage handling', () => {
   let warn: jest.SpyInstance;
@@ -22,7 +27,7 @@ describe('Redis outage handling', () => {
   it('logs one structured line per back-off step, however many connections reach it, naming the last error', () => {
     const logger = new Logger('test');
     const error = jest.spyOn(logger, 'error');
-    const { retryStrategy } = redisConnectionOptions('redis://127.0.0.1:1');
+    const { retryStrategy } = redisConnectionOptions({ kind: 'standalone', url: 'redis://127.0.0.1:1' });
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
 
     logRedisError(logger, 'Queue error', refused);
@@ -34,7 +39,7 @@ describe('Redis outage handling', () => {
     expect(warn).toHaveBeenCalledTimes(2);
     expect(warn).toHaveBeenCalledWith(
       { attempt: 1, retryInMs: 500, reason: 'connect ECONNREFUSED 127.0.0.1:1' },
-      'Redis unreachable; reconnecting',
+      'Redis unreachable at 127.0.0.1:1 (REDIS_URL): connect ECONNREFUSED 127.0.0.1:1; retrying in 0.5 s',
     );
   });
 
@@ -56,5 +61,82 @@ describe('Redis outage handling', () => {
     ['not an error', 'ECONNREFUSED', false],
   ])('isRedisUnavailable is right about %s', (_case, error, expected) => {
     expect(isRedisUnavailable(error)).toBe(expected);
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'])(
+    'rule: the network error %s means Redis is unreachable',
+    (code) => {
+      expect(isRedisUnavailable(Object.assign(new Error('x'), { code }))).toBe(true);
+    },
+  );
+});
+
+describe('QueueRedis', () => {
+  /** Nothing listens on port 1: the connections are made, never used. */
+  const config = { prefix: 'pfx', redis: { kind: 'standalone', url: 'redis://127.0.0.1:1' } } as QueueConfig;
+  let redis: QueueRedis;
+
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    redis = new QueueRedis(config);
+  });
+
+  afterEach(() => {
+    redis.onApplicationShutdown();
+    jest.restoreAllMocks();
+  });
+
+  it('rule: every key and channel starts with the deployment’s prefix', () => {
+    expect(redis.key('signals', 'cancel')).toBe('pfx:signals:cancel');
+    expect(redis.key()).toBe('pfx');
+  });
+
+  it('rule: plain commands share one connection; a subscriber gets its own', () => {
+    const shared = redis.client;
+
+    expect(redis.client).toBe(shared);
+    expect(redis.open()).not.toBe(shared);
+  });
+
+  it('rule: a command fails fast while Redis is down, and the connection reconnects on the shared schedule', () => {
+    const { options } = redis.open() as Redis;
+
+    expect(options).toMatchObject({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 1 });
+    expect(options.retryStrategy).toBe(redisConnectionOptions(config.redis).retryStrategy);
+  });
+
+  it('rule: a connection error that is not about reaching Redis is logged', () => {
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const scriptError = new Error('ERR Error running script');
+
+    redis.open().emit('error', scriptError);
+
+    expect(error).toHaveBeenCalledWith({ err: scriptError }, 'Redis connection error');
+  });
+
+  it('rule: shutdown closes every connection it opened', () => {
+    const disconnects = [redis.client, redis.open()].map((connection) => jest.spyOn(connection, 'disconnect'));
+
+    redis.onApplicationShutdown();
+
+    for (const disconnect of disconnects) expect(disconnect).toHaveBeenCalled();
+  });
+});
+
+describe('QueueErrorListeners', () => {
+  it('rule: every queue’s error event is logged through the one Redis error policy', () => {
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const queues = ['generation', 'webhooks', 'maintenance'].map((name) => new FakeBullQueue(name));
+    const broken = new Error('ERR Error running script');
+
+    new QueueErrorListeners(...(queues as unknown as [Queue, Queue, Queue]));
+    for (const queue of queues) queue.emit('error', broken);
+
+    expect(error.mock.calls).toEqual([
+      [{ err: broken }, 'Queue generation error'],
+      [{ err: broken }, 'Queue webhooks error'],
+      [{ err: broken }, 'Queue maintenance error'],
+    ]);
+    error.mockRestore();
   });
 });

@@ -1,6 +1,8 @@
-import { type QueueConfig, queueConfig } from '@app/config';
+import { type QueueConfig, queueConfig, type RedisTopology } from '@app/config';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createIORedisClient, type IRedisClient, RedisConnection } from 'bullmq';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { describeRedis } from './redis-preflight';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 // ioredis raises these without a code when commands cannot reach the server.
@@ -29,6 +31,8 @@ export function reconnectDelayMs(attempt: number): number {
 class RedisOutageReport {
   private readonly logger = new Logger('Redis');
   private lastReason = 'unknown';
+  /** Where Redis is and the setting that says so, for the message (never a password). */
+  address = 'Redis';
   private lastStep = { attempt: 0, at: 0 };
 
   noteError(error: Error): void {
@@ -40,7 +44,10 @@ class RedisOutageReport {
     const now = Date.now();
     if (attempt !== this.lastStep.attempt || now - this.lastStep.at >= delayMs) {
       this.lastStep = { attempt, at: now };
-      this.logger.warn({ attempt, retryInMs: delayMs, reason: this.lastReason }, 'Redis unreachable; reconnecting');
+      this.logger.warn(
+        { attempt, retryInMs: delayMs, reason: this.lastReason },
+        `Redis unreachable at ${this.address}: ${this.lastReason}; retrying in ${delayMs / 1000} s`,
+      );
     }
     return delayMs;
   };
@@ -48,9 +55,60 @@ class RedisOutageReport {
 
 const outageReport = new RedisOutageReport();
 
-/** Connection options for every Redis connection of the service (BullMQ's included). */
-export function redisConnectionOptions(url: string): { url: string; retryStrategy: (attempt: number) => number } {
-  return { url, retryStrategy: outageReport.retryStrategy };
+/**
+ * The one place where Redis connections are built, for each way of reaching Redis: one server
+ * (REDIS_URL), the master the Sentinels name (REDIS_SENTINELS), or a Cluster (REDIS_CLUSTER_NODES).
+ * `options` apply to every server connection; every connection reconnects on the outage schedule.
+ */
+export function createRedis(topology: RedisTopology, options: RedisOptions = {}): Redis | Cluster {
+  const settings: RedisOptions = { retryStrategy: outageReport.retryStrategy, ...options };
+  switch (topology.kind) {
+    case 'standalone':
+      return new Redis(topology.url, settings);
+    case 'sentinel':
+      return new Redis({
+        ...settings,
+        sentinels: topology.sentinels,
+        name: topology.name,
+        password: topology.password,
+        sentinelPassword: topology.sentinelPassword,
+        sentinelRetryStrategy: outageReport.retryStrategy,
+        // Not `failoverDetector`: its Sentinel subscriptions outlive disconnect() (ioredis 5.11), so
+        // a closed app kept the process alive. A failover is followed on the next reconnect anyway.
+      });
+    case 'cluster':
+      return new Cluster(topology.nodes, {
+        clusterRetryStrategy: outageReport.retryStrategy,
+        redisOptions: { ...settings, password: topology.password },
+      });
+  }
+}
+
+/** Where BullMQ's connection options carry the topology, for `bullClientFactory`. */
+const TOPOLOGY = 'mediagenRedisTopology';
+
+/**
+ * BullMQ opens (and closes) its own connections from options, and by itself it only builds
+ * single-server clients. This factory builds each of them with `createRedis`, so BullMQ's
+ * connections reach a Cluster or the Sentinels' master as ours do. Options without a topology
+ * (other code's queues) get BullMQ's usual client.
+ */
+function bullClientFactory(opts: RedisOptions): IRedisClient {
+  const { [TOPOLOGY]: topology, ...options } = opts as RedisOptions & { [TOPOLOGY]?: RedisTopology; url?: string };
+  // BullMQ's default host and port among the options give way to the topology's addresses.
+  if (topology) return createIORedisClient(createRedis(topology, options));
+  const { url, ...rest } = options;
+  return createIORedisClient(url ? new Redis(url, rest) : new Redis(rest));
+}
+
+/** BullMQ connection options for every queue and worker of the service. */
+export function redisConnectionOptions(topology: RedisTopology): {
+  retryStrategy: (attempt: number) => number;
+  [TOPOLOGY]: RedisTopology;
+} {
+  RedisConnection.clientFactory = bullClientFactory;
+  outageReport.address = describeRedis(topology);
+  return { retryStrategy: outageReport.retryStrategy, [TOPOLOGY]: topology };
 }
 
 /** Logs a connection's `error` event, unless it only says Redis is unreachable (reported per back-off step). */
@@ -63,8 +121,8 @@ export function logRedisError(logger: Logger, message: string, error: Error): vo
 @Injectable()
 export class QueueRedis implements OnApplicationShutdown {
   private readonly logger = new Logger(QueueRedis.name);
-  private readonly connections: Redis[] = [];
-  private shared?: Redis;
+  private readonly connections: Array<Redis | Cluster> = [];
+  private shared?: Redis | Cluster;
 
   constructor(@Inject(queueConfig.KEY) private readonly config: QueueConfig) {}
 
@@ -74,15 +132,14 @@ export class QueueRedis implements OnApplicationShutdown {
   }
 
   /** A connection for plain commands, shared by its users. */
-  get client(): Redis {
+  get client(): Redis | Cluster {
     this.shared ??= this.open();
     return this.shared;
   }
 
   /** A connection of its own, for a subscriber (which can run no other command). */
-  open(): Redis {
-    const { url, ...options } = redisConnectionOptions(this.config.redisUrl);
-    const connection = new Redis(url, { ...options, maxRetriesPerRequest: 1 });
+  open(): Redis | Cluster {
+    const connection = createRedis(this.config.redis, { maxRetriesPerRequest: 1 });
     connection.on('error', (error: Error) => logRedisError(this.logger, 'Redis connection error', error));
     this.connections.push(connection);
     return connection;

@@ -6,7 +6,6 @@ import { GenerationQueueProducer } from './generation-queue.producer';
 import { JobSignals } from './job-signals';
 import { QueueErrorListeners } from './queue-error-listeners';
 import { QueueRedis, redisConnectionOptions } from './queue-redis';
-import { SubmitRateLimiter } from './submit-rate-limiter';
 import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
 
 @Module({
@@ -14,20 +13,13 @@ import { WEBHOOK_QUEUE, WebhookQueueProducer } from './webhook-queue';
     BullModule.forRootAsync({
       inject: [queueConfig.KEY],
       useFactory: (queue: QueueConfig) => ({
-        connection: redisConnectionOptions(queue.redisUrl),
+        connection: redisConnectionOptions(queue.redis),
         prefix: queue.prefix,
       }),
     }),
     BullModule.registerQueue({ name: GENERATION_QUEUE }, { name: WEBHOOK_QUEUE }, { name: MAINTENANCE_QUEUE }),
   ],
-  providers: [
-    GenerationQueueProducer,
-    QueueErrorListeners,
-    QueueRedis,
-    JobSignals,
-    SubmitRateLimiter,
-    WebhookQueueProducer,
-  ],
-  exports: [BullModule, GenerationQueueProducer, QueueRedis, JobSignals, SubmitRateLimiter, WebhookQueueProducer],
+  providers: [GenerationQueueProducer, QueueErrorListeners, QueueRedis, JobSignals, WebhookQueueProducer],
+  exports: [BullModule, GenerationQueueProducer, QueueRedis, JobSignals, WebhookQueueProducer],
 })
 export class QueueModule {}

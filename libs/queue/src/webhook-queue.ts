@@ -2,6 +2,7 @@ import { type WebhooksConfig, webhooksConfig } from '@app/config';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { queueAgain } from './queue-again';
 
 export const WEBHOOK_QUEUE = 'webhooks';
 
@@ -49,12 +50,8 @@ export class WebhookQueueProducer {
   }
 
   /** Queues the delivery unless BullMQ still runs it (a finished entry is replaced). */
-  async ensureQueued(deliveryId: string): Promise<boolean> {
-    const existing = await this.queue.getJob(deliveryId);
-    if (existing && !((await existing.isCompleted()) || (await existing.isFailed()))) return false;
-    await existing?.remove();
-    await this.enqueue(deliveryId);
-    return true;
+  ensureQueued(deliveryId: string): Promise<boolean> {
+    return queueAgain(this.queue, deliveryId, () => this.enqueue(deliveryId));
   }
 
   /**

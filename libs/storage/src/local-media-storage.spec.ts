@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalMediaStorage } from './local-media-storage';
-import { InvalidMediaKeyError, isSafeSegment, mediaKey } from './media-key';
+import { InvalidMediaKeyError, isSafeSegment, mediaKey, stagedKey, stagingPrefix } from './media-key';
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -37,6 +37,24 @@ describe('LocalMediaStorage', () => {
 
   afterEach(async () => {
     await rm(sandbox, { recursive: true, force: true });
+  });
+
+  it('saves again once its whole folder was removed under it (the next save recreates what it needs)', async () => {
+    await storage.save('job-a/0.png', Readable.from([Buffer.from('first')]), 'image/png');
+    await rm(root, { recursive: true, force: true });
+
+    await expect(storage.save('job-b/0.png', Readable.from([Buffer.from('lost')]), 'image/png')).rejects.toThrow();
+    await storage.save('job-b/0.png', Readable.from([Buffer.from('second')]), 'image/png');
+
+    expect(await filesUnder(root)).toEqual(['job-b/0.png']);
+  });
+
+  it('moves into a folder that does not exist yet', async () => {
+    await storage.save('job-a/staging/attempt-1/0.png', Readable.from([Buffer.from('bytes')]), 'image/png');
+
+    await expect(storage.move('job-a/staging/attempt-1/0.png', 'job-b/0.png')).resolves.toBe(true);
+
+    expect(await filesUnder(root)).toEqual(['job-b/0.png']);
   });
 
   /** Opens `key` and reads it fully, failing the test when it is missing. */
@@ -141,6 +159,72 @@ describe('LocalMediaStorage', () => {
     });
   });
 
+  describe('rule: folders hold no objects of their own, so emptied ones go, up to the root', () => {
+    const save = (key: string) => storage.save(key, Readable.from([Buffer.from('x')]), 'image/png');
+
+    it('a move drops the staging folders it emptied, and keeps the job folder that still holds files', async () => {
+      await save(stagedKey('job-1', 1, '0.png'));
+
+      expect(await storage.move(stagedKey('job-1', 1, '0.png'), 'job-1/0.png')).toBe(true);
+
+      expect(existsSync(join(root, 'job-1', 'staging'))).toBe(false);
+      expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+    });
+
+    it('a move keeps a staging folder that still holds another output', async () => {
+      await save(stagedKey('job-1', 1, '0.png'));
+      await save(stagedKey('job-1', 1, '1.png'));
+
+      await storage.move(stagedKey('job-1', 1, '0.png'), 'job-1/0.png');
+
+      expect(await filesUnder(join(root, 'job-1'))).toEqual(['0.png', join('staging', 'attempt-1', '1.png')]);
+    });
+
+    it('removing the last folder of a job drops the job folder, never the root', async () => {
+      await save(stagedKey('job-1', 2, '0.png'));
+
+      await storage.removeAll(stagingPrefix('job-1'));
+
+      expect(existsSync(join(root, 'job-1'))).toBe(false);
+      expect(existsSync(root)).toBe(true);
+    });
+  });
+
+  it('rule: a save in progress writes under .partial, outside every job folder', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const source = Readable.from(
+      (async function* () {
+        yield Buffer.from('first half');
+        await held;
+        yield Buffer.from('second half');
+      })(),
+    );
+
+    const saving = storage.save('job-1/0.png', source, 'image/png');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const during = await filesUnder(root);
+    release();
+    await saving;
+
+    expect(during).toHaveLength(1);
+    expect(during[0]).toMatch(/^\.partial\/[\w-]+\.partial$/);
+    expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+  });
+
+  it('rule: only a missing file means "not there"; other file system errors surface', async () => {
+    await storage.save('job-1/0.png', Readable.from([Buffer.from('x')]), 'image/png');
+
+    await expect(storage.open('job-1/0.png/inner.png')).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(storage.move('job-1/0.png/inner.png', 'job-1/1.png')).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('rule: local disk offers no direct URL (the api streams the file)', async () => {
+    await expect(storage.directUrl()).resolves.toBeNull();
+  });
+
   describe('keys that could escape the storage root', () => {
     const unsafeKeys = ['../x.png', 'a/../../x.png', '/etc/passwd', 'a//b', '.hidden', 'a\\..\\b', '', 'a/b\u0000.png'];
 
@@ -170,6 +254,19 @@ describe('mediaKey', () => {
     ['job/sub', '0.png'],
   ])('refuses the segments %j and %j', (...segments) => {
     expect(() => mediaKey(...segments)).toThrow(InvalidMediaKeyError);
+  });
+});
+
+describe('staging keys', () => {
+  it('rule: an attempt stages its outputs inside the job folder, under a name the media route never serves', () => {
+    expect(stagingPrefix('job-1')).toBe('job-1/staging');
+    expect(stagingPrefix('job-1', 3)).toBe('job-1/staging/attempt-3');
+    expect(stagedKey('job-1', 3, '0.png')).toBe('job-1/staging/attempt-3/0.png');
+  });
+
+  it('rule: a refused key says which key, under its own error name', () => {
+    expect(() => mediaKey('..')).toThrow(expect.objectContaining({ name: 'InvalidMediaKeyError' }));
+    expect(() => mediaKey('..')).toThrow('Invalid media key: ".."');
   });
 });
 

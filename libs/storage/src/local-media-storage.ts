@@ -12,6 +12,8 @@ import { type MediaObject, MediaStorage, type StoredMedia } from './media-storag
 export class LocalMediaStorage extends MediaStorage {
   private readonly root: string;
   private readonly partialDir: string;
+  /** The `.partial` folder exists (created on first use, again if it went missing). */
+  private partialDirReady?: Promise<unknown>;
 
   constructor(root: string) {
     super();
@@ -22,7 +24,11 @@ export class LocalMediaStorage extends MediaStorage {
   async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    await mkdir(this.partialDir, { recursive: true });
+    this.partialDirReady ??= mkdir(this.partialDir, { recursive: true }).catch((error: unknown) => {
+      this.partialDirReady = undefined;
+      throw error;
+    });
+    await this.partialDirReady;
     // Write to a temporary file and rename it into place, so readers never see a half-written
     // file, a re-run replaces the old file in one step, and a crash mid-write leaves nothing in
     // the job's folder (the `.partial` folder is not reachable through any media key).
@@ -36,6 +42,8 @@ export class LocalMediaStorage extends MediaStorage {
       // A write stream destroyed while still opening creates its file afterwards: wait for it.
       if (!output.closed) await new Promise<void>((closed) => output.once('close', () => closed()));
       await rm(partial, { force: true });
+      // The folder itself may have been removed under us: the next save creates it again.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.partialDirReady = undefined;
       throw error;
     }
     return { key, contentType, bytes: digest.bytes, sha256: digest.hex() };
@@ -65,16 +73,17 @@ export class LocalMediaStorage extends MediaStorage {
   async move(from: string, to: string): Promise<boolean> {
     const source = this.pathOf(from);
     const target = this.pathOf(to);
-    await mkdir(dirname(target), { recursive: true });
-    try {
-      // One rename: atomic, and it replaces what was at `to`.
-      await rename(source, target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw error;
+    // One rename: atomic, and it replaces what was at `to`. Its folder usually exists already (a
+    // job's staging sits inside the job's folder), so it is created only when the rename says so.
+    let moved = await renameUnlessMissing(source, target);
+    if (!moved) {
+      // Either nothing is at `from` (moved already) or `to`'s folder is missing: mkdir says which
+      // (it returns undefined when the folder was there).
+      const created = await mkdir(dirname(target), { recursive: true });
+      moved = created !== undefined && (await renameUnlessMissing(source, target));
     }
-    await this.removeEmptyFolders(dirname(source));
-    return true;
+    if (moved) await this.removeEmptyFolders(dirname(source));
+    return moved;
   }
 
   async removeAll(prefix: string): Promise<void> {
@@ -97,7 +106,19 @@ export class LocalMediaStorage extends MediaStorage {
   private pathOf(key: string): string {
     assertSafeKey(key);
     const path = resolve(this.root, key);
+    // Stryker disable next-line ConditionalExpression,CallExpression: unreachable after assertSafeKey (no segment can climb out); kept as defence in depth
     if (!path.startsWith(this.root + sep)) throw new InvalidMediaKeyError(key);
     return path;
+  }
+}
+
+/** Renames `source` to `target`; false when either the source or the target's folder is missing (ENOENT). */
+async function renameUnlessMissing(source: string, target: string): Promise<boolean> {
+  try {
+    await rename(source, target);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }

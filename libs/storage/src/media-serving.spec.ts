@@ -47,4 +47,9 @@ describe('mediaServing', () => {
     expect(mediaServing('text/html', '..htaccess').disposition).toBe('attachment; filename="htaccess"');
     expect(mediaServing('text/html', '"').disposition).toBe('attachment; filename="download"');
   });
+
+  it('rule: a type with spaces before its parameters is still recognised, and unknown types download as octet-stream', () => {
+    expect(mediaServing(' image/png ; charset=binary', '0.png').contentType).toBe('image/png');
+    expect(mediaServing('text/html', '0.html').contentType).toBe('application/octet-stream');
+  });
 });

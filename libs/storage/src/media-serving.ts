@@ -37,6 +37,9 @@ const INLINE_TYPES = new Set([
 
 export const DOWNLOAD_CONTENT_TYPE = 'application/octet-stream';
 
+/** Every Content-Type a media answer can carry: the inline types and the download type. */
+export const SERVED_CONTENT_TYPES: readonly string[] = [...INLINE_TYPES, DOWNLOAD_CONTENT_TYPE];
+
 /** How to serve an output stored as `storedType` under the name `file`. */
 export function mediaServing(storedType: string, file: string): MediaServing {
   const essence = storedType.split(';')[0].trim().toLowerCase();

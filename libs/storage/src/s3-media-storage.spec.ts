@@ -10,7 +10,8 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
-  type S3Client,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { describeMediaStorageContract } from './media-storage.contract';
 import { S3MediaStorage, type S3StorageSettings } from './s3-media-storage';
@@ -75,6 +76,16 @@ async function emptyBucket(): Promise<void> {
     await inspector.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects } }));
   }
 }
+
+/** A real client whose every command is answered by `answer` instead of a server. */
+function stubbedClient(answer: (command: unknown) => Promise<unknown>): S3Client {
+  const client = S3MediaStorage.createClient(settings);
+  client.send = answer as S3Client['send'];
+  return client;
+}
+
+const notFound = (name: string, httpStatusCode?: number) =>
+  new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode } });
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -204,8 +215,7 @@ describe('S3MediaStorage against an S3 server', () => {
     };
     const listed: ListObjectsV2CommandInput[] = [];
     const deleted: string[][] = [];
-    const client = S3MediaStorage.createClient(settings);
-    client.send = (async (command: unknown) => {
+    const client = stubbedClient(async (command) => {
       if (command instanceof ListObjectsV2Command) {
         listed.push(command.input);
         return pages[command.input.ContinuationToken ?? 'first'];
@@ -215,7 +225,7 @@ describe('S3MediaStorage against an S3 server', () => {
         return { $metadata: {} };
       }
       throw new Error(`unexpected ${String(command)}`);
-    }) as S3Client['send'];
+    });
 
     await new S3MediaStorage(settings, client).removeAll(job);
 
@@ -234,5 +244,105 @@ describe('S3MediaStorage against an S3 server', () => {
     const elsewhere = new S3MediaStorage({ ...settings, bucket: 'no-such-bucket' });
     await expect(elsewhere.open(`${job}/0.png`)).rejects.toMatchObject({ name: 'NoSuchBucket' });
     elsewhere.onModuleDestroy();
+  });
+});
+
+describe('S3MediaStorage decisions on what S3 answers', () => {
+  it('rule: a presigned URL lives for urlTtlSeconds', async () => {
+    const storage = new S3MediaStorage({ ...settings, urlTtlSeconds: 120 });
+
+    const url = await storage.presignedUrl('job/0.png');
+
+    expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('120');
+    storage.onModuleDestroy();
+  });
+
+  it.each([
+    ['NoSuchKey without a status', notFound('NoSuchKey')],
+    ['a bare 404', notFound('NotFound', 404)],
+  ])('rule: a missing object (%s) opens as null and moves as false', async (_case, missing) => {
+    const storage = new S3MediaStorage(
+      settings,
+      stubbedClient(async () => {
+        throw missing;
+      }),
+    );
+
+    await expect(storage.open('job/0.png')).resolves.toBeNull();
+    await expect(storage.move('job/staging/0.png', 'job/0.png')).resolves.toBe(false);
+  });
+
+  it.each([
+    ['access denied', notFound('AccessDenied', 403)],
+    ['a missing bucket, even as a 404', notFound('NoSuchBucket', 404)],
+    ['an error that is not from S3', Object.assign(new Error('socket hang up'), { name: 'NoSuchKey' })],
+  ])('rule: any other failure (%s) surfaces', async (_case, failure) => {
+    const storage = new S3MediaStorage(
+      settings,
+      stubbedClient(async () => {
+        throw failure;
+      }),
+    );
+
+    await expect(storage.open('job/0.png')).rejects.toBe(failure);
+    await expect(storage.move('job/staging/0.png', 'job/0.png')).rejects.toBe(failure);
+  });
+
+  it('rule: an answer without a readable body is an error, not an empty object', async () => {
+    const storage = new S3MediaStorage(
+      settings,
+      stubbedClient(async () => ({ Body: 'text', ContentLength: 4 })),
+    );
+
+    await expect(storage.open('job/0.png')).rejects.toThrow('S3 returned no readable body for "job/0.png"');
+  });
+
+  it('rule: removeAll deletes quietly only listed keys, skips empty pages, and reports objects S3 kept', async () => {
+    const deletes: unknown[] = [];
+    const storage = new S3MediaStorage(
+      settings,
+      stubbedClient(async (command) => {
+        if (command instanceof ListObjectsV2Command) {
+          return command.input.ContinuationToken
+            ? { $metadata: {}, Contents: [{ Key: 'test/job/0.png' }, {}] }
+            : { $metadata: {}, NextContinuationToken: 'more' };
+        }
+        deletes.push((command as DeleteObjectsCommand).input.Delete);
+        return { $metadata: {}, Errors: [{ Key: 'test/job/0.png', Code: 'AccessDenied', Message: 'Access Denied' }] };
+      }),
+    );
+
+    await expect(storage.removeAll('job')).rejects.toThrow(
+      'Could not delete 1 object(s), first test/job/0.png: AccessDenied Access Denied',
+    );
+    expect(deletes).toEqual([{ Objects: [{ Key: 'test/job/0.png' }], Quiet: true }]);
+  });
+
+  describe('rule: an upload S3 refuses fails the save, with S3’s error', () => {
+    let storage: S3MediaStorage;
+    beforeEach(() => {
+      storage = new S3MediaStorage({ ...settings, bucket: 'no-such-bucket' });
+    });
+    afterEach(() => storage.onModuleDestroy());
+
+    it('once the source has been read', async () => {
+      await expect(storage.save('job/0.png', Readable.from([Buffer.alloc(1024)]), 'image/png')).rejects.toMatchObject({
+        name: 'NoSuchBucket',
+      });
+    });
+  });
+
+  it('rule: on shutdown the storage closes only a client it created itself', () => {
+    const given = S3MediaStorage.createClient(settings);
+    const destroyGiven = jest.spyOn(given, 'destroy');
+    const destroy = jest.spyOn(S3Client.prototype, 'destroy');
+
+    new S3MediaStorage(settings, given).onModuleDestroy();
+    expect(destroyGiven).not.toHaveBeenCalled();
+
+    new S3MediaStorage(settings).onModuleDestroy();
+    expect(destroy).toHaveBeenCalledTimes(1);
+    destroy.mockRestore();
+    given.destroy();
   });
 });

@@ -50,4 +50,11 @@ describe('tenantSecrets', () => {
   it('gives no secrets when the server has none (webhooks off)', () => {
     expect(tenantSecrets([], 'alice')).toEqual([]);
   });
+
+  it('rule: derived secrets never change between releases (a change would break every receiver)', () => {
+    // A fixed vector: the purpose string, the separator and the key decoding all go into it.
+    expect(tenantSecrets(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], 'alice')).toEqual([
+      'whsec_K7sxtDrQIYrigxr+fBcGYAjFj3mIFXPP3HsCb/m8V2A=',
+    ]);
+  });
 });

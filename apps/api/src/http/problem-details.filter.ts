@@ -1,13 +1,9 @@
 import {
-  IdempotencyKeyReusedError,
-  InvalidCursorError,
   InvalidJobInputError,
   isDatabaseUnavailable,
-  JobNotCancelableError,
-  JobNotFoundError,
-  JobsError,
+  JobRequestError,
+  type JobRequestErrorCode,
   MediaExpiredError,
-  MediaNotFoundError,
 } from '@app/jobs';
 import { SharedSecretNotServedError, WebhooksDisabledError } from '@app/webhooks';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
@@ -18,6 +14,17 @@ import { RequestValidationException } from './request-validation';
 import { RateLimitedException } from './submit-rate-limit.guard';
 
 const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** The HTTP status of every refusal of the job domain: a new code does not compile until it has one. */
+export const DOMAIN_ERROR_STATUS = {
+  invalid_input: 400,
+  invalid_cursor: 400,
+  job_not_found: 404,
+  media_not_found: 404,
+  job_not_cancelable: 409,
+  media_expired: 410,
+  idempotency_key_reused: 422,
+} as const satisfies Record<JobRequestErrorCode, number>;
 
 interface ProblemResponse {
   body: ProblemDetails;
@@ -40,7 +47,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private toProblem(exception: unknown): ProblemResponse {
-    if (exception instanceof JobsError) return this.fromDomainError(exception);
+    if (exception instanceof JobRequestError) return this.fromDomainError(exception);
     if (exception instanceof WebhooksDisabledError) return { body: problem(404, exception.code, exception.message) };
     if (exception instanceof SharedSecretNotServedError)
       return { body: problem(403, exception.code, exception.message) };
@@ -70,18 +77,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return { body: problem(500, 'internal_error', 'An unexpected error occurred') };
   }
 
-  private fromDomainError(error: JobsError): ProblemResponse {
+  private fromDomainError(error: JobRequestError): ProblemResponse {
+    const status = DOMAIN_ERROR_STATUS[error.code];
     if (error instanceof InvalidJobInputError) {
-      return { body: problem(400, error.code, 'The request is invalid', error.problems) };
-    }
-    if (error instanceof JobNotFoundError || error instanceof MediaNotFoundError) {
-      return { body: problem(404, error.code, error.message) };
+      return { body: problem(status, error.code, 'The request is invalid', error.problems) };
     }
     if (error instanceof MediaExpiredError) return { body: mediaExpiredProblem(error) };
-    if (error instanceof InvalidCursorError) return { body: problem(400, error.code, error.message) };
-    if (error instanceof JobNotCancelableError) return { body: problem(409, error.code, error.message) };
-    if (error instanceof IdempotencyKeyReusedError) return { body: problem(422, error.code, error.message) };
-    return { body: problem(500, error.code, error.message) };
+    return { body: problem(status, error.code, error.message) };
   }
 }
 

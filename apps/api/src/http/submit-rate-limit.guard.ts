@@ -1,6 +1,6 @@
-import { SubmitRateLimiter } from '@app/queue';
 import { type CanActivate, type ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SubmitRateLimiter } from './submit-rate-limiter';
 
 /** Thrown past a key's submit limit; the problem filter adds Retry-After. */
 export class RateLimitedException extends HttpException {

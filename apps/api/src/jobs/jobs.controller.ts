@@ -1,5 +1,5 @@
 import { type AppConfig, appConfig } from '@app/config';
-import { isTerminal, JobControlService, type JobEntity, JobsService } from '@app/jobs';
+import { isTerminal, JobControlService, type JobEntity, JobStreams, JobsService } from '@app/jobs';
 import {
   Body,
   Controller,
@@ -16,11 +16,15 @@ import {
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiProduces,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, Owner } from '../http/api-key.guard';
@@ -28,21 +32,57 @@ import { ApiProblemResponses } from '../http/api-problem-responses';
 import { parseIdempotencyKey } from '../http/idempotency-key';
 import { applyPreference, PreferHeader, preferredWaitSeconds } from '../http/prefer-wait';
 import { RequestValidationException } from '../http/request-validation';
+import { serveEventStream } from '../http/server-sent-events';
 import { SubmitRateLimitGuard } from '../http/submit-rate-limit.guard';
 import { UuidParam } from '../http/uuid-param';
 import { GenerateRequest } from './dto/generate-request.dto';
-import { JobPage, JobResource, toJobResource } from './dto/job-resource.dto';
+import { JobPage, JobProgress, JobResource, toJobResource } from './dto/job-resource.dto';
 import { ListJobsQuery } from './dto/list-jobs-query.dto';
 import { toWebhookDelivery, WebhookDeliveryList } from './dto/webhook-delivery.dto';
+
+/** Headers of every answer to a submit, 202 or 200. */
+const SUBMIT_HEADERS = {
+  Location: { description: 'The job URL, `/v1/jobs/{id}`', schema: { type: 'string' } },
+  'RateLimit-Limit': { description: 'Submissions allowed per minute for this key', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Submissions left in this window', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+  'Idempotent-Replayed': {
+    description: '`true` when an earlier request with the same Idempotency-Key made this job',
+    schema: { type: 'string' },
+  },
+  'Preference-Applied': {
+    description: '`wait=N` when the answer waited as `Prefer` asked',
+    schema: { type: 'string' },
+  },
+};
+
+/** The body Swagger UI's "Try it out" starts from: it runs as is (no webhook, no model the server may refuse). */
+const SUBMIT_EXAMPLES = {
+  fox: {
+    summary: 'A prompt with mock inputs',
+    value: { prompt: 'a red fox in fresh snow, golden hour', input: { width: 512, height: 512, seed: 7 } },
+  },
+};
+
+const PREFERENCE_APPLIED = { 'Preference-Applied': SUBMIT_HEADERS['Preference-Applied'] };
 
 const PREFER_HEADER = {
   name: 'Prefer',
   required: false,
   description:
     '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the ' +
-    'concurrent wait caps the answer comes at once, without `Preference-Applied`',
-  example: 'wait=30',
+    'concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30`',
 };
+
+const EVENT_STREAM_EXAMPLE = [
+  ': keep-alive',
+  '',
+  'id: 1795600004200-',
+  'event: progress',
+  'data: {"percent":45,"message":"step 9/20","updatedAt":"2026-11-25T10:00:04.200Z"}',
+  '',
+  '',
+].join('\n');
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -52,6 +92,7 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly control: JobControlService,
+    private readonly streams: JobStreams,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
@@ -70,21 +111,22 @@ export class JobsController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'A key unique to this request (1–255 visible characters), kept for IDEMPOTENCY_TTL_HOURS',
-    example: '6f1d2c1e-8b1a-4c2e-9f0e-3b8a1d2c4e5f',
+    description:
+      'A key unique to this request (1–255 visible characters, e.g. a fresh UUID), kept for ' +
+      'IDEMPOTENCY_TTL_HOURS; reusing it for a different request is a `422`',
   })
+  @ApiBody({ type: GenerateRequest, examples: SUBMIT_EXAMPLES })
   @ApiHeader(PREFER_HEADER)
   @ApiAcceptedResponse({
     type: JobResource,
     description: 'Accepted: the job is stored and queued (or, replayed, still running)',
-    headers: {
-      Location: { description: 'The job status URL, `/v1/status/{id}`', schema: { type: 'string' } },
-      'RateLimit-Limit': { description: 'Submissions allowed per minute for this key', schema: { type: 'integer' } },
-      'RateLimit-Remaining': { description: 'Submissions left in this window', schema: { type: 'integer' } },
-      'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
-    },
+    headers: SUBMIT_HEADERS,
   })
-  @ApiOkResponse({ type: JobResource, description: 'The job is already terminal (after a wait, or replayed)' })
+  @ApiOkResponse({
+    type: JobResource,
+    description: 'The job is already terminal (after a wait, or replayed)',
+    headers: SUBMIT_HEADERS,
+  })
   @ApiProblemResponses(400, 401, 413, 415, 422, 429, 503)
   async generate(
     @Body() request: GenerateRequest,
@@ -104,12 +146,59 @@ export class JobsController {
       idempotencyKey: parseIdempotencyKey(idempotencyKey),
       webhook: request.webhook ? { url: request.webhook, events: request.webhookEvents ?? ['completed'] } : undefined,
     });
-    reply.header('location', `/v1/status/${job.id}`);
+    reply.header('location', `/v1/jobs/${job.id}`);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return this.answer(await this.waitIfAsked(job, owner, prefer, reply), reply);
   }
 
-  @Get('status/:id')
+  @Get('jobs/:id/events')
+  @ApiOperation({
+    summary: 'Watch a job live',
+    description:
+      'A Server-Sent Events stream (`text/event-stream`) of the job: first its current state, then an ' +
+      'event for each change, and finally the terminal job, after which the stream ends. Events:\n\n' +
+      '- `status`: data is the whole job (`JobResource`), sent first and whenever its status, attempt, ' +
+      'error or queue position changes (a retry shows as `queued` again, with the last error);\n' +
+      "- `progress`: data is the running attempt's progress (`JobProgress`), at most about once a second;\n" +
+      '- `done`: data is the terminal job (`JobResource`); the stream ends after it (an `EventSource` ' +
+      'should be closed then, or it reconnects).\n\n' +
+      'Every event has an `id`; reconnecting with `Last-Event-ID` skips the current state if the client ' +
+      'already has it, otherwise it is sent again. A comment (`: keep-alive`) comes every 15 s. Works on ' +
+      'any api replica. Each open stream counts toward the `Prefer: wait` caps; past them the stream sends ' +
+      'the current state, a `retry` hint, and ends.',
+  })
+  @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'The `id` of the last event received, when reconnecting',
+    example: '1795600004200-',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiExtraModels(JobProgress)
+  @ApiOkResponse({
+    description:
+      'The event stream. Each event is `id`, `event` (`status`, `progress` or `done`) and one line of JSON ' +
+      `\`data\`: a [JobResource](${getSchemaPath(JobResource)}) for \`status\` and \`done\`, a ` +
+      `[JobProgress](${getSchemaPath(JobProgress)}) for \`progress\``,
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string', description: 'Server-Sent Events (see the description)' },
+        example: EVENT_STREAM_EXAMPLE,
+      },
+    },
+  })
+  @ApiProblemResponses(400, 401, 404, 503)
+  async watchJob(
+    @UuidParam('id') id: string,
+    @Owner() owner: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await serveEventStream(reply, (sink) => this.streams.open(id, owner, lastEventId, sink));
+  }
+
+  @Get('jobs/:id')
   @ApiOperation({
     summary: 'Read a job',
     description:
@@ -118,7 +207,25 @@ export class JobsController {
   })
   @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
   @ApiHeader(PREFER_HEADER)
-  @ApiOkResponse({ type: JobResource, description: 'The job' })
+  @ApiOkResponse({ type: JobResource, description: 'The job', headers: PREFERENCE_APPLIED })
+  @ApiProblemResponses(400, 401, 404, 503)
+  getJob(
+    @UuidParam('id') id: string,
+    @Owner() owner: string,
+    @PreferHeader() prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobResource> {
+    return this.getStatus(id, owner, prefer, reply);
+  }
+
+  @Get('status/:id')
+  @ApiOperation({
+    summary: 'Read a job (older path)',
+    description: 'The same as `GET /v1/jobs/{id}`, kept for existing clients.',
+  })
+  @ApiParam({ name: 'id', description: 'The job id', format: 'uuid' })
+  @ApiHeader(PREFER_HEADER)
+  @ApiOkResponse({ type: JobResource, description: 'The job', headers: PREFERENCE_APPLIED })
   @ApiProblemResponses(400, 401, 404, 503)
   async getStatus(
     @UuidParam('id') id: string,
@@ -126,8 +233,8 @@ export class JobsController {
     @PreferHeader() prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobResource> {
-    const job = await this.jobs.get(id, owner);
-    return toJobResource(await this.waitIfAsked(job, owner, prefer, reply), this.app.publicBaseUrl);
+    const job = await this.waitIfAsked(await this.jobs.get(id, owner), owner, prefer, reply);
+    return this.present(job, await this.jobs.queuePositions([job]));
   }
 
   @Get('jobs')
@@ -141,9 +248,11 @@ export class JobsController {
   @ApiProblemResponses(400, 401, 503)
   async listJobs(@Query() query: ListJobsQuery, @Owner() owner: string): Promise<JobPage> {
     const page = await this.jobs.list({ ...query, statuses: query.status, owner });
+    const positions = await this.jobs.queuePositions(page.jobs);
     return {
-      data: page.jobs.map((job) => toJobResource(job, this.app.publicBaseUrl)),
+      data: page.jobs.map((job) => this.present(job, positions)),
       next: page.nextCursor ? nextPagePath(query, page.nextCursor) : null,
+      nextCursor: page.nextCursor ?? null,
     };
   }
 
@@ -189,9 +298,13 @@ export class JobsController {
   }
 
   /** 200 once the job is terminal, 202 while it still runs. */
-  private answer(job: JobEntity, reply: FastifyReply): JobResource {
+  private async answer(job: JobEntity, reply: FastifyReply): Promise<JobResource> {
     if (isTerminal(job.status)) reply.status(HttpStatus.OK);
-    return toJobResource(job, this.app.publicBaseUrl);
+    return this.present(job, await this.jobs.queuePositions([job]));
+  }
+
+  private present(job: JobEntity, queuePositions: Map<string, number>): JobResource {
+    return toJobResource(job, this.app.publicBaseUrl, queuePositions.get(job.id) ?? null);
   }
 }
 

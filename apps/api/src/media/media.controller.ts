@@ -1,6 +1,5 @@
 import { type AuthConfig, authConfig } from '@app/config';
-import { JobsService } from '@app/jobs';
-import { mediaServing } from '@app/storage';
+import { JobsService, mediaServing, SERVED_CONTENT_TYPES } from '@app/jobs';
 import { Controller, Get, Headers, Inject, Param, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -58,7 +57,9 @@ export class MediaController {
   @ApiResponse({
     status: 200,
     description: 'The file: an allowed image, audio, video or JSON type inline, anything else as a download',
-    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    content: Object.fromEntries(
+      SERVED_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+    ),
     headers: {
       ETag: { description: 'The quoted SHA-256 of the file', schema: { type: 'string' } },
       'Cache-Control': {

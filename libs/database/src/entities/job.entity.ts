@@ -20,6 +20,22 @@ export interface JobOutputRecord {
   sha256: string;
 }
 
+/** How far the running attempt got, as its generator reports it (written at most once a second). */
+export interface JobProgressRecord {
+  percent: number | null;
+  message: string | null;
+  /** ISO 8601, from the database clock. */
+  updatedAt: string;
+}
+
+/** One attempt of a job: when it started and ended (null while it runs) and the error it ended with. */
+export interface JobAttemptRecord {
+  attempt: number;
+  startedAt: string;
+  endedAt: string | null;
+  error: JobErrorRecord | null;
+}
+
 @Entity({ name: 'jobs' })
 @Check('jobs_status_check', `"status" IN ('queued', 'processing', 'succeeded', 'failed', 'canceled')`)
 @Index('jobs_status_created_at_idx', ['status', 'createdAt'])
@@ -77,6 +93,14 @@ export class JobEntity {
 
   @Column({ type: 'jsonb', default: () => "'[]'" })
   outputs: JobOutputRecord[];
+
+  /** The running attempt's progress; null when no attempt runs or it reported none. */
+  @Column({ type: 'jsonb', nullable: true })
+  progress: JobProgressRecord | null;
+
+  /** Every attempt, oldest first; an attempt handed back (shutdown, outage) stays, with its reason. */
+  @Column({ name: 'attempt_history', type: 'jsonb', default: () => "'[]'" })
+  attemptHistory: JobAttemptRecord[];
 
   /** Millisecond precision, like JavaScript dates, so list cursors round-trip exactly. */
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })

@@ -1,6 +1,6 @@
 import { type AuthConfig, authConfig } from '@app/config';
+import { QueueRedis } from '@app/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { QueueRedis } from './queue-redis';
 
 export interface RateLimitState {
   limit: number;

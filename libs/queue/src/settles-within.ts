@@ -1,4 +1,4 @@
-/** Whether `work` settles within `ms` (it keeps running either way). */
+/** Whether `work` settles within `ms` (it keeps running either way); rejects when `work` rejects in time. */
 export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {

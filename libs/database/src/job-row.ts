@@ -1,0 +1,64 @@
+import type {
+  JobAttemptRecord,
+  JobEntity,
+  JobErrorRecord,
+  JobOutputRecord,
+  JobProgressRecord,
+  JobWebhookRecord,
+} from './entities/job.entity';
+import type { JobStatus } from './entities/job-status';
+
+/** A `jobs` row as node-postgres returns it for `SELECT *` / `RETURNING *` (timestamps as Dates, jsonb parsed). */
+export interface JobRow {
+  id: string;
+  owner: string;
+  idempotency_key: string | null;
+  request_fingerprint: string | null;
+  webhook: JobWebhookRecord | null;
+  status: JobStatus;
+  prompt: string;
+  model: string;
+  input: Record<string, unknown>;
+  attempts: number;
+  max_attempts: number;
+  error: JobErrorRecord | null;
+  prediction_id: string | null;
+  outputs: JobOutputRecord[];
+  progress: JobProgressRecord | null;
+  attempt_history: JobAttemptRecord[];
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  outputs_expired_at: Date | null;
+  updated_at: Date;
+}
+
+/**
+ * The one place where a `jobs` row read with plain SQL (the hot paths of JobsRepository) becomes a
+ * JobEntity. Its spec checks it against the entity's TypeORM columns, so the two cannot drift.
+ */
+export function jobFromRow(row: JobRow): JobEntity {
+  return {
+    id: row.id,
+    owner: row.owner,
+    idempotencyKey: row.idempotency_key,
+    requestFingerprint: row.request_fingerprint,
+    webhook: row.webhook,
+    status: row.status,
+    prompt: row.prompt,
+    model: row.model,
+    input: row.input,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    error: row.error,
+    predictionId: row.prediction_id,
+    outputs: row.outputs,
+    progress: row.progress,
+    attemptHistory: row.attempt_history,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    outputsExpiredAt: row.outputs_expired_at,
+    updatedAt: row.updated_at,
+  };
+}

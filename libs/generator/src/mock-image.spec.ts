@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { PNG } from 'pngjs';
+import { renderMockImage } from './mock-image';
+
+describe('renderMockImage', () => {
+  // Pixel digests (not PNG bytes, which depend on the zlib build): recorded once from this renderer.
+  it.each([
+    ['a lighthouse at dusk', 7, 40, 24, 'edf57af0e1678455158f44736a70ac025b0f5c6488ff4323f80c6c555eb32386'],
+    ['a cat', 0, 16, 64, '58cc0a05258859be8aecd209b0e6e86e6a8853a567132366f3e946d8958a66f4'],
+    ['x', 4294967295, 33, 33, 'a4f8c15c5519e7cabb8601ef53a750b15d3d0381eec030a17887ecfe1ad674e0'],
+  ])(
+    'rule: the same request gives the same picture in every release (%j, seed %i, %ix%i)',
+    async (prompt, seed, width, height, pixels) => {
+      const png = PNG.sync.read(await renderMockImage(prompt, seed, width, height));
+
+      expect([png.width, png.height]).toEqual([width, height]);
+      expect(createHash('sha256').update(png.data).digest('hex')).toBe(pixels);
+    },
+  );
+
+  it('makes a valid, opaque RGBA PNG of the asked size', async () => {
+    const image = PNG.sync.read(await renderMockImage('a red fox', 0, 48, 20));
+
+    expect([image.width, image.height]).toEqual([48, 20]);
+    for (let alpha = 3; alpha < image.data.length; alpha += 4) expect(image.data[alpha]).toBe(255);
+  });
+
+  it('differs by prompt and seed, and repeats itself for the same request', async () => {
+    const [first, again, otherSeed, otherPrompt] = await Promise.all([
+      renderMockImage('cat', 1, 32, 32),
+      renderMockImage('cat', 1, 32, 32),
+      renderMockImage('cat', 2, 32, 32),
+      renderMockImage('dog', 1, 32, 32),
+    ]);
+
+    expect(again.equals(first)).toBe(true);
+    expect(otherSeed.equals(first)).toBe(false);
+    expect(otherPrompt.equals(first)).toBe(false);
+  });
+});

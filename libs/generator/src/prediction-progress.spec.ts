@@ -1,0 +1,81 @@
+import { PROGRESS_MESSAGE_MAX, progressFromLogs } from './prediction-progress';
+
+describe('progressFromLogs', () => {
+  it('has nothing to say about empty logs', () => {
+    expect(progressFromLogs(null)).toBeNull();
+    expect(progressFromLogs(undefined)).toBeNull();
+    expect(progressFromLogs('')).toBeNull();
+    expect(progressFromLogs('\n \r\n\t\n')).toBeNull();
+  });
+
+  it('reads the percent of the last tqdm bar, its line as the message', () => {
+    const logs = [
+      'Using seed: 42',
+      '  0%|          | 0/20 [00:00<?, ?it/s]',
+      ' 45%|████▌     | 9/20 [00:04<00:05, 2.10it/s]',
+      '',
+    ].join('\n');
+    expect(progressFromLogs(logs)).toEqual({ percent: 45, message: '45%|████▌     | 9/20 [00:04<00:05, 2.10it/s]' });
+  });
+
+  it('reads tqdm updates separated by carriage returns', () => {
+    expect(progressFromLogs(' 10%|█ | 2/20\r 15%|█▌ | 3/20\r')).toMatchObject({ percent: 15 });
+  });
+
+  it('computes the percent of `step n/m` and `Step n of m`', () => {
+    expect(progressFromLogs('denoising step 9/20')).toEqual({ percent: 45, message: 'denoising step 9/20' });
+    expect(progressFromLogs('Step 1 of 3 done')?.percent).toBe(33);
+    expect(progressFromLogs('steps: 20/20')?.percent).toBe(100);
+  });
+
+  it('keeps the percent of an earlier line when the last line has none', () => {
+    expect(progressFromLogs('step 5/10\nsaving the video')).toEqual({ percent: 50, message: 'saving the video' });
+  });
+
+  it('reports a message without a percent when no line has one', () => {
+    expect(progressFromLogs('Loading weights\nWarming up')).toEqual({ percent: null, message: 'Warming up' });
+  });
+
+  it('ignores a step count out of nothing and keeps percents within 0–100', () => {
+    expect(progressFromLogs('step 3/0')?.percent).toBeNull();
+    expect(progressFromLogs('step 30/20')?.percent).toBe(100);
+    expect(progressFromLogs('140%|██████| 28/20')?.percent).toBe(100);
+    expect(progressFromLogs('12.6%|█ |')?.percent).toBe(13);
+  });
+
+  it('strips terminal escapes and control characters', () => {
+    expect(progressFromLogs('\u001b[32mstep 1/4\u001b[0m\u0007')).toEqual({ percent: 25, message: 'step 1/4' });
+  });
+
+  it('never passes on URLs, tokens or other secrets', () => {
+    const logs = [
+      'GET https://user:pw@example.com/weights?X-Amz-Signature=abc123 done',
+      'Authorization: Bearer r8_abcdefghijklmnopqrstuvwxyz012345',
+      'token=hunter2 api_key: s3cr3t password=letmein',
+      'aws AKIAABCDEFGHIJKLMNOP loaded r8_abcdefghij12 and sk-live_abcdefghijk',
+      `blob ${'a1B2'.repeat(10)} end`,
+    ];
+    const messages = logs.map((line) => progressFromLogs(line)?.message);
+    expect(messages).toEqual([
+      'GET <url> done',
+      'Authorization: Bearer <redacted>',
+      'token=<redacted> api_key: <redacted> password=<redacted>',
+      'aws <redacted> loaded <redacted> and <redacted>',
+      'blob <redacted> end',
+    ]);
+    for (const message of messages) expect(message).not.toMatch(/hunter2|s3cr3t|letmein|example\.com|abcdefghij/);
+  });
+
+  it('bounds the message length', () => {
+    const message = progressFromLogs(`step 1/2 ${'word '.repeat(100)}`)?.message ?? '';
+    expect(message).toHaveLength(PROGRESS_MESSAGE_MAX);
+    expect(message.endsWith('…')).toBe(true);
+    const fits = `${'ab '.repeat(53)}a`;
+    expect(progressFromLogs(fits)?.message).toBe(fits);
+  });
+
+  it('reads only the tail of very long logs', () => {
+    const logs = `step 1/4\n${'warming up\n'.repeat(2000)}`;
+    expect(progressFromLogs(logs)).toEqual({ percent: null, message: 'warming up' });
+  });
+});

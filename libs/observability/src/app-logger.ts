@@ -1,0 +1,90 @@
+import type { LoggerService } from '@nestjs/common';
+import pino, { type DestinationStream, type LoggerOptions, type Logger as Pino } from 'pino';
+import { currentRequestId } from './request-context';
+
+/** Never logged: credentials, whichever line would carry request or response headers. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+export interface AppLoggerSettings {
+  level: string;
+  /** Pretty single-line output for a person at a terminal; JSON lines otherwise. */
+  pretty: boolean;
+}
+
+/** The process's pino logger (to stdout unless given a destination); lines written while serving a request carry `req.id`. */
+export function createPino(settings: AppLoggerSettings, destination?: DestinationStream): Pino {
+  const options: LoggerOptions = {
+    level: settings.level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    mixin: () => {
+      const id = currentRequestId();
+      return id === undefined ? {} : { req: { id } };
+    },
+    ...(settings.pretty && { transport: { target: 'pino-pretty', options: { singleLine: true } } }),
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/**
+ * Nest's logger (every `new Logger(Context)` and Nest's own lines) written through pino:
+ * `logger.warn({ jobId, err }, 'message')` gives one JSON line with those fields, the message and
+ * `context`. An Error as first argument becomes `err`.
+ */
+export class AppLogger implements LoggerService {
+  constructor(readonly pino: Pino) {}
+
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    if (!this.pino.isLevelEnabled(level)) return;
+    // Nest passes the logger's context last; what comes between is the message (or a stack).
+    const fields: Record<string, unknown> = {};
+    let rest = params;
+    if (params.length > 0) {
+      fields.context = params[params.length - 1];
+      rest = params.slice(0, -1);
+    }
+    if (message instanceof Error) {
+      fields.err = message;
+      this.pino[level](fields, ...(rest as [string]));
+    } else if (typeof message === 'object' && message !== null) {
+      this.pino[level](Object.assign(fields, message), ...(rest as [string]));
+    } else if (level === 'error' && rest.length === 1 && typeof rest[0] === 'string' && /\n\s*at /.test(rest[0])) {
+      // Nest's exception handlers log (message, stack, context).
+      const err = new Error(String(message));
+      err.stack = rest[0];
+      this.pino.error({ ...fields, err });
+    } else {
+      this.pino[level](fields, String(message), ...rest);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import { Logger } from '@nestjs/common';
+import { JobSignals } from './job-signals';
+import type { QueueRedis } from './queue-redis';
+import { FakePubSub } from './testing/queue-fakes';
+
+const settled = (promise: Promise<unknown>) =>
+  Promise.race([promise.then(() => true), new Promise((resolve) => setImmediate(() => resolve(false)))]);
+
+describe('JobSignals', () => {
+  let redis: FakePubSub;
+  let signals: JobSignals;
+  let warn: jest.SpyInstance;
+
+  beforeEach(() => {
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    redis = new FakePubSub('pfx');
+    signals = new JobSignals(redis as unknown as QueueRedis);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('rule: signals travel on the deployment’s own channels', () => {
+    it('announces a finished job on <prefix>:signals:finished', async () => {
+      const listener = redis.open();
+      await listener.subscribe('pfx:signals:finished');
+      const heard = jest.fn();
+      listener.on('message', heard);
+
+      await signals.announceFinished('j1');
+
+      expect(heard).toHaveBeenCalledWith('pfx:signals:finished', 'j1');
+    });
+
+    it('asks for a cancel on <prefix>:signals:cancel', async () => {
+      const listener = redis.open();
+      await listener.subscribe('pfx:signals:cancel');
+      const heard = jest.fn();
+      listener.on('message', heard);
+
+      await signals.requestCancel('j1');
+
+      expect(heard).toHaveBeenCalledWith('pfx:signals:cancel', 'j1');
+    });
+  });
+
+  it('rule: publishing never throws; a failure is logged (waits time out and re-read PostgreSQL)', async () => {
+    const down = new Error('Connection is closed.');
+    redis.publishFailure = down;
+
+    await expect(signals.announceFinished('j1')).resolves.toBeUndefined();
+    await expect(signals.requestCancel('j2')).resolves.toBeUndefined();
+
+    expect(warn).toHaveBeenCalledWith(
+      { jobId: 'j1', channel: 'pfx:signals:finished', err: down },
+      'Could not publish a job signal',
+    );
+    expect(warn).toHaveBeenCalledWith(
+      { jobId: 'j2', channel: 'pfx:signals:cancel', err: down },
+      'Could not publish a job signal',
+    );
+  });
+
+  describe('rule: a cancel request reaches every handler once subscribed, and only cancels do', () => {
+    it('calls each handler with the job id', async () => {
+      const first = jest.fn();
+      const second = jest.fn();
+      await signals.onCancelRequested(first);
+      await signals.onCancelRequested(second);
+
+      await signals.requestCancel('j1');
+      await signals.announceFinished('j2');
+
+      expect(first.mock.calls).toEqual([['j1']]);
+      expect(second.mock.calls).toEqual([['j1']]);
+    });
+
+    it('subscribes once, on first use, to both channels', async () => {
+      expect(redis.subscribers).toHaveLength(0);
+
+      await signals.onCancelRequested(jest.fn());
+      await signals.nextFinish('j1');
+
+      expect(redis.subscribers).toHaveLength(1);
+      expect([...redis.subscribers[0].channels]).toEqual(['pfx:signals:finished', 'pfx:signals:cancel']);
+    });
+  });
+
+  describe('rule: a wait for a job ends when that job is announced finished, or when stopped', () => {
+    it('ends on the job’s announcement, not another job’s', async () => {
+      const wait = await signals.nextFinish('j1');
+
+      await signals.announceFinished('j2');
+      expect(await settled(wait.done)).toBe(false);
+
+      await signals.announceFinished('j1');
+      expect(await settled(wait.done)).toBe(true);
+    });
+
+    it('ignores a cancel request for the same job', async () => {
+      const wait = await signals.nextFinish('j1');
+
+      await signals.requestCancel('j1');
+
+      expect(await settled(wait.done)).toBe(false);
+    });
+
+    it('ends every wait on the same job at once', async () => {
+      const [first, second] = [await signals.nextFinish('j1'), await signals.nextFinish('j1')];
+
+      await signals.announceFinished('j1');
+
+      expect(await settled(Promise.all([first.done, second.done]))).toBe(true);
+    });
+
+    it('stop() ends one wait and leaves the others on the job waiting', async () => {
+      const [first, second] = [await signals.nextFinish('j1'), await signals.nextFinish('j1')];
+
+      first.stop();
+      expect(await settled(first.done)).toBe(true);
+      expect(await settled(second.done)).toBe(false);
+
+      await signals.announceFinished('j1');
+      expect(await settled(second.done)).toBe(true);
+    });
+
+    it('a wait started after another was stopped still ends on the announcement', async () => {
+      (await signals.nextFinish('j1')).stop();
+      const later = await signals.nextFinish('j1');
+
+      await signals.announceFinished('j1');
+
+      expect(await settled(later.done)).toBe(true);
+    });
+
+    it('shutdown ends every wait', async () => {
+      const waits = [await signals.nextFinish('j1'), await signals.nextFinish('j2')];
+
+      signals.onApplicationShutdown();
+
+      expect(await settled(Promise.all(waits.map((wait) => wait.done)))).toBe(true);
+    });
+  });
+
+  it('rule: a failed subscription is logged, its connection dropped, and the next use tries again', async () => {
+    const refused = new Error('connect ECONNREFUSED');
+    redis.subscribeFailure = refused;
+
+    await signals.onCancelRequested(jest.fn());
+
+    expect(warn).toHaveBeenCalledWith({ err: refused }, 'Could not subscribe to job signals');
+    expect(redis.subscribers[0].disconnected).toBe(true);
+
+    redis.subscribeFailure = undefined;
+    const handler = jest.fn();
+    await signals.onCancelRequested(handler);
+    await signals.requestCancel('j1');
+
+    expect(redis.subscribers).toHaveLength(2);
+    expect(redis.subscribers[1].disconnected).toBe(false);
+    expect(handler).toHaveBeenCalledWith('j1');
+  });
+});
