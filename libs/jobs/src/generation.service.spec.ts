@@ -1,5 +1,5 @@
 import type { GeneratorConfig } from '@app/config';
-import type { JobEntity, JobsRepository } from '@app/database';
+import type { JobEntity, JobErrorRecord, JobsRepository } from '@app/database';
 import {
   ABORT_REASONS,
   type GeneratedMedia,
@@ -16,7 +16,7 @@ import {
   AttemptInterruptedError,
   InfrastructureUnavailableError,
 } from './jobs.errors';
-import { as, FakeEvents, FakeJobsRepository, MemoryStorage, png } from './testing/fakes';
+import { as, databaseDown, FakeEvents, FakeJobsRepository, MemoryStorage, png } from './testing/fakes';
 
 const OUTPUT = { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'abc' };
 
@@ -295,7 +295,7 @@ describe('GenerationService', () => {
 
     it('passes on an error that is neither a domain error nor an outage', async () => {
       const bug = new Error('bug in the repository');
-      jobs.findById = async () => {
+      jobs.beginAttempt = async () => {
         throw bug;
       };
 
@@ -416,11 +416,14 @@ describe('GenerationService', () => {
       expect(events.log).toEqual([]);
     });
 
-    it('does nothing when the row vanishes right after the attempt began', async () => {
-      jobs.findById = async () => null;
+    it('runs the attempt on the row beginAttempt returned, without reading it again', async () => {
+      jobs.findById = async () => {
+        throw new Error('read again');
+      };
 
       await expect(service.runAttempt('job-1')).resolves.toBeUndefined();
-      expect(generate).not.toHaveBeenCalled();
+      expect(generate).toHaveBeenCalledTimes(1);
+      expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 1 });
     });
   });
 
@@ -562,9 +565,9 @@ describe('GenerationService', () => {
 
     it('tidies by the row when giving back an unrecorded attempt loses a race with a cancel', async () => {
       build({ status: 'processing', attempts: 1 });
-      jobs.updateIf = async () => {
+      jobs.changeIf = async () => {
         jobs.row().status = 'canceled';
-        return false;
+        return null;
       };
 
       await service.runAttempt('job-1', { unrecordedAttempt: 1 });
@@ -621,8 +624,8 @@ describe('GenerationService', () => {
 
     it('announces nothing when the job moved on before it could be failed', async () => {
       build({ status: 'processing', attempts: 1 });
-      const original = jobs.updateIf.bind(jobs);
-      jobs.updateIf = async (...args) => {
+      const original = jobs.changeIf.bind(jobs);
+      jobs.changeIf = async (...args) => {
         jobs.row().attempts = 2;
         return original(...args);
       };
@@ -646,11 +649,11 @@ describe('GenerationService', () => {
     it('records each attempt with the error it ended with; the failed one stays after a retry succeeds', async () => {
       generate.mockRejectedValueOnce(new GenerationError('upstream_unavailable', 'down', { retryable: true }));
       await service.runAttempt('job-1').catch(() => undefined);
-      expect(changed).toHaveBeenCalledWith('job-1');
+      expect(events.changes).toContain('job-1');
       await service.runAttempt('job-1');
 
-      expect(jobs.row).toMatchObject({ status: 'succeeded', error: null, progress: null });
-      expect(jobs.row.attemptHistory).toEqual([
+      expect(jobs.row()).toMatchObject({ status: 'succeeded', error: null, progress: null });
+      expect(jobs.row().attemptHistory).toEqual([
         entry(1, { code: 'upstream_unavailable', message: 'down', retryable: true }),
         entry(2, null),
       ]);
@@ -665,7 +668,7 @@ describe('GenerationService', () => {
       await service.runAttempt('job-1', { signal: controller.signal }).catch(() => undefined);
       await service.runAttempt('job-1');
 
-      expect(jobs.row.attemptHistory).toEqual([entry(1, { code: 'attempt_handed_back' }), entry(1, null)]);
+      expect(jobs.row().attemptHistory).toEqual([entry(1, { code: 'attempt_handed_back' }), entry(1, null)]);
     });
 
     it('writes the progress the generator reports while the attempt runs, and tells watchers', async () => {
@@ -673,14 +676,14 @@ describe('GenerationService', () => {
       generate.mockImplementationOnce(async (request) => {
         request.onProgress?.({ percent: 30, message: 'step 6/20' });
         await new Promise((resolve) => setImmediate(resolve));
-        seen = jobs.row.progress;
+        seen = jobs.row().progress;
         return [png()];
       });
       await service.runAttempt('job-1');
 
       expect(seen).toEqual({ percent: 30, message: 'step 6/20', updatedAt: 'now' });
-      expect(changed).toHaveBeenCalledWith('job-1');
-      expect(jobs.row.progress).toBeNull();
+      expect(events.changes).toContain('job-1');
+      expect(jobs.row().progress).toBeNull();
     });
 
     it('never fails an attempt for a history or progress write that failed', async () => {
@@ -695,7 +698,7 @@ describe('GenerationService', () => {
 
       await service.runAttempt('job-1');
 
-      expect(jobs.row.status).toBe('succeeded');
+      expect(jobs.row().status).toBe('succeeded');
     });
   });
 });

@@ -66,9 +66,9 @@ describe('JobControlService.cancel', () => {
   it('refuses, naming the status it ended in, when the job ended while it was being canceled', async () => {
     const { jobs, queue, signals, events, control } = controlWith({ perKey: 1, total: 1 });
     jobs.add({ status: 'processing' });
-    jobs.updateIf = async () => {
+    jobs.changeIf = async () => {
       jobs.row().status = 'succeeded';
-      return false;
+      return null;
     };
 
     const refusal = await control.cancel('job-1', 'alice').catch((error: unknown) => error);

@@ -1,28 +1,24 @@
 import type { AppConfig } from '@app/config';
-import type { JobsRepository } from '@app/database';
 import type { JobMetrics } from '@app/observability';
 import type { JobSignals } from '@app/queue';
 import type { WebhookDispatcher } from '@app/webhooks';
 import { JobEvents } from './job-events.service';
 import { presentJob } from './job-presenter';
-import { as, captureLogs, FakeJobsRepository, FakeSignals, FakeWebhooks } from './testing/fakes';
+import { as, captureLogs, FakeSignals, FakeWebhooks, jobRow } from './testing/fakes';
 
 const BASE_URL = 'https://media.example';
 
 describe('JobEvents', () => {
-  let jobs: FakeJobsRepository;
   let signals: FakeSignals;
   let webhooks: FakeWebhooks;
   let finishedMetrics: unknown[];
   let events: JobEvents;
 
   beforeEach(() => {
-    jobs = new FakeJobsRepository();
     signals = new FakeSignals();
     webhooks = new FakeWebhooks();
     finishedMetrics = [];
     events = new JobEvents(
-      as<JobsRepository>(jobs),
       as<JobSignals>(signals),
       as<WebhookDispatcher>(webhooks),
       as<JobMetrics>({ jobFinished: (job: unknown) => finishedMetrics.push(job) }),
@@ -31,17 +27,17 @@ describe('JobEvents', () => {
   });
 
   it('schedules the start webhook with the job as the API presents it', async () => {
-    const job = jobs.add({ status: 'processing' });
+    const job = jobRow({ status: 'processing' });
 
     await events.started(job);
 
     expect(webhooks.scheduled).toEqual([{ jobId: 'job-1', event: 'start', payload: { ...presentJob(job, BASE_URL) } }]);
   });
 
-  it('on a finish wakes the waiters, counts the job and schedules the completed webhook with the row as it is now', async () => {
-    const job = jobs.add({ status: 'succeeded' });
+  it('on a finish wakes the waiters, counts the job and schedules the completed webhook with the row that ended it', async () => {
+    const job = jobRow({ status: 'succeeded' });
 
-    await events.finished('job-1');
+    await events.finished(job);
 
     expect(signals.announced).toEqual(['job-1']);
     expect(finishedMetrics).toEqual([job]);
@@ -50,22 +46,23 @@ describe('JobEvents', () => {
     ]);
   });
 
-  it('still wakes the waiters for a job that no longer exists, and schedules nothing', async () => {
-    await events.finished('job-1');
+  it("on a change wakes the job's watchers only: no end announced, nothing counted, no webhook", async () => {
+    await events.changed('job-1');
 
-    expect(signals.announced).toEqual(['job-1']);
+    expect(signals.announcedChanged).toEqual(['job-1']);
+    expect(signals.announced).toEqual([]);
     expect(finishedMetrics).toEqual([]);
     expect(webhooks.scheduled).toEqual([]);
   });
 
   it('is best effort: a webhook that cannot be scheduled does not fail the caller (the row is the truth)', async () => {
-    const job = jobs.add({ status: 'succeeded' });
+    const job = jobRow({ status: 'succeeded' });
     webhooks.scheduleFails = true;
 
     const logs = captureLogs();
 
     await expect(events.started(job)).resolves.toBeUndefined();
-    await expect(events.finished('job-1')).resolves.toBeUndefined();
+    await expect(events.finished(job)).resolves.toBeUndefined();
 
     expect(finishedMetrics).toHaveLength(1);
     expect(logs).toEqual([

@@ -3,6 +3,7 @@ import type { JobEntity, JobsRepository } from '@app/database';
 import type { MediaGenerator } from '@app/generator';
 import type { GenerationQueueProducer } from '@app/queue';
 import type { WebhookDispatcher } from '@app/webhooks';
+import { ATTEMPT_LOST } from './attempt-policy';
 import { GenerationService } from './generation.service';
 import type { JobEvents } from './job-events.service';
 import { JobFiles } from './job-files.service';
@@ -10,6 +11,7 @@ import { ReconciliationService } from './reconciliation.service';
 import {
   as,
   captureLogs,
+  databaseDown,
   FakeEvents,
   FakeGenerationQueue,
   FakeJobsRepository,
@@ -22,6 +24,7 @@ const QUEUED_AGE_MS = 60_000;
 const PROCESSING_AGE_MS = 600_000;
 const NOW = T0.getTime() + 3_600_000;
 const OUTPUT = { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'abc' };
+const openEntry = (attempt: number) => ({ attempt, startedAt: 'start', endedAt: null, error: null });
 
 describe('ReconciliationService.sweep', () => {
   let jobs: FakeJobsRepository;
@@ -29,6 +32,7 @@ describe('ReconciliationService.sweep', () => {
   let events: FakeEvents;
   let storage: MemoryStorage;
   let webhooks: FakeWebhooks;
+  let generation: GenerationService;
   let sweeper: ReconciliationService;
 
   beforeEach(() => {
@@ -37,20 +41,17 @@ describe('ReconciliationService.sweep', () => {
     events = new FakeEvents();
     storage = new MemoryStorage();
     webhooks = new FakeWebhooks();
-    const files = new JobFiles(storage);
-    const generation = new GenerationService(
+    generation = new GenerationService(
       as<JobsRepository>(jobs),
       as<MediaGenerator>({}),
-      files,
+      new JobFiles(storage),
       as<JobEvents>(events),
       as<GeneratorConfig>({}),
     );
     sweeper = new ReconciliationService(
       as<JobsRepository>(jobs),
       as<GenerationQueueProducer>(queue),
-      as<JobEvents>(events),
       generation,
-      files,
       as<WebhookDispatcher>(webhooks),
       as<QueueConfig>({ sweep: { queuedAgeMs: QUEUED_AGE_MS, processingAgeMs: PROCESSING_AGE_MS } }),
     );
@@ -116,17 +117,49 @@ describe('ReconciliationService.sweep', () => {
   });
 
   it('ends a lost processing attempt and queues the job again while attempts are left', async () => {
-    lost({ id: 'job-1', status: 'processing', attempts: 2, maxAttempts: 3 });
+    lost({ id: 'job-1', status: 'processing', attempts: 2, maxAttempts: 3, attemptHistory: [openEntry(2)] });
 
     const report = await sweeper.sweep(NOW);
 
     expect(jobs.row()).toMatchObject({ status: 'queued', attempts: 2, error: null, completedAt: null });
+    expect(jobs.row().attemptHistory).toEqual([{ ...openEntry(2), endedAt: 'end', error: { ...ATTEMPT_LOST } }]);
     expect(queue.requeued).toEqual(['job-1']);
     expect(report).toMatchObject({ requeued: 1, failed: 0 });
     expect(events.log).toEqual([]);
   });
 
-  it('fails a job whose last attempt was lost with attempts_exhausted, removes its files and announces the end', async () => {
+  it("queues the lost attempt's job again even when its history entry cannot be closed", async () => {
+    const logs = captureLogs();
+    lost({ id: 'job-1', status: 'processing', attempts: 1, maxAttempts: 3, attemptHistory: [openEntry(1)] });
+    jobs.closeAttempt = async () => {
+      throw databaseDown();
+    };
+
+    const report = await sweeper.sweep(NOW);
+
+    expect(jobs.row().status).toBe('queued');
+    expect(queue.requeued).toEqual(['job-1']);
+    expect(report).toMatchObject({ requeued: 1 });
+    expect(logs[0]).toEqual({
+      level: 'warn',
+      fields: { jobId: 'job-1', err: databaseDown() },
+      message: 'Could not close the lost attempt in its history',
+    });
+    jest.restoreAllMocks();
+  });
+
+  it('neither queues nor closes anything when the lost attempt could not be given back (the row moved on)', async () => {
+    lost({ id: 'job-1', status: 'processing', attempts: 1, maxAttempts: 3, attemptHistory: [openEntry(1)] });
+    jobs.changeIf = async () => null;
+
+    const report = await sweeper.sweep(NOW);
+
+    expect(report).toMatchObject({ requeued: 0, failed: 0 });
+    expect(queue.requeued).toEqual([]);
+    expect(jobs.row().attemptHistory).toEqual([openEntry(1)]);
+  });
+
+  it('fails a job whose last attempt was lost through GenerationService.failExhausted (attempts_exhausted, files removed, end announced)', async () => {
     lost({ id: 'job-1', status: 'processing', attempts: 3, maxAttempts: 3 });
     storage.put('job-1/staging/attempt-3/0.png');
 
@@ -143,8 +176,20 @@ describe('ReconciliationService.sweep', () => {
     expect(jobs.row().completedAt).not.toBeNull();
     expect(storage.keys()).toEqual([]);
     expect(events.log).toEqual(['finished job-1']);
+    expect(events.finishedRows[0]).toMatchObject({ id: 'job-1', status: 'failed' });
     expect(queue.requeued).toEqual([]);
     expect(report).toMatchObject({ failed: 1, requeued: 0 });
+  });
+
+  it('asks GenerationService.failExhausted to end the last lost attempt, with the row it read', async () => {
+    lost({ id: 'job-1', status: 'processing', attempts: 3, maxAttempts: 3 });
+    const failExhausted = jest.spyOn(generation, 'failExhausted');
+
+    await sweeper.sweep(NOW);
+
+    expect(failExhausted).toHaveBeenCalledTimes(1);
+    expect(failExhausted).toHaveBeenCalledWith(expect.objectContaining({ id: 'job-1', attempts: 3 }));
+    expect(jobs.row().attemptHistory).toEqual([]);
   });
 
   it('does not requeue a queued job with no attempt left (its next delivery would only fail it)', async () => {
@@ -158,7 +203,7 @@ describe('ReconciliationService.sweep', () => {
 
   it('does nothing more when the lost attempt could not be ended (the row moved on)', async () => {
     lost({ id: 'job-1', status: 'processing', attempts: 3, maxAttempts: 3 });
-    jobs.updateIf = async () => false;
+    jobs.changeIf = async () => null;
 
     const report = await sweeper.sweep(NOW);
 
@@ -181,7 +226,7 @@ describe('ReconciliationService.sweep', () => {
 
   it('counts no publication when the claim could not be completed', async () => {
     lost({ id: 'job-1', status: 'processing', attempts: 1, outputs: [OUTPUT] });
-    jobs.updateIf = async () => false;
+    jobs.changeIf = async () => null;
 
     const report = await sweeper.sweep(NOW);
 

@@ -3,10 +3,12 @@ import { Readable } from 'node:stream';
 import type {
   JobChange,
   JobEntity,
+  JobErrorRecord,
   JobGuard,
   JobListQuery,
   JobStatus,
   NewJob,
+  ProgressChange,
   WebhookDeliveryEntity,
 } from '@app/database';
 import type { GeneratedMedia } from '@app/generator';
@@ -40,6 +42,8 @@ export function jobRow(overrides: Partial<JobEntity> = {}): JobEntity {
     error: null,
     predictionId: null,
     outputs: [],
+    progress: null,
+    attemptHistory: [],
     createdAt: T0,
     startedAt: null,
     completedAt: null,
@@ -111,14 +115,45 @@ export class FakeJobsRepository {
       .map(copy);
   }
 
-  async beginAttempt(id: string, from: readonly JobStatus[]): Promise<number | null> {
+  async beginAttempt(id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {
     const row = this.rows.get(id);
     if (!row || !from.includes(row.status) || row.attempts >= row.maxAttempts || row.outputs.length > 0) return null;
     await this.write(() => {
       row.status = 'processing';
       row.attempts += 1;
+      row.startedAt ??= new Date(this.tick());
     });
-    return row.attempts;
+    return copy(row);
+  }
+
+  async openAttempt(id: string, attempt: number): Promise<boolean> {
+    const row = this.running(id, attempt);
+    if (!row) return false;
+    row.attemptHistory = [...row.attemptHistory, { attempt, startedAt: 'start', endedAt: null, error: null }];
+    row.progress = null;
+    return true;
+  }
+
+  async recordProgress(id: string, attempt: number, progress: ProgressChange) {
+    const row = this.running(id, attempt);
+    if (!row) return null;
+    row.progress = { ...progress, updatedAt: 'now' };
+    return row.progress;
+  }
+
+  /** The row while attempt `attempt` runs: the guard of every history and progress write. */
+  private running(id: string, attempt: number): JobEntity | undefined {
+    const row = this.rows.get(id);
+    return row?.status === 'processing' && row.attempts === attempt ? row : undefined;
+  }
+
+  async closeAttempt(id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
+    const row = this.rows.get(id);
+    if (!row) return;
+    row.attemptHistory = row.attemptHistory.map((entry) =>
+      entry.attempt === attempt && entry.endedAt === null ? { ...entry, endedAt: 'end', error } : entry,
+    );
+    if (row.attempts === attempt) row.progress = null;
   }
 
   async findWithMediaEndedBefore(cutoff: Date, limit: number): Promise<JobEntity[]> {
@@ -151,19 +186,24 @@ export class FakeJobsRepository {
   }
 
   async updateIf(id: string, guard: JobGuard, change: JobChange): Promise<boolean> {
+    return (await this.changeIf(id, guard, change)) !== null;
+  }
+
+  async changeIf(id: string, guard: JobGuard, change: JobChange): Promise<JobEntity | null> {
     const row = this.rows.get(id);
-    if (!row || !guard.from.includes(row.status)) return false;
-    if (guard.attempt !== undefined && row.attempts !== guard.attempt) return false;
+    if (!row || !guard.from.includes(row.status)) return null;
+    if (guard.attempt !== undefined && row.attempts !== guard.attempt) return null;
     await this.write(() => {
       row.status = change.status;
       if (change.attempts !== undefined) row.attempts = change.attempts;
       if (change.error !== undefined) row.error = change.error;
       if (change.outputs !== undefined) row.outputs = change.outputs;
       if (change.predictionId !== undefined) row.predictionId = change.predictionId;
+      if (change.markStarted) row.startedAt ??= new Date(this.tick());
       if (change.markCompleted) row.completedAt = new Date(this.tick());
       row.updatedAt = new Date(this.tick());
     });
-    return true;
+    return copy(row);
   }
 
   private tick(): number {
@@ -275,6 +315,12 @@ export class FakeSignals {
     this.announced.push(jobId);
   }
 
+  readonly announcedChanged: string[] = [];
+
+  async announceChanged(jobId: string): Promise<void> {
+    this.announcedChanged.push(jobId);
+  }
+
   async requestCancel(jobId: string): Promise<void> {
     this.cancelRequested.push(jobId);
   }
@@ -304,16 +350,23 @@ export class FakeSignals {
   }
 }
 
-/** What JobEvents was told, in order. */
+/** What JobEvents was told: starts and ends in order (`log`, with the rows `finished` got), changes apart. */
 export class FakeEvents {
   readonly log: string[] = [];
+  readonly finishedRows: JobEntity[] = [];
+  readonly changes: string[] = [];
 
   async started(job: JobEntity): Promise<void> {
     this.log.push(`started ${job.id}`);
   }
 
-  async finished(jobId: string): Promise<void> {
-    this.log.push(`finished ${jobId}`);
+  async finished(job: JobEntity): Promise<void> {
+    this.log.push(`finished ${job.id}`);
+    this.finishedRows.push(copy(job));
+  }
+
+  async changed(jobId: string): Promise<void> {
+    this.changes.push(jobId);
   }
 }
 
