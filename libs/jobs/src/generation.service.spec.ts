@@ -355,6 +355,24 @@ describe('GenerationService', () => {
       expect(generate).not.toHaveBeenCalled();
     });
 
+    it.each([
+      ['the job was canceled meanwhile', { status: 'canceled' as const, attempts: 1 }],
+      ['a newer attempt runs', { status: 'processing' as const, attempts: 2 }],
+    ])(
+      'notes no hand-back in the history of an unrecorded attempt when %s (the give-back cannot apply)',
+      async (_case, row) => {
+        const open = { attempt: 1, startedAt: 'start', endedAt: null, error: null };
+        build({ ...row, attemptHistory: [open] });
+        generate.mockImplementation(async () => {
+          throw new GenerationError('prediction_failed', 'no', { retryable: false });
+        });
+
+        await run({ unrecordedAttempt: 1 });
+
+        expect(jobs.row().attemptHistory[0]).toEqual(open);
+      },
+    );
+
     it('does nothing for an unrecorded attempt of a job that no longer exists', async () => {
       jobs.rows.clear();
 

@@ -259,7 +259,6 @@ export class GenerationService {
     const { jobId, attempt } = scope;
     const job = await this.jobs.findById(jobId);
     if (!job) return;
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: the guarded update below checks status and attempt again; reading them here only spares a write that would not apply
     if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
       const givenBack = await this.recordChange(scope, { status: 'queued', attempts: attempt - 1 });
       if (givenBack) {

@@ -291,6 +291,20 @@ export class FakeGenerationQueue {
     this.enqueued.push(jobId);
   }
 
+  /** Queue positions by job id; `queuePositions` answers from it and records each ask. */
+  readonly positions = new Map<string, number>();
+  readonly positionAsks: string[][] = [];
+
+  async queuePositions(jobIds: readonly string[]): Promise<Map<string, number>> {
+    this.positionAsks.push([...jobIds]);
+    const found = new Map<string, number>();
+    for (const id of jobIds) {
+      const position = this.positions.get(id);
+      if (position !== undefined) found.set(id, position);
+    }
+    return found;
+  }
+
   async isLive(jobId: string): Promise<boolean> {
     return this.live.has(jobId);
   }
@@ -338,6 +352,24 @@ export class FakeSignals {
     set.add(resolve);
     this.waiters.set(id, set);
     return { done, stop };
+  }
+
+  private readonly watchers = new Map<string, Set<() => void>>();
+
+  async watch(jobId: string, listener: () => void): Promise<() => void> {
+    const set = this.watchers.get(jobId) ?? new Set();
+    set.add(listener);
+    this.watchers.set(jobId, set);
+    return () => set.delete(listener);
+  }
+
+  /** Tells the job's watchers it changed. */
+  change(id: string): void {
+    for (const listener of this.watchers.get(id) ?? []) listener();
+  }
+
+  watching(id: string): number {
+    return this.watchers.get(id)?.size ?? 0;
   }
 
   announce(id: string): void {
