@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoalescedReads } from './coalesced-reads';
 
+// A read that never settles fails fast instead of running into the mutation tester's timeout.
+jest.setTimeout(2000);
+
 describe('CoalescedReads', () => {
   function counting() {
     const calls: string[] = [];

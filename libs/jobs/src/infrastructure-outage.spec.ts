@@ -9,7 +9,7 @@ describe('decideOutageWait', () => {
   it('starts counting the outage at its first check, one second or less away', () => {
     const decision = decideOutageWait(undefined, undefined, NOW, HOUR_MS, maxJitter);
 
-    expect(decision).toEqual({ giveUp: false, delayMs: 1000, wait: { since: NOW, checks: 1 } });
+    expect(decision).toStrictEqual({ giveUp: false, delayMs: 1000, wait: { since: NOW, checks: 1 } });
   });
 
   it.each([

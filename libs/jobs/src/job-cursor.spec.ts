@@ -16,6 +16,8 @@ describe('job cursors', () => {
     ['a date after year 9999', `+200000-01-01T00:00:00.000Z|${ID}`],
     ['a missing id', '2026-11-30T10:00:00.000Z'],
     ['an id that is not a UUID', '2026-11-30T10:00:00.000Z|42'],
+    ['a UUID with something before it', `2026-11-30T10:00:00.000Z|x${ID}`],
+    ['a UUID with something after it', `2026-11-30T10:00:00.000Z|${ID}x`],
   ])('refuses %s', (_case, text) => {
     expect(() => decodeCursor(raw(text))).toThrow(InvalidCursorError);
   });

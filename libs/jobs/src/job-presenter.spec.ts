@@ -25,6 +25,28 @@ function job(status: JobStatus): JobEntity {
   } as JobEntity;
 }
 
+describe('presentJob', () => {
+  it('shows every public field, with instants as ISO 8601 strings', () => {
+    const at = new Date('2026-11-30T11:00:00Z');
+    const ended = { ...job('succeeded'), completedAt: at, outputsExpiredAt: at, error: null };
+
+    const view = presentJob(ended, 'https://media.example');
+
+    expect(view).toMatchObject({ id: 'job-1', status: 'succeeded', prompt: 'a cat', model: 'mock', input: {} });
+    expect(view).toMatchObject({ attempts: 1, maxAttempts: 3, error: null });
+    expect([view.createdAt, view.startedAt, view.updatedAt]).toEqual(Array(3).fill('2026-11-30T10:00:00.000Z'));
+    expect([view.completedAt, view.outputsExpiredAt]).toEqual(Array(2).fill('2026-11-30T11:00:00.000Z'));
+  });
+
+  it('shows instants not reached yet as null', () => {
+    expect(presentJob({ ...job('queued'), startedAt: null }, '')).toMatchObject({
+      startedAt: null,
+      completedAt: null,
+      outputsExpiredAt: null,
+    });
+  });
+});
+
 describe('published outputs', () => {
   it('are the recorded outputs of a succeeded job, with absolute URLs', () => {
     expect(presentJob(job('succeeded'), 'https://media.example').outputs).toEqual([

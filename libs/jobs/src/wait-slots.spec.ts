@@ -26,6 +26,17 @@ describe('WaitSlots', () => {
     expect(slots.tryTake('carol')).toBeNull();
   });
 
+  it('counts what a key still holds after one of its slots is released', () => {
+    const slots = new WaitSlots({ perKey: 2, total: 10 });
+    const first = slots.tryTake('alice');
+    expect(slots.tryTake('alice')).not.toBeNull();
+
+    first?.();
+
+    expect(slots.tryTake('alice')).not.toBeNull();
+    expect(slots.tryTake('alice')).toBeNull();
+  });
+
   it('never waits with a cap of 0', () => {
     expect(new WaitSlots({ perKey: 0, total: 10 }).tryTake('alice')).toBeNull();
     expect(new WaitSlots({ perKey: 10, total: 0 }).tryTake('alice')).toBeNull();
