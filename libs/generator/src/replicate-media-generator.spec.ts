@@ -93,6 +93,20 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       expect(observed).toContain('POST 201');
     });
 
+    it('passes on the progress each poll’s logs show, and nothing while the logs are empty', async () => {
+      fake.script('progress', {
+        startingPolls: 1,
+        processingPolls: 3,
+        outcomes: [{ status: 'succeeded', output: { caption: 'done' } }],
+      });
+      const onProgress = jest.fn();
+
+      await generator().generate(request('progress', { onProgress }));
+
+      expect(onProgress.mock.calls.map(([progress]) => progress.percent)).toEqual([33, 66, 100, 100]);
+      expect(onProgress).toHaveBeenLastCalledWith({ percent: 100, message: expect.stringMatching(/^100%\|.*\| 3\/3/) });
+    });
+
     it('runs a pinned version by its id', async () => {
       fake.addVersion('acme/painter', 'v123');
 
@@ -203,6 +217,22 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
 
       expect(fake.stats('again').predictionsCreated).toBe(2);
       expect(attempt.recordPrediction).toHaveBeenCalledWith(fake.stats('again').predictionIds[1]);
+    });
+
+    it('counts the deadline from the stored prediction’s creation, not from the resume', async () => {
+      fake.script('old', { outcomes: [{ status: 'stuck' }] });
+      const stored = await leftRunning('old');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const error = await failureOf(
+        generator({ predictionTimeoutMs: 150, pollIntervalMs: 1000 }).generate(
+          request('old', { predictionId: stored }),
+        ),
+      );
+
+      expect(error.code).toBe('prediction_timeout');
+      expect(fake.stats('old').getRequests).toBe(1);
+      expect(fake.stats('old').cancelRequests).toBe(1);
     });
 
     it('starts a new prediction when Replicate no longer knows the stored one', async () => {
