@@ -91,6 +91,7 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       expect(await bytesOf(media[0])).toEqual(SAMPLE_MEDIA.png.body);
       expect(await bytesOf(media[1])).toEqual(SAMPLE_MEDIA.jpeg.body);
       expect(observed).toContain('POST 201');
+      expect(fake.requests[0]).toMatchObject({ method: 'POST', path: '/v1/models/acme/painter/predictions' });
     });
 
     it('passes on the progress each poll’s logs show, and nothing while the logs are empty', async () => {
@@ -288,6 +289,32 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       expect(fake.stats('pin ok').predictionsCreated).toBe(2);
     });
 
+    it('refuses a pinned version of a model not on the list, without asking whether it belongs', async () => {
+      fake.addVersion('acme/painter', 'v1');
+
+      const error = await failureOf(
+        generator({ allowedModels: ['acme/other'] }).generate(request('unlisted pin', { model: 'acme/painter:v1' })),
+      );
+
+      expect(error).toMatchObject({
+        code: 'model_not_allowed',
+        message: 'Model acme/painter:v1 is not allowed on this server',
+      });
+      expect(fake.requests.some((seen) => seen.path.includes('/versions/'))).toBe(false);
+    });
+
+    it('remembers each confirmed version on its own: one confirmed version vouches for no other', async () => {
+      fake.addVersion('acme/painter', 'v1');
+      fake.addVersion('evil/miner', 'v666');
+      const allowed = generator({ allowedModels: ['acme/painter'] });
+      await allowed.generate(request('pin ok', { model: 'acme/painter:v1' }));
+
+      const error = await failureOf(allowed.generate(request('pin bad', { model: 'acme/painter:v666' })));
+
+      expect(error.code).toBe('model_not_allowed');
+      expect(fake.stats('pin bad').createRequests).toBe(0);
+    });
+
     it('refuses a version that belongs to another model', async () => {
       fake.addVersion('evil/miner', 'v666');
 
@@ -340,6 +367,17 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       await expect(generator().generate(request('cancel me', { signal: controller.signal }))).rejects.toBeDefined();
 
       expect(fake.stats('cancel me').cancelRequests).toBe(1);
+    });
+
+    it('stops waiting at once on shutdown, without sitting out the poll interval', async () => {
+      fake.script('shut down now', { outcomes: [{ status: 'stuck' }] });
+      const started = Date.now();
+
+      await expect(
+        generator({ pollIntervalMs: 3000 }).generate(request('shut down now', { signal: AbortSignal.timeout(50) })),
+      ).rejects.toBeDefined();
+
+      expect(Date.now() - started).toBeLessThan(1500);
     });
 
     it('leaves the prediction running on shutdown', async () => {
