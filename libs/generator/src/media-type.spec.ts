@@ -96,6 +96,22 @@ describe('sniffMediaType', () => {
     expect(sniffMediaType(new Uint8Array([0xff, 0xd8]))).toBeNull();
   });
 
+  it.each([
+    ['a JPEG start without its first byte', [0x00, 0xd8, 0xff, 0xe0]],
+    ['a JPEG start without its second byte', [0xff, 0x00, 0xff, 0xe0]],
+    ['MP3 frame-sync bits without the 0xFF before them', [0x00, 0xfb, 0x90, 0x64]],
+    ['WEBP without RIFF', [...Buffer.from('RIFX\x24\x00\x00\x00WEBPVP8 ', 'latin1')]],
+    ['WAVE without RIFF', [...Buffer.from('RIFX\x24\x08\x00\x00WAVEfmt ', 'latin1')]],
+    ['an AVIF brand without the ftyp box', [...Buffer.from('\x00\x00\x00\x1cftypavif', 'latin1').fill(0x78, 4, 8)]],
+  ])('does not sniff %s', (_case, head) => {
+    expect(sniffMediaType(new Uint8Array(head))).toBeNull();
+  });
+
+  it('recognises signatures that fill the whole head exactly', () => {
+    expect(sniffMediaType(Buffer.from('OggS', 'latin1'))).toEqual({ contentType: 'audio/ogg', extension: 'ogg' });
+    expect(sniffMediaType(new Uint8Array([0xff, 0xfb]))).toEqual({ contentType: 'audio/mpeg', extension: 'mp3' });
+  });
+
   it('does not take a lone 0xFF followed by a byte without the frame-sync bits for MP3', () => {
     expect(sniffMediaType(new Uint8Array([0xff, 0x00, 0x00, 0x00]))).toBeNull();
   });
