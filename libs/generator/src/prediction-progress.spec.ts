@@ -74,6 +74,7 @@ describe('progressFromLogs', () => {
     ['authorization:abc', 'authorization:<redacted>'],
     ['apikey=abc api-key=def API_KEY=ghi', 'apikey=<redacted> api-key=<redacted> API_KEY=<redacted>'],
     ['bearer abc', 'Bearer <redacted>'],
+    ['bearer   abc', 'Bearer <redacted>'],
     ['pk_abcdefgh ghp_abcdefgh xoxb-abcdefgh xoxp-abcdefgh', '<redacted> <redacted> <redacted> <redacted>'],
     ['sk_abcdefg r8_abcdefg', 'sk_abcdefg r8_abcdefg'],
     ['AKIA0123456789ABCDEF', '<redacted>'],
@@ -95,6 +96,12 @@ describe('progressFromLogs', () => {
 
   it('strips the DEL character and keeps the percent of the line it was on', () => {
     expect(progressFromLogs('step 2/4\u007f')).toEqual({ percent: 50, message: 'step 2/4' });
+  });
+
+  it('reads the spacing variants of a step count and a fractional tqdm percent', () => {
+    expect(progressFromLogs('steps:9/20')?.percent).toBe(45);
+    expect(progressFromLogs('step : 9 / 20')?.percent).toBe(45);
+    expect(progressFromLogs('12.65%|█ |')?.percent).toBe(13);
   });
 
   it('does not read a step count out of a longer word', () => {

@@ -32,12 +32,14 @@ export function progressFromLogs(logs: string | null | undefined): GenerationPro
   if (!logs) return null;
   const lines = logs
     .slice(-LOG_TAIL_CHARS)
+    // Stryker disable next-line Regex: the empty lines a single-character split leaves are filtered out below.
     .split(/[\r\n]+/)
     .map(plainText)
     .filter((line) => line.length > 0);
   const last = lines.at(-1);
   if (last === undefined) return null;
   let percent: number | null = null;
+  // Stryker disable next-line ArithmeticOperator: starting past the end reads undefined lines, which hold no percent.
   for (let index = lines.length - 1; index >= 0 && percent === null; index--) percent = percentOf(lines[index]);
   return { percent, message: safeMessage(last) };
 }
