@@ -109,6 +109,7 @@ describe('createSingleShotFetch', () => {
     expect(httpError.status).toBe(429);
     expect(httpError.headers.get('retry-after')).toBe('7');
     expect(httpError.body).toBe(body);
+    expect(httpError).toMatchObject({ name: 'UpstreamHttpError', message: 'Upstream answered HTTP 429' });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -198,7 +199,7 @@ describe('createSingleShotFetch', () => {
 
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
     expect((error as UpstreamTimeoutError).timeoutMs).toBe(100);
-    expect((error as Error).message).toContain('100 ms');
+    expect(error).toMatchObject({ name: 'UpstreamTimeoutError', message: 'Upstream did not answer within 100 ms' });
     expect(Date.now() - startedAt).toBeLessThan(2000);
     expect(server.requests).toHaveLength(1);
   });
