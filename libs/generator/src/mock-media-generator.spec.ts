@@ -243,6 +243,12 @@ describe('MockMediaGenerator', () => {
       expect(await firstReport(100)).toEqual({ percent: 0, message: 'step 0/2' });
     });
 
+    it('works with latency when nobody listens for progress', async () => {
+      const generator = new MockMediaGenerator({ latencyMs: 60, failureRate: 0 });
+
+      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toHaveLength(1);
+    });
+
     it('reports nothing without latency', async () => {
       const onProgress = jest.fn();
       await reliable().generate(request({ onProgress }));
