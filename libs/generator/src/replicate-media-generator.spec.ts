@@ -315,6 +315,18 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       expect(fake.stats('pin bad').createRequests).toBe(0);
     });
 
+    it('keeps every confirmed version, not only the last one', async () => {
+      fake.addVersion('acme/painter', 'v1');
+      fake.addVersion('acme/painter', 'v2');
+      const allowed = generator({ allowedModels: ['acme/painter'] });
+
+      for (const version of ['v1', 'v2', 'v1', 'v2']) {
+        await allowed.generate(request('pins', { model: `acme/painter:${version}` }));
+      }
+
+      expect(fake.requests.filter((seen) => seen.path.includes('/versions/'))).toHaveLength(2);
+    });
+
     it('refuses a version that belongs to another model', async () => {
       fake.addVersion('evil/miner', 'v666');
 
