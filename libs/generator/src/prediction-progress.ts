@@ -30,12 +30,13 @@ const REDACTIONS: [RegExp, string][] = [
  */
 export function progressFromLogs(logs: string | null | undefined): GenerationProgress | null {
   if (!logs) return null;
+  // Stryker disable Regex: the empty lines that splitting at single line-break characters would leave are filtered out.
   const lines = logs
     .slice(-LOG_TAIL_CHARS)
-    // Stryker disable next-line Regex: the empty lines a single-character split leaves are filtered out below.
     .split(/[\r\n]+/)
     .map(plainText)
     .filter((line) => line.length > 0);
+  // Stryker restore Regex
   const last = lines.at(-1);
   if (last === undefined) return null;
   let percent: number | null = null;
