@@ -41,3 +41,25 @@ describe('GenerationError.from', () => {
     expect(GenerationError.from(new Error('one')).message).toBe(GenerationError.from(new TypeError('two')).message);
   });
 });
+
+describe('GenerationError', () => {
+  it('carries its code, message, retry decision, wait and cause, under its own name', () => {
+    const cause = new Error('429');
+
+    const error = new GenerationError('upstream_rate_limited', 'Rate limited', {
+      retryable: true,
+      retryAfterMs: 7000,
+      cause,
+    });
+
+    expect(error).toMatchObject({
+      name: 'GenerationError',
+      code: 'upstream_rate_limited',
+      message: 'Rate limited',
+      retryable: true,
+      retryAfterMs: 7000,
+      cause,
+    });
+    expect(new GenerationError('invalid_input', 'x', { retryable: false }).retryAfterMs).toBeUndefined();
+  });
+});

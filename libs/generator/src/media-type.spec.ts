@@ -54,6 +54,31 @@ describe('sniffMediaType', () => {
     },
   );
 
+  it.each([
+    ['avif', 'image/avif', 'avif'],
+    ['avis', 'image/avif', 'avif'],
+    ['heic', 'image/heic', 'heic'],
+    ['heix', 'image/heic', 'heic'],
+    ['mif1', 'image/heic', 'heic'],
+    ['msf1', 'image/heic', 'heic'],
+    ['qt  ', 'video/quicktime', 'mov'],
+    ['M4A ', 'audio/mp4', 'm4a'],
+    ['M4B ', 'audio/mp4', 'm4a'],
+    ['mp42', 'video/mp4', 'mp4'],
+  ] as const)('tells ISO media files apart by their ftyp brand %j: %s (.%s)', (brand, contentType, extension) => {
+    const head = bytes([0x00, 0x00, 0x00, 0x1c], 'ftyp', brand, [0x00, 0x00, 0x00, 0x00]);
+
+    expect(sniffMediaType(head)).toEqual({ contentType, extension });
+  });
+
+  it('needs the ftyp box at byte 4 and the brand at byte 8', () => {
+    expect(sniffMediaType(bytes('ftypavif'))).toBeNull();
+    expect(sniffMediaType(bytes([0, 0, 0, 0x1c], 'ftyp', [0], 'avif'))).toEqual({
+      contentType: 'video/mp4',
+      extension: 'mp4',
+    });
+  });
+
   it('does not sniff a RIFF container that is neither WEBP nor WAVE', () => {
     expect(sniffMediaType(bytes('RIFF', [0x24, 0x00, 0x00, 0x00], 'AVI LIST'))).toBeNull();
   });
@@ -69,6 +94,22 @@ describe('sniffMediaType', () => {
     expect(sniffMediaType(Buffer.from('GIF8', 'latin1'))).toBeNull();
     expect(sniffMediaType(new Uint8Array([0xff]))).toBeNull();
     expect(sniffMediaType(new Uint8Array([0xff, 0xd8]))).toBeNull();
+  });
+
+  it.each([
+    ['a JPEG start without its first byte', [0x00, 0xd8, 0xff, 0xe0]],
+    ['a JPEG start without its second byte', [0xff, 0x00, 0xff, 0xe0]],
+    ['MP3 frame-sync bits without the 0xFF before them', [0x00, 0xfb, 0x90, 0x64]],
+    ['WEBP without RIFF', [...Buffer.from('RIFX\x24\x00\x00\x00WEBPVP8 ', 'latin1')]],
+    ['WAVE without RIFF', [...Buffer.from('RIFX\x24\x08\x00\x00WAVEfmt ', 'latin1')]],
+    ['an AVIF brand without the ftyp box', [...Buffer.from('\x00\x00\x00\x1cftypavif', 'latin1').fill(0x78, 4, 8)]],
+  ])('does not sniff %s', (_case, head) => {
+    expect(sniffMediaType(new Uint8Array(head))).toBeNull();
+  });
+
+  it('recognises signatures that fill the whole head exactly', () => {
+    expect(sniffMediaType(Buffer.from('OggS', 'latin1'))).toEqual({ contentType: 'audio/ogg', extension: 'ogg' });
+    expect(sniffMediaType(new Uint8Array([0xff, 0xfb]))).toEqual({ contentType: 'audio/mpeg', extension: 'mp3' });
   });
 
   it('does not take a lone 0xFF followed by a byte without the frame-sync bits for MP3', () => {
@@ -96,6 +137,13 @@ describe('resolveMediaType', () => {
     });
   });
 
+  it('trims the declared type around its parameters', () => {
+    expect(resolveMediaType(UNKNOWN, ' text/plain ; charset=utf-8')).toEqual({
+      contentType: 'text/plain',
+      extension: 'txt',
+    });
+  });
+
   it('lower-cases the declared type', () => {
     expect(resolveMediaType(UNKNOWN, 'Text/Plain; charset=UTF-8')).toEqual({
       contentType: 'text/plain',
@@ -104,8 +152,20 @@ describe('resolveMediaType', () => {
   });
 
   it.each([
-    ['application/json', 'json'],
+    ['image/png', 'png'],
+    ['image/jpeg', 'jpg'],
+    ['image/gif', 'gif'],
+    ['image/webp', 'webp'],
+    ['image/svg+xml', 'svg'],
+    ['video/mp4', 'mp4'],
+    ['video/webm', 'webm'],
+    ['audio/wav', 'wav'],
     ['audio/x-wav', 'wav'],
+    ['audio/mpeg', 'mp3'],
+    ['audio/ogg', 'ogg'],
+    ['audio/flac', 'flac'],
+    ['application/json', 'json'],
+    ['text/plain', 'txt'],
     ['model/gltf-binary', 'glb'],
   ])('maps the declared type %s to the extension %s', (declared, extension) => {
     expect(resolveMediaType(UNKNOWN, declared)).toEqual({ contentType: declared, extension });

@@ -6,8 +6,9 @@ export interface MediaType {
 /** How many leading bytes `sniffMediaType` needs to recognise every type it knows. */
 export const SNIFF_BYTES = 16;
 
+// Reading past the end gives undefined, which matches no character: a short head simply does not match.
 const ascii = (bytes: Uint8Array, from: number, text: string) =>
-  bytes.length >= from + text.length && [...text].every((char, i) => bytes[from + i] === char.charCodeAt(0));
+  [...text].every((char, i) => bytes[from + i] === char.charCodeAt(0));
 
 /** ISO base media files (MP4 and relatives) name their kind in the brand after `ftyp`. */
 const ftyp = (bytes: Uint8Array, brands: string[]) =>
@@ -38,7 +39,7 @@ const SIGNATURES: { type: MediaType; matches: (bytes: Uint8Array) => boolean }[]
   { type: { contentType: 'audio/flac', extension: 'flac' }, matches: (b) => ascii(b, 0, 'fLaC') },
   {
     type: { contentType: 'audio/mpeg', extension: 'mp3' },
-    matches: (b) => ascii(b, 0, 'ID3') || (b[0] === 0xff && b.length > 1 && (b[1] & 0xe0) === 0xe0),
+    matches: (b) => ascii(b, 0, 'ID3') || (b[0] === 0xff && (b[1] & 0xe0) === 0xe0),
   },
 ];
 

@@ -32,6 +32,7 @@ export function parseMockInput(input: Record<string, unknown>): { value: MockInp
   const integer = (rule: IntegerRule): number => {
     const raw = input[rule.field];
     if (raw === undefined) return rule.fallback;
+    // Stryker disable next-line ConditionalExpression: Number.isInteger is false for every non-number too; the typeof narrows the type.
     if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < rule.min || raw > rule.max) {
       problems.push({
         field: `input.${rule.field}`,

@@ -172,6 +172,28 @@ describe('MockMediaGenerator', () => {
       expect(error).toMatchObject({ code: 'upstream_unavailable', retryable: true });
     });
 
+    it('succeeds when the injected random draw equals the failure rate (failure only below it)', async () => {
+      const generator = new MockMediaGenerator({ latencyMs: 0, failureRate: 0.5 }, () => 0.5);
+
+      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toHaveLength(1);
+    });
+
+    it('names the attempt that failed, and says when the failure was asked for', async () => {
+      const transient = await rejection(reliable().generate(request({ attempt: 2, input })));
+      const permanent = await rejection(reliable().generate(request({ input: { fail_permanently: true } })));
+
+      expect(transient.message).toBe('The mock generator failed attempt 2');
+      expect(permanent.message).toBe('The mock generator was asked to fail permanently');
+    });
+
+    it('lists every input problem in the invalid_input message', async () => {
+      const error = await rejection(reliable().generate(request({ input: { width: 0, num_outputs: 9 } })));
+
+      expect(error.message).toBe(
+        'input.width must be an integer from 16 to 1024; input.num_outputs must be an integer from 1 to 4',
+      );
+    });
+
     it('refuses invalid input with a permanent invalid_input error', async () => {
       const error = await rejection(reliable().generate(request({ input: { width: 0 } })));
 
@@ -190,6 +212,7 @@ describe('MockMediaGenerator', () => {
       );
 
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      expect(Date.now() - started).toBeLessThan(1500);
       expect(reports).toEqual([
         { percent: 0, message: 'step 0/4' },
         { percent: 25, message: 'step 1/4' },
@@ -218,6 +241,12 @@ describe('MockMediaGenerator', () => {
       expect(await firstReport(60_000)).toEqual({ percent: 0, message: 'step 0/20' });
       expect(await firstReport(99)).toEqual({ percent: 0, message: 'step 0/1' });
       expect(await firstReport(100)).toEqual({ percent: 0, message: 'step 0/2' });
+    });
+
+    it('works with latency when nobody listens for progress', async () => {
+      const generator = new MockMediaGenerator({ latencyMs: 60, failureRate: 0 });
+
+      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toHaveLength(1);
     });
 
     it('reports nothing without latency', async () => {

@@ -237,6 +237,96 @@ describe('OutputDownloader over http', () => {
     expect(error.message).not.toContain('2000 ms');
   });
 
+  it('accepts every 2xx answer, 299 included', async () => {
+    const server = await startServer(serve('fine', { 'content-type': 'text/plain' }, 299));
+
+    const media = await downloader().open(`${server.origin}/odd`);
+
+    expect((await readAll(media.content)).toString()).toBe('fine');
+  });
+
+  it('accepts a Content-Length of exactly maxBytes', async () => {
+    const body = Buffer.alloc(64, 7);
+    const server = await startServer(serve(body));
+
+    const media = await downloader({ maxBytes: 64 }).open(`${server.origin}/exact`);
+
+    expect((await readAll(media.content)).equals(body)).toBe(true);
+  });
+
+  it('returns from open once the sniffing window has arrived, without waiting for the rest of the body', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200);
+      res.write(PNG_BYTES.subarray(0, 16));
+    });
+
+    const media = await downloader({ timeoutMs: 5000 }).open(`${server.origin}/slow`);
+
+    expect(media.contentType).toBe('image/png');
+    media.content.destroy();
+  });
+
+  it('stops waiting for an answer when the caller aborts (worker shutdown), before the time limit', async () => {
+    const server = await startServer(() => undefined);
+    const started = Date.now();
+
+    const error = await rejectionOf(
+      downloader({ timeoutMs: 5000 }).open(`${server.origin}/never`, AbortSignal.timeout(50)),
+    );
+
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(error).toMatchObject({ code: 'output_unavailable', retryable: true });
+    expect(error.message).toBe('Downloading an output failed: the connection broke');
+  });
+
+  describe('rule: a download that is given up releases its connection at once', () => {
+    /** A server that keeps sending a body until the client hangs up, and tells when it did. */
+    async function endless(status: number, headers: Record<string, string | number> = {}) {
+      let hungUp: () => void = () => undefined;
+      const closed = new Promise<void>((resolve) => {
+        hungUp = resolve;
+      });
+      const server = await startServer((_req, res) => {
+        const writing = setInterval(() => res.write(PNG_BYTES), 20);
+        res.on('close', () => {
+          clearInterval(writing);
+          hungUp();
+        });
+        res.writeHead(status, headers);
+        res.write(PNG_BYTES);
+      });
+      const closedWithin = (ms: number) =>
+        Promise.race([closed.then(() => true), sleep(ms, undefined, { ref: false }).then(() => false)]);
+      return { url: `${server.origin}/endless`, closedWithin };
+    }
+    const slowDownloader = () => downloader({ timeoutMs: 5000, maxBytes: 1_000_000 });
+
+    it('after an error status', async () => {
+      const server = await endless(500);
+
+      await rejectionOf(slowDownloader().open(server.url));
+
+      expect(await server.closedWithin(1500)).toBe(true);
+    });
+
+    it('after a Content-Length over maxBytes', async () => {
+      const server = await endless(200, { 'content-length': 5_000_000 });
+
+      await rejectionOf(slowDownloader().open(server.url));
+
+      expect(await server.closedWithin(1500)).toBe(true);
+    });
+
+    it('when the consumer stops reading after the first chunk', async () => {
+      const server = await endless(200);
+      const media = await slowDownloader().open(server.url);
+
+      for await (const _chunk of media.content) break;
+
+      expect(await server.closedWithin(1500)).toBe(true);
+    });
+  });
+
   it('rejects with a retryable error when nothing listens', async () => {
     const server = await startServer(() => undefined);
     const url = `${server.origin}/x`;
@@ -287,6 +377,13 @@ describe('OutputDownloader with data: URIs', () => {
 
     expect(error.code).toBe('output_unavailable');
     expect(error.retryable).toBe(false);
+    expect(error.message).toBe('An output is a malformed data: URI');
+  });
+
+  it('keeps a % that starts no escape, and every other character, as it is', async () => {
+    const media = await downloader().open('data:text/plain,cafe 100%25 %zz %4');
+
+    expect((await readAll(media.content)).toString()).toBe('cafe 100% %zz %4');
   });
 });
 

@@ -71,6 +71,18 @@ describe('predictionFailure', () => {
   });
 });
 
+describe('predictionFailure messages', () => {
+  it.each([
+    [{ status: 'failed', error: 'CUDA out of memory' }, 'Prediction pred-123 failed: CUDA out of memory'],
+    [{ status: 'failed', error: null }, 'Prediction pred-123 failed: The prediction failed'],
+    [{ status: 'canceled' }, 'Prediction pred-123 was canceled upstream'],
+    [{ status: 'aborted' }, 'Prediction pred-123 was aborted before it started'],
+    [{ status: 'starting' }, 'Prediction pred-123 ended as starting'],
+  ] as const)('%j → %s', (fields, message) => {
+    expect(predictionFailure(prediction(fields)).message).toBe(message);
+  });
+});
+
 describe('isFinished', () => {
   it.each([
     ['starting', false],

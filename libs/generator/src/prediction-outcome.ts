@@ -11,6 +11,7 @@ export function predictionFailure(prediction: Prediction): GenerationError {
       const text = typeof prediction.error === 'string' ? prediction.error : 'The prediction failed';
       const code = /\bE\d{4}\b/.exec(text)?.[0];
       return new GenerationError('prediction_failed', `Prediction ${prediction.id} failed: ${text}`, {
+        // Stryker disable next-line ConditionalExpression: the set holds no undefined; the check is there for the types.
         retryable: code !== undefined && TRANSIENT_PREDICTION_ERRORS.has(code),
       });
     }

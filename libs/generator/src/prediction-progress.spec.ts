@@ -66,6 +66,48 @@ describe('progressFromLogs', () => {
     for (const message of messages) expect(message).not.toMatch(/hunter2|s3cr3t|letmein|example\.com|abcdefghij/);
   });
 
+  it.each([
+    ['secret=abc', 'secret=<redacted>'],
+    ['passwd=abc', 'passwd=<redacted>'],
+    ['signature=abc', 'signature=<redacted>'],
+    ['credential = abc', 'credential = <redacted>'],
+    ['authorization:abc', 'authorization:<redacted>'],
+    ['apikey=abc api-key=def API_KEY=ghi', 'apikey=<redacted> api-key=<redacted> API_KEY=<redacted>'],
+    ['bearer abc', 'Bearer <redacted>'],
+    ['bearer   abc', 'Bearer <redacted>'],
+    ['pk_abcdefgh ghp_abcdefgh xoxb-abcdefgh xoxp-abcdefgh', '<redacted> <redacted> <redacted> <redacted>'],
+    ['sk_abcdefg r8_abcdefg', 'sk_abcdefg r8_abcdefg'],
+    ['AKIA0123456789ABCDEF', '<redacted>'],
+    ['AKIA0123456789ABCDE', 'AKIA0123456789ABCDE'],
+    [`${'x'.repeat(31)}`, `${'x'.repeat(31)}`],
+    [`id ${'x/+_=-'.repeat(6)}xy`, 'id <redacted>'],
+    ['see s3://bucket/key.png', 'see <url>'],
+    ['hash token-free text', 'hash token-free text'],
+  ])('redacts %j as %j', (line, message) => {
+    expect(progressFromLogs(line)?.message).toBe(message);
+  });
+
+  it('redacts the plural names too', () => {
+    for (const line of ['secrets: abc', 'credentials = abc', 'tokens=abc']) {
+      expect(progressFromLogs(line)?.message).not.toContain('abc');
+      expect(progressFromLogs(line)?.message).toContain('<redacted>');
+    }
+  });
+
+  it('strips the DEL character and keeps the percent of the line it was on', () => {
+    expect(progressFromLogs('step 2/4\u007f')).toEqual({ percent: 50, message: 'step 2/4' });
+  });
+
+  it('reads the spacing variants of a step count and a fractional tqdm percent', () => {
+    expect(progressFromLogs('steps:9/20')?.percent).toBe(45);
+    expect(progressFromLogs('step : 9 / 20')?.percent).toBe(45);
+    expect(progressFromLogs('12.65%|█ |')?.percent).toBe(13);
+  });
+
+  it('does not read a step count out of a longer word', () => {
+    expect(progressFromLogs('substeps 1/2')?.percent).toBeNull();
+  });
+
   it('bounds the message length', () => {
     const message = progressFromLogs(`step 1/2 ${'word '.repeat(100)}`)?.message ?? '';
     expect(message).toHaveLength(PROGRESS_MESSAGE_MAX);

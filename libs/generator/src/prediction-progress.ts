@@ -30,14 +30,17 @@ const REDACTIONS: [RegExp, string][] = [
  */
 export function progressFromLogs(logs: string | null | undefined): GenerationProgress | null {
   if (!logs) return null;
+  // Stryker disable Regex: the empty lines that splitting at single line-break characters would leave are filtered out.
   const lines = logs
     .slice(-LOG_TAIL_CHARS)
     .split(/[\r\n]+/)
     .map(plainText)
     .filter((line) => line.length > 0);
+  // Stryker restore Regex
   const last = lines.at(-1);
   if (last === undefined) return null;
   let percent: number | null = null;
+  // Stryker disable next-line ArithmeticOperator: starting past the end reads undefined lines, which hold no percent.
   for (let index = lines.length - 1; index >= 0 && percent === null; index--) percent = percentOf(lines[index]);
   return { percent, message: safeMessage(last) };
 }

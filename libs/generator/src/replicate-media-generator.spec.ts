@@ -91,6 +91,21 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       expect(await bytesOf(media[0])).toEqual(SAMPLE_MEDIA.png.body);
       expect(await bytesOf(media[1])).toEqual(SAMPLE_MEDIA.jpeg.body);
       expect(observed).toContain('POST 201');
+      expect(fake.requests[0]).toMatchObject({ method: 'POST', path: '/v1/models/acme/painter/predictions' });
+    });
+
+    it('passes on the progress each poll’s logs show, and nothing while the logs are empty', async () => {
+      fake.script('progress', {
+        startingPolls: 1,
+        processingPolls: 3,
+        outcomes: [{ status: 'succeeded', output: { caption: 'done' } }],
+      });
+      const onProgress = jest.fn();
+
+      await generator().generate(request('progress', { onProgress }));
+
+      expect(onProgress.mock.calls.map(([progress]) => progress.percent)).toEqual([33, 66, 100, 100]);
+      expect(onProgress).toHaveBeenLastCalledWith({ percent: 100, message: expect.stringMatching(/^100%\|.*\| 3\/3/) });
     });
 
     it('runs a pinned version by its id', async () => {
@@ -205,6 +220,22 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       expect(attempt.recordPrediction).toHaveBeenCalledWith(fake.stats('again').predictionIds[1]);
     });
 
+    it('counts the deadline from the stored prediction’s creation, not from the resume', async () => {
+      fake.script('old', { outcomes: [{ status: 'stuck' }] });
+      const stored = await leftRunning('old');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const error = await failureOf(
+        generator({ predictionTimeoutMs: 150, pollIntervalMs: 1000 }).generate(
+          request('old', { predictionId: stored }),
+        ),
+      );
+
+      expect(error.code).toBe('prediction_timeout');
+      expect(fake.stats('old').getRequests).toBe(1);
+      expect(fake.stats('old').cancelRequests).toBe(1);
+    });
+
     it('starts a new prediction when Replicate no longer knows the stored one', async () => {
       const attempt = request('forgotten', { predictionId: 'unknownprediction' });
 
@@ -256,6 +287,44 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
 
       expect(fake.requests.filter((seen) => seen.path === '/v1/models/acme/painter/versions/v1')).toHaveLength(1);
       expect(fake.stats('pin ok').predictionsCreated).toBe(2);
+    });
+
+    it('refuses a pinned version of a model not on the list, without asking whether it belongs', async () => {
+      fake.addVersion('acme/painter', 'v1');
+
+      const error = await failureOf(
+        generator({ allowedModels: ['acme/other'] }).generate(request('unlisted pin', { model: 'acme/painter:v1' })),
+      );
+
+      expect(error).toMatchObject({
+        code: 'model_not_allowed',
+        message: 'Model acme/painter:v1 is not allowed on this server',
+      });
+      expect(fake.requests.some((seen) => seen.path.includes('/versions/'))).toBe(false);
+    });
+
+    it('remembers each confirmed version on its own: one confirmed version vouches for no other', async () => {
+      fake.addVersion('acme/painter', 'v1');
+      fake.addVersion('evil/miner', 'v666');
+      const allowed = generator({ allowedModels: ['acme/painter'] });
+      await allowed.generate(request('pin ok', { model: 'acme/painter:v1' }));
+
+      const error = await failureOf(allowed.generate(request('pin bad', { model: 'acme/painter:v666' })));
+
+      expect(error.code).toBe('model_not_allowed');
+      expect(fake.stats('pin bad').createRequests).toBe(0);
+    });
+
+    it('keeps every confirmed version, not only the last one', async () => {
+      fake.addVersion('acme/painter', 'v1');
+      fake.addVersion('acme/painter', 'v2');
+      const allowed = generator({ allowedModels: ['acme/painter'] });
+
+      for (const version of ['v1', 'v2', 'v1', 'v2']) {
+        await allowed.generate(request('pins', { model: `acme/painter:${version}` }));
+      }
+
+      expect(fake.requests.filter((seen) => seen.path.includes('/versions/'))).toHaveLength(2);
     });
 
     it('refuses a version that belongs to another model', async () => {
@@ -310,6 +379,17 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       await expect(generator().generate(request('cancel me', { signal: controller.signal }))).rejects.toBeDefined();
 
       expect(fake.stats('cancel me').cancelRequests).toBe(1);
+    });
+
+    it('stops waiting at once on shutdown, without sitting out the poll interval', async () => {
+      fake.script('shut down now', { outcomes: [{ status: 'stuck' }] });
+      const started = Date.now();
+
+      await expect(
+        generator({ pollIntervalMs: 3000 }).generate(request('shut down now', { signal: AbortSignal.timeout(50) })),
+      ).rejects.toBeDefined();
+
+      expect(Date.now() - started).toBeLessThan(1500);
     });
 
     it('leaves the prediction running on shutdown', async () => {

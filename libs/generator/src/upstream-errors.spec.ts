@@ -33,6 +33,12 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 
+  it('reads only a whole number as delta-seconds, around spaces', () => {
+    expect(parseRetryAfter(' 12 ', now)).toBe(12_000);
+    expect(parseRetryAfter('12abc', now)).toBeUndefined();
+    expect(parseRetryAfter('abc12', now)).toBeUndefined();
+  });
+
   it('measures from the current time by default', () => {
     const wait = parseRetryAfter(new Date(Date.now() + 20_000).toUTCString());
 
@@ -181,6 +187,65 @@ describe('classifyUpstreamError', () => {
       expect(message).not.toContain('private prompt');
     },
   );
+
+  describe('rule: the message is the status meaning, then the problem detail (or title), then the invalid fields', () => {
+    const messageFor = (status: number, body: unknown) =>
+      classifyUpstreamError(httpError(status, typeof body === 'string' ? body : JSON.stringify(body))).message;
+
+    it.each([
+      ['detail only', { detail: 'Nope', title: 'Ignored' }, ': Nope'],
+      ['fields only', { invalid_fields: [{ field: 'a', description: 'b' }] }, ': (a: b)'],
+      [
+        'detail and fields',
+        {
+          detail: 'Invalid input',
+          invalid_fields: [
+            { field: 'a', description: 'b' },
+            { field: 'c', description: 'd' },
+          ],
+        },
+        ': Invalid input (a: b; c: d)',
+      ],
+      [
+        'only the usable parts of odd fields',
+        {
+          detail: 'Bad',
+          invalid_fields: [
+            null,
+            'text',
+            {},
+            { field: 'width' },
+            { description: 'too big' },
+            { field: 'h', description: 7 },
+          ],
+        },
+        ': Bad (width; too big; h)',
+      ],
+      ['fields that are no list', { detail: 'Bad', invalid_fields: 'width' }, ': Bad'],
+      ['an empty problem', {}, ''],
+      ['JSON null', 'null', ''],
+      ['a JSON string', '"text"', ''],
+      ['no JSON at all', '<html>', ''],
+    ])('%s', (_case, body, suffix) => {
+      expect(messageFor(422, body)).toBe(`The upstream API rejected the request${suffix}`);
+    });
+
+    it.each([
+      [429, 'Rate limited by the upstream API: x'],
+      [503, 'The upstream API answered 503: x'],
+      [408, 'The upstream API answered 408: x'],
+      [400, 'The upstream API rejected the request: x'],
+      [403, 'The upstream API refused the credentials: x'],
+      [404, 'The upstream API does not know this model: x'],
+      [409, 'The upstream API answered 409: x'],
+    ])('HTTP %i', (status, message) => {
+      expect(messageFor(status, { detail: 'x' })).toBe(message);
+    });
+
+    it('says the upstream could not be reached on a network error', () => {
+      expect(classifyUpstreamError(new TypeError('fetch failed')).message).toBe('Could not reach the upstream API');
+    });
+  });
 
   it('treats a request timeout as a retryable unavailable upstream', () => {
     const error = new UpstreamTimeoutError(30_000);

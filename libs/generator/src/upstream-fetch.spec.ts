@@ -109,6 +109,7 @@ describe('createSingleShotFetch', () => {
     expect(httpError.status).toBe(429);
     expect(httpError.headers.get('retry-after')).toBe('7');
     expect(httpError.body).toBe(body);
+    expect(httpError).toMatchObject({ name: 'UpstreamHttpError', message: 'Upstream answered HTTP 429' });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -198,7 +199,7 @@ describe('createSingleShotFetch', () => {
 
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
     expect((error as UpstreamTimeoutError).timeoutMs).toBe(100);
-    expect((error as Error).message).toContain('100 ms');
+    expect(error).toMatchObject({ name: 'UpstreamTimeoutError', message: 'Upstream did not answer within 100 ms' });
     expect(Date.now() - startedAt).toBeLessThan(2000);
     expect(server.requests).toHaveLength(1);
   });
@@ -252,6 +253,64 @@ describe('createSingleShotFetch', () => {
     expect(error).not.toBeInstanceOf(UpstreamTimeoutError);
     expect(error).not.toBeInstanceOf(UpstreamHttpError);
     expect((error as Error).name).toBe('TypeError');
+  });
+});
+
+describe('createSingleShotFetch tells its observer about every request', () => {
+  const observing = (timeoutMs: number) => {
+    const seen: [string, string, number][] = [];
+    const singleShot = createSingleShotFetch(timeoutMs, fetch, (method, status, seconds) =>
+      seen.push([method, status, seconds]),
+    );
+    return { singleShot, seen };
+  };
+
+  it('with its method and status, a non-2xx one included, and its duration in seconds', async () => {
+    const server = await startServer((req, res) => {
+      setTimeout(() => answer(req.method === 'POST' ? 201 : 404, '{}')(req, res), 60);
+    });
+    const { singleShot, seen } = observing(1000);
+
+    await singleShot(`${server.origin}/a`, { method: 'POST' });
+    await rejectionOf(singleShot(`${server.origin}/b`, { method: 'GET' }));
+
+    expect(seen.map(([method, status]) => `${method} ${status}`)).toEqual(['POST 201', 'GET 404']);
+    for (const [, , seconds] of seen) {
+      expect(seconds).toBeGreaterThanOrEqual(0.05);
+      expect(seconds).toBeLessThan(2);
+    }
+  });
+
+  it('as GET when the call names no method', async () => {
+    const server = await startServer(answer(200, '{}'));
+    const { singleShot, seen } = observing(1000);
+
+    await singleShot(`${server.origin}/a`);
+    await singleShot(`${server.origin}/a`, {});
+
+    expect(seen.map(([method]) => method)).toEqual(['GET', 'GET']);
+  });
+
+  it('as `timeout` when it ran out of time, and `error` when it failed otherwise', async () => {
+    const silent = await startServer(neverAnswer);
+    const port = await closedPort();
+    const { singleShot, seen } = observing(100);
+
+    await rejectionOf(singleShot(`${silent.origin}/x`, { method: 'GET' }));
+    await rejectionOf(singleShot(`http://127.0.0.1:${port}/x`, { method: 'POST' }));
+
+    expect(seen.map(([method, status]) => `${method} ${status}`)).toEqual(['GET timeout', 'POST error']);
+  });
+
+  it('once for a request sent once, however often it is repeated', async () => {
+    const server = await startServer(answer(200, '{}'));
+    const { singleShot, seen } = observing(1000);
+    const init = { method: 'GET' };
+
+    await singleShot(`${server.origin}/a`, init);
+    await singleShot(`${server.origin}/a`, init);
+
+    expect(seen).toHaveLength(1);
   });
 });
 
