@@ -1,5 +1,5 @@
 import { type DatabaseConfig, type QueueConfig } from '@app/config';
-import { databaseAddress, inspectDatabase } from '@app/database';
+import { type DatabaseState, databaseAddress, inspectDatabase } from '@app/database';
 import { describeRedis, pingRedis, reconnectDelayMs } from '@app/queue';
 
 /** Where start-up checks report: one line per call. */
@@ -14,6 +14,19 @@ export class StartupError extends Error {
 
 const MIGRATE = 'run `npm run migration:run` to create and migrate it';
 
+/** How the infrastructure is looked at; the real probes unless a spec gives its own. */
+export interface InfrastructureProbes {
+  inspectDatabase(url: string): Promise<DatabaseState>;
+  pingRedis: typeof pingRedis;
+  sleep(ms: number): Promise<unknown>;
+}
+
+const REAL_PROBES: InfrastructureProbes = {
+  inspectDatabase,
+  pingRedis,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /**
  * The one place where an app waits for PostgreSQL (and, for the worker, Redis) before it boots.
  * While one cannot be reached it says so in one line naming the variable and the address, and
@@ -23,12 +36,13 @@ const MIGRATE = 'run `npm run migration:run` to create and migrate it';
 export async function waitForInfrastructure(
   settings: { database: DatabaseConfig; redis?: QueueConfig },
   reporter: StartupReporter,
-  sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+  probes: InfrastructureProbes = REAL_PROBES,
 ): Promise<void> {
+  const { sleep } = probes;
   const database = databaseAddress(settings.database.url);
   await retryUntil(
     async () => {
-      const state = await inspectDatabase(settings.database.url);
+      const state = await probes.inspectDatabase(settings.database.url);
       if (state.kind === 'missing')
         throw new StartupError(`Database ${database} (DATABASE_URL) does not exist: ${MIGRATE}`);
       if (state.kind === 'unmigrated')
@@ -48,7 +62,7 @@ export async function waitForInfrastructure(
   if (redis) {
     await retryUntil(
       async () => {
-        const reason = await pingRedis(redis);
+        const reason = await probes.pingRedis(redis);
         return reason && `Redis unreachable at ${describeRedis(redis)}: ${reason}`;
       },
       reporter,
