@@ -8,6 +8,7 @@ import { createApiApp } from '../../apps/api/src/api.app';
 import { createWorkerApp } from '../../apps/worker/src/worker.app';
 import { EnvironmentOverrides } from './environment-overrides';
 import { JobsClient } from './jobs-client';
+import { deleteKeys } from './redis-keys';
 
 export interface RunningService {
   /** Where the api listens, e.g. `http://127.0.0.1:41234`. */
@@ -37,6 +38,8 @@ export async function startService(): Promise<RunningService> {
       await worker.close();
       await queue.obliterate({ force: true });
       await api.close();
+      // Every other key of the file's prefix too (the maintenance schedule, signals, rate limits).
+      await deleteKeys(`${process.env.QUEUE_PREFIX}:*`);
       await rm(process.env.STORAGE_LOCAL_DIR as string, { recursive: true, force: true });
     },
   };
