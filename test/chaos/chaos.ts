@@ -375,14 +375,17 @@ export function formatReport(report: ChaosReport): string {
   ].join('\n');
 }
 
+/** A loaded 2-core CI machine (the rest of the suite runs beside it) can take this long to boot the api. */
+const API_BOOT_TIMEOUT_MS = 60_000;
+
 async function waitForApi(baseUrl: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + API_BOOT_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const response = await fetch(`${baseUrl}/v1/status/00000000-0000-4000-8000-000000000000`).catch(() => null);
     if (response?.status === 404) return;
     await sleep(200);
   }
-  throw new Error('the api did not come up within 30 s');
+  throw new Error(`the api did not come up within ${API_BOOT_TIMEOUT_MS / 1000} s`);
 }
 
 async function terminateConnections(postgresUrl: string, database: string): Promise<number> {
