@@ -1,9 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { EnvironmentOverrides } from './support/environment-overrides';
 import type { Job } from './support/jobs-client';
-import { type RunningService, startService } from './support/service';
+import { useService } from './support/service';
 import { eventually } from './support/timing';
 
 const SMALL = { width: 24, height: 24 };
@@ -15,39 +14,35 @@ const filesOf = (id: string) =>
     .catch(() => []);
 
 describe("a job's files", () => {
-  const env = new EnvironmentOverrides();
-  let service: RunningService;
-
-  beforeAll(async () => {
-    env.set({ MOCK_LATENCY_MS: '1000', MAX_OUTPUTS_PER_JOB: '2', MAX_JOB_OUTPUT_BYTES: '4096' });
-    service = await startService();
-  });
-  afterAll(async () => {
-    await service?.stop();
-    env.restore();
-  });
+  const running = useService({ MOCK_LATENCY_MS: '1000', MAX_OUTPUTS_PER_JOB: '2', MAX_JOB_OUTPUT_BYTES: '4096' });
 
   async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
     await eventually(async () => ((await check()) ? true : undefined), 10_000, what);
   }
 
   async function startedJob(prompt: string): Promise<Job> {
-    const job = await service.client.submit({ prompt, input: SMALL });
-    await waitUntil(async () => (await service.client.job(job.id)).status === 'processing', 'it runs');
+    const job = await running.service.client.submit({ prompt, input: SMALL });
+    await waitUntil(async () => (await running.service.client.job(job.id)).status === 'processing', 'it runs');
     return job;
   }
 
   /** The BullMQ delivery is over: the attempt has returned and cleaned up after itself. */
   const deliveryEnded = (id: string) =>
-    waitUntil(async () => ['completed', 'failed'].includes(await service.queue.getJobState(id)), 'the attempt ends');
+    waitUntil(
+      async () => ['completed', 'failed'].includes(await running.service.queue.getJobState(id)),
+      'the attempt ends',
+    );
 
   const cancel = async (id: string) =>
-    (await service.client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } })).response;
+    (await running.service.client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } })).response;
 
   it('are exactly the outputs of the attempt that succeeded', async () => {
-    const submitted = await service.client.submit({ prompt: 'two outputs', input: { ...SMALL, num_outputs: 2 } });
+    const submitted = await running.service.client.submit({
+      prompt: 'two outputs',
+      input: { ...SMALL, num_outputs: 2 },
+    });
 
-    const job = await service.client.waitUntilDone(submitted.id);
+    const job = await running.service.client.waitUntilDone(submitted.id);
 
     expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await filesOf(job.id)).toEqual(['0.png', '1.png']);
@@ -56,11 +51,11 @@ describe("a job's files", () => {
   it('are never written by an attempt that lost its job to a newer attempt', async () => {
     const job = await startedJob('replaced while it ran');
     // As when the attempt stalled and another worker began the next one.
-    await service.api.get(DataSource).query('UPDATE jobs SET attempts = attempts + 1 WHERE id = $1', [job.id]);
+    await running.service.api.get(DataSource).query('UPDATE jobs SET attempts = attempts + 1 WHERE id = $1', [job.id]);
 
     await deliveryEnded(job.id);
 
-    expect(await service.client.job(job.id)).toMatchObject({ status: 'processing', attempts: 2, outputs: [] });
+    expect(await running.service.client.job(job.id)).toMatchObject({ status: 'processing', attempts: 2, outputs: [] });
     expect(await filesOf(job.id)).toEqual([]);
     await cancel(job.id);
   });
@@ -72,7 +67,7 @@ describe("a job's files", () => {
     await deliveryEnded(job.id);
 
     expect(canceled.status).toBe(200);
-    expect(await service.client.job(job.id)).toMatchObject({ status: 'canceled', outputs: [] });
+    expect(await running.service.client.job(job.id)).toMatchObject({ status: 'canceled', outputs: [] });
     expect(await filesOf(job.id)).toEqual([]);
   });
 
@@ -80,9 +75,9 @@ describe("a job's files", () => {
     ['too_many_outputs', { ...SMALL, num_outputs: 3 }, 'at most 2'],
     ['output_too_large', { width: 512, height: 512, num_outputs: 2 }, '4096 bytes'],
   ])('fail the job at once with %s beyond the per-job limits, leaving no file', async (code, input, message) => {
-    const submitted = await service.client.submit({ prompt: `over the limit: ${code}`, input });
+    const submitted = await running.service.client.submit({ prompt: `over the limit: ${code}`, input });
 
-    const job = await service.client.waitUntilDone(submitted.id);
+    const job = await running.service.client.waitUntilDone(submitted.id);
 
     expect(job).toMatchObject({ status: 'failed', attempts: 1, outputs: [], error: { code, retryable: false } });
     expect(job.error?.message).toContain(message);
