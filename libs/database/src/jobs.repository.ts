@@ -23,6 +23,11 @@ export interface JobChange {
   /** Sets `started_at` unless an earlier attempt already did. */
   markStarted?: boolean;
   markCompleted?: boolean;
+  /**
+   * Ends the guard's attempt: closes its open history entry with this error (null when it
+   * succeeded) and clears its progress, in the same statement as the change.
+   */
+  closeAttempt?: { error: JobErrorRecord | null };
 }
 
 export interface ProgressChange {
@@ -32,6 +37,18 @@ export interface ProgressChange {
 
 /** The database clock as an ISO 8601 string with milliseconds, like JavaScript's `toISOString()`. */
 const ISO_NOW = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** The attempt history with attempt `attempt`'s open entry (if any) ended now with `error` (a jsonb parameter). */
+function historyWithAttemptClosed(attempt: string, error: string): string {
+  return `CASE WHEN attempt_history @> jsonb_build_array(jsonb_build_object('attempt', ${attempt}::int, 'endedAt', NULL))
+               THEN (SELECT jsonb_agg(
+                              CASE WHEN entry->>'attempt' = ${attempt}::text AND entry->'endedAt' = 'null'::jsonb
+                                   THEN entry || jsonb_build_object('endedAt', ${ISO_NOW}, 'error', ${error}::jsonb)
+                                   ELSE entry END
+                              ORDER BY position)
+                       FROM jsonb_array_elements(attempt_history) WITH ORDINALITY AS history(entry, position))
+               ELSE attempt_history END`;
+}
 
 export interface JobListQuery {
   owner: string;
@@ -158,16 +175,20 @@ export class JobsRepository {
   }
 
   /**
-   * Starts the next attempt in one statement: moves the job to `processing` and counts the
-   * attempt, unless it is in none of `from`, has no attempt left, or an attempt already claimed
-   * it with its outputs (that attempt's publication must be finished instead). Returns the row
-   * as it now is, or null; its `attempts` is the attempt number every later write of this
-   * attempt must name.
+   * Starts the next attempt in one statement: moves the job to `processing`, counts the attempt,
+   * opens its history entry and clears the previous attempt's progress, unless the job is in none
+   * of `from`, has no attempt left, or an attempt already claimed it with its outputs (that
+   * attempt's publication must be finished instead). Returns the row as it now is, or null; its
+   * `attempts` is the attempt number every later write of this attempt must name.
    */
   beginAttempt(id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {
     return this.row(
       `UPDATE jobs
-          SET status = 'processing', attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()
+          SET status = 'processing', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
+              attempt_history = attempt_history || jsonb_build_array(jsonb_build_object(
+                'attempt', attempts + 1, 'startedAt', ${ISO_NOW}, 'endedAt', NULL, 'error', NULL)),
+              progress = NULL,
+              updated_at = now()
         WHERE id = $1 AND status = ANY($2::text[]) AND attempts < max_attempts AND outputs = '[]'::jsonb
         RETURNING *`,
       [id, from],
@@ -229,28 +250,17 @@ export class JobsRepository {
       ...(change.markCompleted ? ['completed_at = now()'] : []),
       'updated_at = now()',
     ];
-    const attempt = guard.attempt === undefined ? '' : ` AND attempts = $${params.push(guard.attempt)}`;
+    const attemptParam = guard.attempt === undefined ? undefined : `$${params.push(guard.attempt)}`;
+    if (change.closeAttempt) {
+      if (attemptParam === undefined) throw new Error('closeAttempt needs the guard to name the attempt');
+      const error = `$${params.push(JSON.stringify(change.closeAttempt.error))}`;
+      assignments.push(`attempt_history = ${historyWithAttemptClosed(attemptParam, error)}`, 'progress = NULL');
+    }
+    const attempt = attemptParam === undefined ? '' : ` AND attempts = ${attemptParam}`;
     return this.row(
       `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING *`,
       params,
     );
-  }
-
-  /**
-   * Opens attempt `attempt`'s history entry and clears the previous attempt's progress, while
-   * that attempt runs (the same guard as every write of an attempt).
-   */
-  async openAttempt(id: string, attempt: number): Promise<boolean> {
-    const [, affected] = (await this.jobs.query(
-      `UPDATE jobs
-          SET attempt_history = attempt_history || jsonb_build_array(jsonb_build_object(
-                'attempt', $2::int, 'startedAt', ${ISO_NOW}, 'endedAt', NULL, 'error', NULL)),
-              progress = NULL,
-              updated_at = now()
-        WHERE id = $1 AND status = 'processing' AND attempts = $2`,
-      [id, attempt],
-    )) as [unknown, number];
-    return affected > 0;
   }
 
   /**
@@ -276,13 +286,7 @@ export class JobsRepository {
   async closeAttempt(id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
     await this.jobs.query(
       `UPDATE jobs
-          SET attempt_history = (
-                SELECT jsonb_agg(
-                         CASE WHEN entry->>'attempt' = $2::text AND entry->'endedAt' = 'null'::jsonb
-                              THEN entry || jsonb_build_object('endedAt', ${ISO_NOW}, 'error', $3::jsonb)
-                              ELSE entry END
-                         ORDER BY position)
-                  FROM jsonb_array_elements(attempt_history) WITH ORDINALITY AS history(entry, position)),
+          SET attempt_history = ${historyWithAttemptClosed('$2', '$3')},
               progress = CASE WHEN attempts = $2 THEN NULL ELSE progress END,
               updated_at = now()
         WHERE id = $1 AND attempt_history @> jsonb_build_array(jsonb_build_object('attempt', $2::int, 'endedAt', NULL))`,

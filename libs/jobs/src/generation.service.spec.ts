@@ -708,7 +708,7 @@ describe('GenerationService', () => {
       const broken = async () => {
         throw databaseDown();
       };
-      Object.assign(jobs, { openAttempt: broken, recordProgress: broken, closeAttempt: broken });
+      Object.assign(jobs, { recordProgress: broken, closeAttempt: broken });
       generate.mockImplementationOnce(async (request) => {
         request.onProgress?.({ percent: 1, message: null });
         return [png()];

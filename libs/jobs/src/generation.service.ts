@@ -131,7 +131,6 @@ export class GenerationService {
   private async attempt(job: JobEntity, scope: AttemptScope, signal?: AbortSignal): Promise<void> {
     const { jobId, attempt } = scope;
     scope.log.log('Attempt started', { model: job.model });
-    await this.bestEffort(scope, 'open the attempt history', () => this.jobs.openAttempt(jobId, attempt));
     await this.events.changed(jobId);
     if (attempt === 1) await this.events.started(job);
 
@@ -312,18 +311,25 @@ export class GenerationService {
   /**
    * Applies a change of this attempt, guarded: the row as the change left it, or null when the job
    * moved on. A change that ends the attempt also closes its history entry (with the error, or the
-   * note that it was handed back); a retry tells watchers.
+   * note that it was handed back), in the same statement, so whoever sees the attempt's outcome
+   * sees its history complete; a retry tells watchers.
    */
   private async recordChange(scope: AttemptScope, change: JobChange): Promise<JobEntity | null> {
     const { jobId, attempt, log } = scope;
     const ending = change.status !== 'processing';
-    // Closed first, so whoever sees the attempt's outcome sees its history complete.
-    if (ending) {
-      const handedBack = change.attempts !== undefined && change.error === undefined;
-      await this.closeHistory(scope, change.error ?? (handedBack ? HANDED_BACK : null));
+    const handedBack = change.attempts !== undefined && change.error === undefined;
+    const historyError = change.error ?? (handedBack ? HANDED_BACK : null);
+    const guard = { from: statusesLeadingTo(change.status), attempt };
+    const recorded = await this.jobs.changeIf(
+      jobId,
+      guard,
+      ending ? { ...change, closeAttempt: { error: historyError } } : change,
+    );
+    if (!recorded) {
+      log.warn('Change not recorded: job moved on', { status: change.status });
+      // The attempt still ended: its entry is closed even though the job's status moved on without it.
+      if (ending) await this.closeHistory(scope, historyError);
     }
-    const recorded = await this.jobs.changeIf(jobId, { from: statusesLeadingTo(change.status), attempt }, change);
-    if (!recorded) log.warn('Change not recorded: job moved on', { status: change.status });
     // A terminal change is announced as finished by the caller.
     else if (change.status === 'queued') await this.events.changed(jobId);
     return recorded;

@@ -122,16 +122,13 @@ export class FakeJobsRepository {
       row.status = 'processing';
       row.attempts += 1;
       row.startedAt ??= new Date(this.tick());
+      row.attemptHistory = [
+        ...row.attemptHistory,
+        { attempt: row.attempts, startedAt: 'start', endedAt: null, error: null },
+      ];
+      row.progress = null;
     });
     return copy(row);
-  }
-
-  async openAttempt(id: string, attempt: number): Promise<boolean> {
-    const row = this.running(id, attempt);
-    if (!row) return false;
-    row.attemptHistory = [...row.attemptHistory, { attempt, startedAt: 'start', endedAt: null, error: null }];
-    row.progress = null;
-    return true;
   }
 
   async recordProgress(id: string, attempt: number, progress: ProgressChange) {
@@ -150,10 +147,14 @@ export class FakeJobsRepository {
   async closeAttempt(id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
     const row = this.rows.get(id);
     if (!row) return;
+    this.endHistoryEntry(row, attempt, error);
+    if (row.attempts === attempt) row.progress = null;
+  }
+
+  private endHistoryEntry(row: JobEntity, attempt: number, error: JobErrorRecord | null): void {
     row.attemptHistory = row.attemptHistory.map((entry) =>
       entry.attempt === attempt && entry.endedAt === null ? { ...entry, endedAt: 'end', error } : entry,
     );
-    if (row.attempts === attempt) row.progress = null;
   }
 
   async findWithMediaEndedBefore(cutoff: Date, limit: number): Promise<JobEntity[]> {
@@ -201,6 +202,10 @@ export class FakeJobsRepository {
       if (change.predictionId !== undefined) row.predictionId = change.predictionId;
       if (change.markStarted) row.startedAt ??= new Date(this.tick());
       if (change.markCompleted) row.completedAt = new Date(this.tick());
+      if (change.closeAttempt && guard.attempt !== undefined) {
+        this.endHistoryEntry(row, guard.attempt, change.closeAttempt.error);
+        row.progress = null;
+      }
       row.updatedAt = new Date(this.tick());
     });
     return copy(row);
