@@ -34,6 +34,14 @@ async function startApi(): Promise<RunningApi> {
   return { api, client: new JobsClient(await api.getUrl()), queue: api.get<Queue>(getQueueToken(GENERATION_QUEUE)) };
 }
 
+/** A proxy the spec can cut in front of the database, and the DATABASE_URL that goes through it. */
+async function proxyTheDatabase(): Promise<{ proxy: TcpProxy; url: string }> {
+  const url = new URL(process.env.DATABASE_URL as string);
+  const proxy = new TcpProxy(Number(url.port || 5432), url.hostname);
+  url.host = `127.0.0.1:${await proxy.start()}`;
+  return { proxy, url: url.toString() };
+}
+
 function waitForStatus(client: JobsClient, id: string, status: Job['status'], timeoutMs = 10_000): Promise<Job> {
   return client.waitFor(id, (job) => job.status === status, timeoutMs, status);
 }
@@ -253,10 +261,9 @@ describe('PostgreSQL unavailable', () => {
 
   beforeAll(async () => {
     // The same database, reached through a proxy the spec can cut.
-    const url = new URL(process.env.DATABASE_URL as string);
-    proxy = new TcpProxy(Number(url.port || 5432), url.hostname);
-    url.host = `127.0.0.1:${await proxy.start()}`;
-    env.set({ DATABASE_URL: url.toString() });
+    const proxied = await proxyTheDatabase();
+    proxy = proxied.proxy;
+    env.set({ DATABASE_URL: proxied.url });
     running = await startApi();
     client = running.client;
     before = await client.submit({ prompt: 'before the database outage', input: SMALL });
@@ -323,10 +330,9 @@ describe('PostgreSQL unavailable to the worker', () => {
     running = await startApi();
     client = running.client;
     // The worker reaches the same database through a proxy the spec can cut; the api does not.
-    const url = new URL(process.env.DATABASE_URL as string);
-    proxy = new TcpProxy(Number(url.port || 5432), url.hostname);
-    url.host = `127.0.0.1:${await proxy.start()}`;
-    env.set({ DATABASE_URL: url.toString() });
+    const proxied = await proxyTheDatabase();
+    proxy = proxied.proxy;
+    env.set({ DATABASE_URL: proxied.url });
     worker = await createWorkerApp();
   });
   afterAll(async () => {
