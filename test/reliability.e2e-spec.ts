@@ -10,7 +10,7 @@ import { DataSource } from 'typeorm';
 import { createApiApp } from '../apps/api/src/api.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { EnvironmentOverrides } from './support/environment-overrides';
-import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { useIsolatedDatabase } from './support/isolated-database';
 import { type Job, JobsClient } from './support/jobs-client';
 import { freePort } from './support/loopback';
 import { deleteKeys } from './support/redis-keys';
@@ -48,17 +48,9 @@ function waitForStatus(client: JobsClient, id: string, status: Job['status'], ti
 
 // The eager sweep takes over every unfinished row its queue prefix does not hold, so this file
 // gets a database of its own: on the shared one it would take the jobs of the other e2e files.
-let database: IsolatedDatabase;
-const fileEnv = new EnvironmentOverrides();
-
-beforeAll(async () => {
-  database = await createIsolatedDatabase('reliability');
-  fileEnv.set({ DATABASE_URL: database.url });
-});
+useIsolatedDatabase('reliability');
 
 afterAll(async () => {
-  fileEnv.restore();
-  await database?.drop();
   await deleteKeys(`${process.env.QUEUE_PREFIX}:*`);
   await rm(process.env.STORAGE_LOCAL_DIR as string, { recursive: true, force: true });
 });
