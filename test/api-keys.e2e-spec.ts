@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvironmentOverrides } from './support/environment-overrides';
-import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { useIsolatedDatabase } from './support/isolated-database';
 import { expectProblem, type Job, JobsClient, mediaPath } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { type RunningService, startService } from './support/service';
@@ -14,22 +14,13 @@ const LIMIT = 5;
 const SMALL = { width: 16, height: 16 };
 
 // Owners are API key names, so the file gets a database of its own: lists are then exact.
-const fileEnv = new EnvironmentOverrides();
 const basePrefix = process.env.QUEUE_PREFIX as string;
-let database: IsolatedDatabase;
-
-beforeAll(async () => {
-  database = await createIsolatedDatabase('apikeys');
-  fileEnv.set({
-    DATABASE_URL: database.url,
-    API_KEYS: `alice:${sha256(ALICE)},bob:${sha256(BOB)}`,
-    SUBMIT_RATE_LIMIT_PER_MINUTE: String(LIMIT),
-  });
+useIsolatedDatabase('apikeys', {
+  API_KEYS: `alice:${sha256(ALICE)},bob:${sha256(BOB)}`,
+  SUBMIT_RATE_LIMIT_PER_MINUTE: String(LIMIT),
 });
 
 afterAll(async () => {
-  fileEnv.restore();
-  await database?.drop();
   await deleteKeys(`${basePrefix}*`);
 });
 

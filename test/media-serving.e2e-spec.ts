@@ -86,11 +86,14 @@ afterAll(async () => {
   await deleteKeys(`${process.env.QUEUE_PREFIX}:*`);
 });
 
-/** Starts a fake Replicate and the service with `env` around the enclosing describe. */
-function serviceWithFakeModel(env: () => Promise<Record<string, string>> = async () => ({})) {
+/**
+ * Starts a fake Replicate and the service with `env` around the enclosing describe, then runs one job
+ * (`prompt`) whose model returns every case's bytes as a data: URI, in order.
+ */
+function serviceWithEveryCase(prompt: string, env: () => Promise<Record<string, string>> = async () => ({})) {
   const fake = new FakeReplicate({ token: TOKEN });
   const overrides = new EnvironmentOverrides();
-  const running: { service?: RunningService } = {};
+  const running: { service?: RunningService; job?: Job } = {};
   beforeAll(async () => {
     await fake.start();
     overrides.set({
@@ -102,6 +105,7 @@ function serviceWithFakeModel(env: () => Promise<Record<string, string>> = async
       ...(await env()),
     });
     running.service = await startService();
+    running.job = await runEveryCase();
   });
   afterAll(async () => {
     await running.service?.stop();
@@ -109,8 +113,7 @@ function serviceWithFakeModel(env: () => Promise<Record<string, string>> = async
     overrides.restore();
   });
 
-  /** Runs a job whose model returns every case's bytes as a data: URI, in order. */
-  async function jobWithEveryCase(prompt: string): Promise<Job> {
+  async function runEveryCase(): Promise<Job> {
     const { client } = running.service as RunningService;
     fake.script(prompt, { outcomes: [{ status: 'succeeded', output: CASES.map(dataUri) }] });
     const job = await client.waitUntilDone((await client.submit({ prompt })).id);
@@ -120,32 +123,33 @@ function serviceWithFakeModel(env: () => Promise<Record<string, string>> = async
     );
     return job;
   }
-  return { running, jobWithEveryCase };
+
+  /** One test per case (titled with its stored type), given the output the job made for it. */
+  function itForEachCase(title: string, test: (output: Output, expected: Case) => Promise<void>): void {
+    it.each(CASES.map((expected, index) => [expected.stored, index] as const))(title, (_, index) =>
+      test((running.job as Job).outputs[index], CASES[index]),
+    );
+  }
+  return { running, itForEachCase };
 }
 
 describe('media served by the api (local storage, open API)', () => {
-  const { running, jobWithEveryCase } = serviceWithFakeModel();
-  let job: Job;
+  const { running, itForEachCase } = serviceWithEveryCase('every kind of output');
 
-  beforeAll(async () => {
-    job = await jobWithEveryCase('every kind of output');
-  });
-
-  it.each(CASES.map((expected, index) => [expected.stored, index] as const))(
+  itForEachCase(
     'serves a stored %s only as its allow-listed type, with nosniff, a sandbox CSP and public caching',
-    async (_, index) => {
-      const output = job.outputs[index];
-
+    async (output, expected) => {
       const response = await running.service?.client.media(output.url);
 
       expectSecurityHeaders(response as Response);
       expect(response?.headers.get('cache-control')).toBe(`public, ${FOREVER}`);
-      await expectServedAs(response as Response, output, CASES[index]);
+      await expectServedAs(response as Response, output, expected);
     },
   );
 
   it('puts the same headers on a 304, a missing file, a bad id and an unknown path under /v1/media', async () => {
     const { client } = running.service as RunningService;
+    const job = running.job as Job;
     const html = job.outputs[0];
     const path = new URL(html.url).pathname;
 
@@ -194,7 +198,7 @@ describe('media with API keys on', () => {
 describe('media in S3 (presigned URLs)', () => {
   let s3: S3rverServer | undefined;
   let directory = '';
-  const { running, jobWithEveryCase } = serviceWithFakeModel(async () => {
+  const { running, itForEachCase } = serviceWithEveryCase('every kind of output, in S3', async () => {
     directory = await mkdtemp(join(tmpdir(), 'mediagen-serving-s3-'));
     s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: 'media' }] });
     const { port } = await s3.run();
@@ -212,16 +216,10 @@ describe('media in S3 (presigned URLs)', () => {
     await s3?.close();
     await rm(directory, { recursive: true, force: true });
   });
-  let job: Job;
 
-  beforeAll(async () => {
-    job = await jobWithEveryCase('every kind of output, in S3');
-  });
-
-  it.each(CASES.map((expected, index) => [expected.stored, index] as const))(
+  itForEachCase(
     'redirects a stored %s to a URL that S3 answers with the same type and disposition as the api',
-    async (_, index) => {
-      const output = job.outputs[index];
+    async (output, expected) => {
       const { baseUrl } = running.service as RunningService;
 
       const redirect = await fetch(`${baseUrl}${new URL(output.url).pathname}`, { redirect: 'manual' });
@@ -229,8 +227,8 @@ describe('media in S3 (presigned URLs)', () => {
 
       expect(redirect.status).toBe(302);
       expectSecurityHeaders(redirect);
-      expect(location).toContain(`/media/serving/${job.id}/${fileOf(output)}`);
-      await expectServedAs(await fetch(location as string), output, CASES[index]);
+      expect(location).toContain(`/media/serving/${(running.job as Job).id}/${fileOf(output)}`);
+      await expectServedAs(await fetch(location as string), output, expected);
     },
   );
 });

@@ -10,7 +10,7 @@ import { DataSource } from 'typeorm';
 import { createApiApp } from '../apps/api/src/api.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { EnvironmentOverrides } from './support/environment-overrides';
-import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { useIsolatedDatabase } from './support/isolated-database';
 import { type Job, JobsClient } from './support/jobs-client';
 import { freePort } from './support/loopback';
 import { deleteKeys } from './support/redis-keys';
@@ -34,23 +34,23 @@ async function startApi(): Promise<RunningApi> {
   return { api, client: new JobsClient(await api.getUrl()), queue: api.get<Queue>(getQueueToken(GENERATION_QUEUE)) };
 }
 
+/** A proxy the spec can cut in front of the database, and the DATABASE_URL that goes through it. */
+async function proxyTheDatabase(): Promise<{ proxy: TcpProxy; url: string }> {
+  const url = new URL(process.env.DATABASE_URL as string);
+  const proxy = new TcpProxy(Number(url.port || 5432), url.hostname);
+  url.host = `127.0.0.1:${await proxy.start()}`;
+  return { proxy, url: url.toString() };
+}
+
 function waitForStatus(client: JobsClient, id: string, status: Job['status'], timeoutMs = 10_000): Promise<Job> {
   return client.waitFor(id, (job) => job.status === status, timeoutMs, status);
 }
 
 // The eager sweep takes over every unfinished row its queue prefix does not hold, so this file
 // gets a database of its own: on the shared one it would take the jobs of the other e2e files.
-let database: IsolatedDatabase;
-const fileEnv = new EnvironmentOverrides();
-
-beforeAll(async () => {
-  database = await createIsolatedDatabase('reliability');
-  fileEnv.set({ DATABASE_URL: database.url });
-});
+useIsolatedDatabase('reliability');
 
 afterAll(async () => {
-  fileEnv.restore();
-  await database?.drop();
   await deleteKeys(`${process.env.QUEUE_PREFIX}:*`);
   await rm(process.env.STORAGE_LOCAL_DIR as string, { recursive: true, force: true });
 });
@@ -253,10 +253,9 @@ describe('PostgreSQL unavailable', () => {
 
   beforeAll(async () => {
     // The same database, reached through a proxy the spec can cut.
-    const url = new URL(process.env.DATABASE_URL as string);
-    proxy = new TcpProxy(Number(url.port || 5432), url.hostname);
-    url.host = `127.0.0.1:${await proxy.start()}`;
-    env.set({ DATABASE_URL: url.toString() });
+    const proxied = await proxyTheDatabase();
+    proxy = proxied.proxy;
+    env.set({ DATABASE_URL: proxied.url });
     running = await startApi();
     client = running.client;
     before = await client.submit({ prompt: 'before the database outage', input: SMALL });
@@ -323,10 +322,9 @@ describe('PostgreSQL unavailable to the worker', () => {
     running = await startApi();
     client = running.client;
     // The worker reaches the same database through a proxy the spec can cut; the api does not.
-    const url = new URL(process.env.DATABASE_URL as string);
-    proxy = new TcpProxy(Number(url.port || 5432), url.hostname);
-    url.host = `127.0.0.1:${await proxy.start()}`;
-    env.set({ DATABASE_URL: url.toString() });
+    const proxied = await proxyTheDatabase();
+    proxy = proxied.proxy;
+    env.set({ DATABASE_URL: proxied.url });
     worker = await createWorkerApp();
   });
   afterAll(async () => {

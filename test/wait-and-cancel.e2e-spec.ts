@@ -12,7 +12,7 @@ import { createApiApp } from '../apps/api/src/api.app';
 import { type LogLine, ServiceProcess, WORKER_ENTRY } from './chaos/service-processes';
 import { FakeReplicate } from './fakes/fake-replicate';
 import { EnvironmentOverrides } from './support/environment-overrides';
-import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database';
+import { useIsolatedDatabase } from './support/isolated-database';
 import { expectProblem, isTerminalStatus, type Job, JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { type RunningService, startService } from './support/service';
@@ -44,18 +44,10 @@ async function expectToStay(client: JobsClient, id: string, status: Job['status'
 
 // Queued jobs sit in a paused queue for a while: on the shared database other files' sweeps
 // would take them, so the file has a database of its own.
-const fileEnv = new EnvironmentOverrides();
 const basePrefix = process.env.QUEUE_PREFIX as string;
-let database: IsolatedDatabase;
-
-beforeAll(async () => {
-  database = await createIsolatedDatabase('waitcancel');
-  fileEnv.set({ DATABASE_URL: database.url });
-});
+const fileDatabase = useIsolatedDatabase('waitcancel');
 
 afterAll(async () => {
-  fileEnv.restore();
-  await database?.drop();
   await deleteKeys(`${basePrefix}*`);
 });
 
@@ -244,7 +236,7 @@ describe('cancel across two worker processes, with the Replicate prediction canc
     await fake.start();
     mediaDir = `${process.env.STORAGE_LOCAL_DIR}-processes`;
     const settings = {
-      DATABASE_URL: database.url,
+      DATABASE_URL: fileDatabase.url,
       QUEUE_PREFIX: `${basePrefix}-processes`,
       STORAGE_LOCAL_DIR: mediaDir,
       GENERATOR: 'replicate',

@@ -7,7 +7,12 @@ import type { JobsClient } from './support/jobs-client';
 import { deleteKeys } from './support/redis-keys';
 import { useService } from './support/service';
 import { eventually } from './support/timing';
-import { type ReceivedRequest, verifySignature, WebhookReceiver } from './support/webhook-receiver';
+import {
+  type ReceivedRequest,
+  type ReceiverAnswer,
+  verifySignature,
+  WebhookReceiver,
+} from './support/webhook-receiver';
 
 type Delivery = components['schemas']['WebhookDelivery'];
 type GenerateBody = components['schemas']['GenerateRequest'];
@@ -80,6 +85,13 @@ describe('webhooks', () => {
   beforeAll(() => receiver.start());
   afterAll(() => receiver.close());
 
+  /** Submits a small job whose webhook (a path of its own) the receiver answers with `answers` in turn. */
+  async function submitAnswered(prompt: string, ...answers: ReceiverAnswer[]): Promise<{ path: string; id: string }> {
+    const path = hookPath();
+    const id = await submit(running.client, { prompt, input: SMALL, webhook: receiver.script(path, ...answers) });
+    return { path, id };
+  }
+
   it('delivers start and completion, signed with every secret, the completed one carrying the finished job', async () => {
     const path = hookPath();
     const id = await submit(running.client, {
@@ -130,8 +142,7 @@ describe('webhooks', () => {
   });
 
   it('delivers only completion by default', async () => {
-    const path = hookPath();
-    const id = await submit(running.client, { prompt: 'a quiet fox', input: SMALL, webhook: receiver.script(path) });
+    const { path, id } = await submitAnswered('a quiet fox');
 
     await running.client.waitUntilDone(id);
     const list = await deliveriesWhen(running.client, id, settled(1));
@@ -143,13 +154,8 @@ describe('webhooks', () => {
   });
 
   it('retries a failing receiver with the same webhook-id until it takes the delivery', async () => {
-    const path = hookPath();
     // The third answer is held back a while, so the row can be read between the attempts.
-    const id = await submit(running.client, {
-      prompt: 'a persistent fox',
-      input: SMALL,
-      webhook: receiver.script(path, 500, 500, { status: 200, delayMs: 500 }),
-    });
+    const { path, id } = await submitAnswered('a persistent fox', 500, 500, { status: 200, delayMs: 500 });
 
     const requests = await receiver.waitFor(path, 3);
     const [whileFailing] = await deliveries(running.client, id);
@@ -176,47 +182,29 @@ describe('webhooks', () => {
     expect(receiver.received(path)).toHaveLength(3);
   });
 
-  it('gives up after WEBHOOK_MAX_ATTEMPTS when the receiver keeps failing', async () => {
-    const path = hookPath();
-    const id = await submit(running.client, {
-      prompt: 'an unlucky fox',
-      input: SMALL,
-      webhook: receiver.script(path, 500),
-    });
+  it.each([
+    { rule: 'gives up after WEBHOOK_MAX_ATTEMPTS when the receiver keeps failing', answer: 500, attempts: 4 },
+    { rule: 'stops at once when the receiver answers 410 Gone', answer: 410, attempts: 1 },
+  ])('$rule', async ({ answer, attempts }) => {
+    const { path, id } = await submitAnswered('an unlucky fox', answer);
 
     const [delivery] = await deliveriesWhen(running.client, id, settled(1));
 
     expect(delivery).toMatchObject({
       status: 'failed',
-      attempts: 4,
-      lastStatusCode: 500,
+      attempts,
+      lastStatusCode: answer,
       nextAttemptAt: null,
       deliveredAt: null,
     });
-    expect(receiver.received(path)).toHaveLength(4);
-  });
-
-  it('stops at once when the receiver answers 410 Gone', async () => {
-    const path = hookPath();
-    const id = await submit(running.client, {
-      prompt: 'a gone fox',
-      input: SMALL,
-      webhook: receiver.script(path, 410),
-    });
-
-    const [delivery] = await deliveriesWhen(running.client, id, settled(1));
-
-    expect(delivery).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 410, nextAttemptAt: null });
-    expect(receiver.received(path)).toHaveLength(1);
+    expect(receiver.received(path)).toHaveLength(attempts);
   });
 
   it('does not follow a redirect', async () => {
-    const path = hookPath();
     const elsewhere = hookPath();
-    const id = await submit(running.client, {
-      prompt: 'a redirected fox',
-      input: SMALL,
-      webhook: receiver.script(path, { status: 302, location: `${receiver.origin}${elsewhere}` }),
+    const { path, id } = await submitAnswered('a redirected fox', {
+      status: 302,
+      location: `${receiver.origin}${elsewhere}`,
     });
 
     const [delivery] = await deliveriesWhen(running.client, id, settled(1));
@@ -227,12 +215,7 @@ describe('webhooks', () => {
   });
 
   it('gives up on a receiver that does not answer within WEBHOOK_TIMEOUT_MS, and tries again', async () => {
-    const path = hookPath();
-    const id = await submit(running.client, {
-      prompt: 'a patient fox',
-      input: SMALL,
-      webhook: receiver.script(path, 'stall', 'stall', 204),
-    });
+    const { path, id } = await submitAnswered('a patient fox', 'stall', 'stall', 204);
 
     const [first, second] = await receiver.waitFor(path, 2);
     // The second attempt now stalls for WEBHOOK_TIMEOUT_MS: the first one is on the row.

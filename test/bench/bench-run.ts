@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { Client } from 'pg';
 import { ensureDatabaseExists } from '../../libs/database/src/ensure-database';
 import { migrate } from '../../libs/database/src/migrate';
@@ -70,6 +71,33 @@ export class BenchRun {
     await dropDatabase(this.databaseUrl);
     await rm(mediaRoot, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes a bench's results file: when it started, how long it took, the machine and the settings,
+ * then `results`. Says where, and sets the exit code from `results.pass`.
+ */
+export async function writeResults(
+  file: string,
+  started: number,
+  settings: object,
+  results: { pass: boolean } & Record<string, unknown>,
+): Promise<void> {
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const record = {
+    date: new Date(started).toISOString(),
+    seconds,
+    machine: { cpus: cpus().length, node: process.version },
+    settings: { ...settings, log: undefined },
+    ...results,
+  };
+  await writeFile(
+    file,
+    `${JSON.stringify(record, null, 2)}
+`,
+  );
+  process.stdout.write(`results in ${file} (${seconds} s)\n`);
+  process.exitCode = results.pass ? 0 : 1;
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import { Pool } from 'pg';
+import { Environment } from '../../libs/config/src/environment';
 import { renderMockImage } from '../../libs/generator/src/mock-image';
 import { generationJobOptions } from '../../libs/queue/src/generation-queue';
 
@@ -48,8 +49,7 @@ const BODY_LIMIT_BYTES = 65_536;
  * The service's defaults (JOB_ATTEMPTS, JOB_BACKOFF_MS). The reference has no attempt count in its
  * table, so BullMQ's try limit stands in for it.
  */
-const ATTEMPTS = 3;
-const BACKOFF_MS = 2000;
+const SERVICE_DEFAULTS = new Environment();
 
 interface ReferenceSettings {
   port: number;
@@ -80,7 +80,10 @@ export async function runReferenceApi(): Promise<void> {
   const pool = new Pool({ connectionString: settings.databaseUrl, max: settings.poolSize });
   const queue = new Queue(REFERENCE_QUEUE, { connection: { url: settings.redisUrl }, prefix: settings.prefix });
   await queue.waitUntilReady();
-  const jobOptions = { ...generationJobOptions(BACKOFF_MS), attempts: ATTEMPTS };
+  const jobOptions = {
+    ...generationJobOptions(SERVICE_DEFAULTS.JOB_BACKOFF_MS),
+    attempts: SERVICE_DEFAULTS.JOB_ATTEMPTS,
+  };
 
   const submit = async (request: IncomingMessage, response: ServerResponse) => {
     const body = JSON.parse(await readBody(request)) as { prompt?: unknown; input?: unknown };

@@ -1,7 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import type { BenchOptions } from './bench';
-import { runThenClean } from './bench-run';
+import { runThenClean, writeResults } from './bench-run';
 
 // `npm run bench`: the service against a framework-free reference, on this machine, in one run.
 // Without an argument it runs the benchmark; `scale` runs the scaling benchmark (scale.ts);
@@ -44,20 +42,7 @@ async function main(): Promise<void> {
     const notes = formatNotes(service, reference).map((note) => `note: ${note}\n`);
     process.stdout.write(`\n${formatProfiles(service, reference)}`);
     process.stdout.write(`\n${formatTable(rows)}\n\n${notes.join('')}verdict  ${pass ? 'PASS' : 'FAIL'}\n`);
-    const results = {
-      date: new Date(started).toISOString(),
-      seconds: Math.round((Date.now() - started) / 1000),
-      machine: { cpus: cpus().length, node: process.version },
-      settings: { ...options, log: undefined },
-      targets: TARGETS,
-      rows,
-      pass,
-      service,
-      reference,
-    };
-    await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`results in ${RESULTS_FILE} (${results.seconds} s)\n`);
-    process.exitCode = pass ? 0 : 1;
+    await writeResults(RESULTS_FILE, started, options, { targets: TARGETS, rows, pass, service, reference });
   });
 }
 

@@ -1,10 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../support/loopback';
 import { API_ENTRY, round, serviceEnvironment, WORKER_ENTRY, waitForHttp } from './bench';
-import { BenchRun, runThenClean } from './bench-run';
+import { BenchRun, runThenClean, writeResults } from './bench-run';
 import { load } from './load';
 import { type BenchProcess, machineBusySeconds } from './processes';
 
@@ -284,17 +283,6 @@ export async function runScaleBench(): Promise<void> {
     process.stdout.write(
       `\n${formatScaleTable(rows)}\n\ntarget ≥ ${SCALE_TARGET}× ideal at every worker count; verdict  ${pass ? 'PASS' : 'FAIL'}\n`,
     );
-    const results = {
-      date: new Date(started).toISOString(),
-      seconds: Math.round((Date.now() - started) / 1000),
-      machine: { cpus: cpus().length, node: process.version },
-      settings: { ...options, log: undefined },
-      target: SCALE_TARGET,
-      rows,
-      pass,
-    };
-    await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`results in ${RESULTS_FILE} (${results.seconds} s)\n`);
-    process.exitCode = pass ? 0 : 1;
+    await writeResults(RESULTS_FILE, started, options, { target: SCALE_TARGET, rows, pass });
   });
 }

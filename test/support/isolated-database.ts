@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { migrate } from '../../libs/database/src/migrate';
+import { EnvironmentOverrides } from './environment-overrides';
 import { dropDatabase } from './scratch-databases';
 import { TEST_DATABASE_URL } from './test-database';
 
@@ -20,4 +21,28 @@ export async function createIsolatedDatabase(tag: string): Promise<IsolatedDatab
   url.pathname = `/${name}`;
   await migrate({ url: url.toString(), poolSize: 2 });
   return { url: url.toString(), drop: () => dropDatabase(url.toString()) };
+}
+
+/**
+ * Gives the enclosing block (a whole file, at its top level) an isolated database: created and set
+ * as DATABASE_URL, with `env`, before its tests; the environment restored and the database dropped
+ * after them. Read `url` inside tests.
+ */
+export function useIsolatedDatabase(tag: string, env: Record<string, string> = {}): { readonly url: string } {
+  const overrides = new EnvironmentOverrides();
+  let database: IsolatedDatabase | undefined;
+  beforeAll(async () => {
+    database = await createIsolatedDatabase(tag);
+    overrides.set({ DATABASE_URL: database.url, ...env });
+  });
+  afterAll(async () => {
+    overrides.restore();
+    await database?.drop();
+  });
+  return {
+    get url() {
+      if (!database) throw new Error('the database is not created yet: use it inside a test');
+      return database.url;
+    },
+  };
 }

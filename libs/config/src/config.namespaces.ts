@@ -4,6 +4,13 @@ import { type Environment, generatorKind, HEALTH_PORT_OFF, parseEnvironment } fr
 
 const environment = () => parseEnvironment(process.env);
 
+/** The entries of a comma-separated setting, trimmed, empty ones dropped; none when it is unset. */
+const commaList = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
 export const appConfig = registerAs('app', () => {
   const env = environment();
   return {
@@ -29,11 +36,7 @@ export const appConfig = registerAs('app', () => {
 
 export const authConfig = registerAs('auth', () => {
   const env = environment();
-  const pairs = (env.API_KEYS ?? '')
-    .split(',')
-    .map((pair) => pair.trim())
-    .filter(Boolean)
-    .map((pair) => pair.replace(/\s+-$/, '').split(':') as [string, string]);
+  const pairs = commaList(env.API_KEYS).map((pair) => pair.replace(/\s+-$/, '').split(':') as [string, string]);
   return {
     /** Key owner names by the SHA-256 (hex) of the key. Empty: the API is open. */
     keyOwnersByHash: Object.fromEntries(pairs.map(([name, hash]) => [hash, name])) as Record<string, string>,
@@ -47,10 +50,7 @@ export const authConfig = registerAs('auth', () => {
 export const webhooksConfig = registerAs('webhooks', () => {
   const env = environment();
   return {
-    secrets: (env.WEBHOOK_SECRETS ?? '')
-      .split(',')
-      .map((secret) => secret.trim())
-      .filter(Boolean),
+    secrets: commaList(env.WEBHOOK_SECRETS),
     allowHttp: env.WEBHOOK_ALLOW_HTTP,
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
     maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
@@ -62,10 +62,7 @@ export const egressConfig = registerAs('egress', () => {
   const env = environment();
   return {
     /** `host` or `host:port` entries exempt from the private-address refusal. */
-    allowHosts: (env.EGRESS_ALLOW_HOSTS ?? '')
-      .split(',')
-      .map((host) => host.trim())
-      .filter(Boolean),
+    allowHosts: commaList(env.EGRESS_ALLOW_HOSTS),
   };
 });
 
@@ -88,8 +85,7 @@ export type RedisTopology =
 
 /** `host:port,host:port` (IPv6 in brackets) as nodes; the environment schema checked the shape. */
 function redisNodes(list: string): RedisNode[] {
-  return list.split(',').map((entry) => {
-    const address = entry.trim();
+  return commaList(list).map((address) => {
     const colon = address.lastIndexOf(':');
     return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(colon + 1)) };
   });
@@ -176,10 +172,7 @@ export const generatorConfig = registerAs('generator', () => {
     kind,
     /** The model a job records when its request names none: the mock runs no real model, so it says `mock`. */
     defaultModel: kind === 'mock' ? MOCK_MODEL : env.REPLICATE_DEFAULT_MODEL,
-    allowedModels: (env.REPLICATE_ALLOWED_MODELS ?? '')
-      .split(',')
-      .map((model) => model.trim())
-      .filter(Boolean),
+    allowedModels: commaList(env.REPLICATE_ALLOWED_MODELS),
     /** Attempt starts per minute across every worker, or null for no limit. */
     startsPerMinute:
       env.GENERATOR_MAX_STARTS_PER_MINUTE ??

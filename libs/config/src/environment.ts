@@ -45,14 +45,22 @@ const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' || value === true ? true : value === 'false' || value === false ? false : value;
 
 /**
+ * An integer setting given as a decimal string, within `min` and (when given) `max`: the stack
+ * `@Transform(toNumber) @IsInt() @Min(min) @Max(max)`, applied bottom first as TypeScript would.
+ */
+function IntegerSetting({ min, max }: { min: number; max?: number }): PropertyDecorator {
+  const bottomFirst = [...(max === undefined ? [] : [Max(max)]), Min(min), IsInt(), Transform(toNumber)];
+  return (target, property) => {
+    for (const decorate of bottomFirst) decorate(target, property);
+  };
+}
+
+/**
  * Every setting the service reads, with its default. Values come from the process environment
  * (and `.env`); an empty string counts as unset.
  */
 export class Environment {
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IntegerSetting({ min: 1, max: 65535 })
   PORT = 8000;
 
   @IsString()
@@ -62,33 +70,23 @@ export class Environment {
   @IsUrl({ ...urlOptions, protocols: ['http', 'https'] })
   PUBLIC_BASE_URL?: string;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1024)
+  @IntegerSetting({ min: 1024 })
   HTTP_BODY_LIMIT_BYTES = 65536;
 
   /** The longest a client may take to send a whole request (headers and body); 0 turns it off. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
   /** A connection silent this long is closed; above 60 s so `Prefer: wait=60` is never cut. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(65_000)
+  @IntegerSetting({ min: 65_000 })
   HTTP_CONNECTION_TIMEOUT_MS = 75_000;
 
   /** Concurrent `Prefer: wait` requests per API key (per api process); 0 never waits. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   WAIT_MAX_PER_KEY = 100;
 
   /** Concurrent `Prefer: wait` requests in all (per api process); 0 never waits. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   WAIT_MAX_TOTAL = 2000;
 
   @Transform(toBoolean)
@@ -115,14 +113,10 @@ export class Environment {
   @IsBoolean()
   ALLOW_OPEN_API = false;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   SUBMIT_RATE_LIMIT_PER_MINUTE = 120;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
+  @IntegerSetting({ min: 1 })
   IDEMPOTENCY_TTL_HOURS = 24;
 
   @IsOptional()
@@ -151,20 +145,13 @@ export class Environment {
   })
   EGRESS_ALLOW_HOSTS?: string;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(100)
+  @IntegerSetting({ min: 100 })
   WEBHOOK_TIMEOUT_MS = 10_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(50)
+  @IntegerSetting({ min: 1, max: 50 })
   WEBHOOK_MAX_ATTEMPTS = 10;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(10)
+  @IntegerSetting({ min: 10 })
   WEBHOOK_BACKOFF_MS = 30_000;
 
   @IsIn(LOG_LEVELS)
@@ -178,9 +165,7 @@ export class Environment {
   @IsUrl({ ...urlOptions, protocols: ['postgres', 'postgresql'] })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mediagen';
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
+  @IntegerSetting({ min: 1 })
   DATABASE_POOL_SIZE = 10;
 
   @IsUrl({ ...urlOptions, protocols: ['redis', 'rediss'] })
@@ -218,26 +203,16 @@ export class Environment {
   @Matches(/^[\w.-]+$/, { message: 'QUEUE_PREFIX may contain only letters, digits, ".", "_" and "-"' })
   QUEUE_PREFIX = 'mediagen';
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntegerSetting({ min: 1, max: 100 })
   JOB_ATTEMPTS = 3;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   JOB_BACKOFF_MS = 2000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1000)
+  @IntegerSetting({ min: 1000 })
   JOB_INFRASTRUCTURE_OUTAGE_MAX_MS = 24 * 3600 * 1000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntegerSetting({ min: 1, max: 1000 })
   WORKER_CONCURRENCY = 4;
 
   /** A port (taken by another process: any free one instead), `0` for any free port, or `off`. */
@@ -248,39 +223,25 @@ export class Environment {
   @Max(65535)
   WORKER_HEALTH_PORT: number | typeof HEALTH_PORT_OFF = 8001;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   WORKER_SHUTDOWN_TIMEOUT_MS = 25_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1000)
+  @IntegerSetting({ min: 1000 })
   WORKER_LOCK_DURATION_MS = 60_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1000)
+  @IntegerSetting({ min: 1000 })
   WORKER_STALLED_INTERVAL_MS = 30_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   WORKER_MAX_STALLED_COUNT = 2;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(100)
+  @IntegerSetting({ min: 100 })
   SWEEP_INTERVAL_MS = 15_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   SWEEP_QUEUED_AGE_MS = 30_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   SWEEP_PROCESSING_AGE_MS = 60_000;
 
   /** Media of jobs that ended more than this many days ago is deleted; 0 keeps everything. */
@@ -293,9 +254,7 @@ export class Environment {
   @IsBoolean()
   RETENTION_DELETE_JOBS = false;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1000)
+  @IntegerSetting({ min: 1000 })
   RETENTION_INTERVAL_MS = 3_600_000;
 
   @IsIn(STORAGE_DRIVERS)
@@ -330,10 +289,7 @@ export class Environment {
   @Matches(/^([\w.-]+\/)*$/, { message: 'S3_KEY_PREFIX must be empty or folder names each ending in /' })
   S3_KEY_PREFIX = '';
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(604_800)
+  @IntegerSetting({ min: 1, max: 604_800 })
   S3_URL_TTL_SECONDS = 900;
 
   @IsOptional()
@@ -359,19 +315,13 @@ export class Environment {
   })
   REPLICATE_ALLOWED_MODELS?: string;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1000)
+  @IntegerSetting({ min: 1000 })
   REPLICATE_PREDICTION_TIMEOUT_MS = 600_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(10)
+  @IntegerSetting({ min: 10 })
   REPLICATE_POLL_INTERVAL_MS = 1000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(100)
+  @IntegerSetting({ min: 100 })
   REPLICATE_REQUEST_TIMEOUT_MS = 30_000;
 
   /**
@@ -379,43 +329,26 @@ export class Environment {
    * Replicate and no limit for the mock. REPLICATE_MAX_CREATES_PER_MINUTE is its older name.
    */
   @IsOptional()
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(600)
+  @IntegerSetting({ min: 1, max: 600 })
   GENERATOR_MAX_STARTS_PER_MINUTE?: number;
 
   @IsOptional()
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(600)
+  @IntegerSetting({ min: 1, max: 600 })
   REPLICATE_MAX_CREATES_PER_MINUTE?: number;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(100)
+  @IntegerSetting({ min: 100 })
   OUTPUT_DOWNLOAD_TIMEOUT_MS = 120_000;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1024)
+  @IntegerSetting({ min: 1024 })
   MAX_OUTPUT_BYTES = 100 * 1024 * 1024;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntegerSetting({ min: 1, max: 1000 })
   MAX_OUTPUTS_PER_JOB = 16;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1024)
+  @IntegerSetting({ min: 1024 })
   MAX_JOB_OUTPUT_BYTES = 500 * 1024 * 1024;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
+  @IntegerSetting({ min: 0 })
   MOCK_LATENCY_MS = 1000;
 
   @Transform(toNumber)

@@ -16,6 +16,7 @@ import { JobsService, type SubmitJobCommand } from './jobs.service';
 import { fingerprint } from './request-fingerprint';
 import {
   as,
+  type CapturedLog,
   captureLogs,
   FakeDeliveries,
   FakeGenerationQueue,
@@ -29,6 +30,13 @@ import {
 const TTL_HOURS = 24;
 const OUTPUT = { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'abc' };
 const JOB_ID = '9b2f9a43-3c3e-4f3a-9d51-0c8f0f3f6b7e';
+
+/** What submit logs when the enqueue fails, whether before or after it answered. */
+const enqueueFailed = (jobId: string, err: Error): CapturedLog => ({
+  level: 'warn',
+  fields: { jobId, err },
+  message: 'Could not enqueue the job now; the sweep will',
+});
 
 describe('JobsService', () => {
   let jobs: FakeJobsRepository;
@@ -231,13 +239,7 @@ describe('JobsService', () => {
       const { job } = await service.submit(command());
 
       expect(jobs.row(job.id).status).toBe('queued');
-      expect(logs).toEqual([
-        {
-          level: 'warn',
-          fields: { jobId: job.id, err: refusal },
-          message: 'Could not enqueue the job now; the sweep will',
-        },
-      ]);
+      expect(logs).toEqual([enqueueFailed(job.id, refusal)]);
       jest.restoreAllMocks();
     });
 
@@ -270,11 +272,7 @@ describe('JobsService', () => {
       const late = new Error('late');
       failLate(late);
       await settle(() => logs.length === 2);
-      expect(logs[1]).toEqual({
-        level: 'warn',
-        fields: { jobId: job.id, err: late },
-        message: 'Could not enqueue the job now; the sweep will',
-      });
+      expect(logs[1]).toEqual(enqueueFailed(job.id, late));
       jest.restoreAllMocks();
     });
 

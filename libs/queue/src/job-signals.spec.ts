@@ -20,26 +20,18 @@ describe('JobSignals', () => {
   afterEach(() => jest.restoreAllMocks());
 
   describe('rule: signals travel on the deployment’s own channels', () => {
-    it('announces a finished job on <prefix>:signals:finished', async () => {
+    it.each([
+      ['announces a finished job', 'pfx:signals:finished', () => signals.announceFinished('j1')],
+      ['asks for a cancel', 'pfx:signals:cancel', () => signals.requestCancel('j1')],
+    ])('%s on %s', async (_, channel, publish) => {
       const listener = redis.open();
-      await listener.subscribe('pfx:signals:finished');
+      await listener.subscribe(channel);
       const heard = jest.fn();
       listener.on('message', heard);
 
-      await signals.announceFinished('j1');
+      await publish();
 
-      expect(heard).toHaveBeenCalledWith('pfx:signals:finished', 'j1');
-    });
-
-    it('asks for a cancel on <prefix>:signals:cancel', async () => {
-      const listener = redis.open();
-      await listener.subscribe('pfx:signals:cancel');
-      const heard = jest.fn();
-      listener.on('message', heard);
-
-      await signals.requestCancel('j1');
-
-      expect(heard).toHaveBeenCalledWith('pfx:signals:cancel', 'j1');
+      expect(heard).toHaveBeenCalledWith(channel, 'j1');
     });
   });
 

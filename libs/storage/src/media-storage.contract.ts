@@ -28,8 +28,8 @@ function slowly(chunks: Buffer[]): Readable {
   );
 }
 
-/** Sends `head`, then fails as a dropped upstream connection would. */
-function failingSource(): Readable {
+/** Sends half an image, then fails as a dropped upstream connection would. */
+export function failingSource(): Readable {
   return Readable.from(
     (async function* () {
       yield Buffer.from('the first half of an image');

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { headerDoc } from './header-doc';
 import { ProblemDetails } from './problem-details';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -24,7 +25,7 @@ export const ApiProblemResponses = (...statuses: (keyof typeof DESCRIPTIONS)[]) 
         description: DESCRIPTIONS[status],
         content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetails) } } },
         ...((status === 503 || status === 429) && {
-          headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
+          headers: { 'Retry-After': headerDoc('Seconds to wait before retrying', { type: 'integer' }) },
         }),
       }),
     ),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { headerDoc } from './header-doc';
 
 const packageJson = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
 
@@ -40,11 +41,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 /** Every answer carries `X-Request-Id` (see api.app.ts): declared on each success answer, beside its own headers. */
 function declareRequestIdHeader(document: OpenAPIObject): void {
-  const header = {
-    description:
-      'The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request',
-    schema: { type: 'string' },
-  };
+  const header = headerDoc(
+    'The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request',
+  );
   for (const operations of Object.values(document.paths)) {
     for (const operation of Object.values(operations) as { responses?: Record<string, { headers?: object }> }[]) {
       for (const [status, response] of Object.entries(operation?.responses ?? {})) {

@@ -29,6 +29,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
+import { headerDoc } from '../http/header-doc';
 import { parseIdempotencyKey } from '../http/idempotency-key';
 import { applyPreference, PreferHeader, preferredWaitSeconds } from '../http/prefer-wait';
 import { RequestValidationException } from '../http/request-validation';
@@ -42,18 +43,12 @@ import { toWebhookDelivery, WebhookDeliveryList } from './dto/webhook-delivery.d
 
 /** Headers of every answer to a submit, 202 or 200. */
 const SUBMIT_HEADERS = {
-  Location: { description: 'The job URL, `/v1/jobs/{id}`', schema: { type: 'string' } },
-  'RateLimit-Limit': { description: 'Submissions allowed per minute for this key', schema: { type: 'integer' } },
-  'RateLimit-Remaining': { description: 'Submissions left in this window', schema: { type: 'integer' } },
-  'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
-  'Idempotent-Replayed': {
-    description: '`true` when an earlier request with the same Idempotency-Key made this job',
-    schema: { type: 'string' },
-  },
-  'Preference-Applied': {
-    description: '`wait=N` when the answer waited as `Prefer` asked',
-    schema: { type: 'string' },
-  },
+  Location: headerDoc('The job URL, `/v1/jobs/{id}`'),
+  'RateLimit-Limit': headerDoc('Submissions allowed per minute for this key', { type: 'integer' }),
+  'RateLimit-Remaining': headerDoc('Submissions left in this window', { type: 'integer' }),
+  'RateLimit-Reset': headerDoc('Seconds until the window resets', { type: 'integer' }),
+  'Idempotent-Replayed': headerDoc('`true` when an earlier request with the same Idempotency-Key made this job'),
+  'Preference-Applied': headerDoc('`wait=N` when the answer waited as `Prefer` asked'),
 };
 
 /** The body Swagger UI's "Try it out" starts from: it runs as is (no webhook, no model the server may refuse). */

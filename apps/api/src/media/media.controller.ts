@@ -13,17 +13,17 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
+import { headerDoc } from '../http/header-doc';
 import { UuidParam } from '../http/uuid-param';
 import { MediaExpiredProblem } from './media-expired.problem';
 
 const FOREVER = 'max-age=31536000, immutable';
 
 const SECURITY_HEADERS_DOC = {
-  'X-Content-Type-Options': { description: '`nosniff`, on every media answer', schema: { type: 'string' } },
-  'Content-Security-Policy': {
-    description: '`sandbox`, on every media answer: a stored document can never run script on this origin',
-    schema: { type: 'string' },
-  },
+  'X-Content-Type-Options': headerDoc('`nosniff`, on every media answer'),
+  'Content-Security-Policy': headerDoc(
+    '`sandbox`, on every media answer: a stored document can never run script on this origin',
+  ),
 };
 
 @ApiTags('media')
@@ -61,15 +61,11 @@ export class MediaController {
       SERVED_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
     ),
     headers: {
-      ETag: { description: 'The quoted SHA-256 of the file', schema: { type: 'string' } },
-      'Cache-Control': {
-        description: '`public, max-age=31536000, immutable`; `private, …` when API keys are on',
-        schema: { type: 'string' },
-      },
-      'Content-Disposition': {
-        description: '`inline; filename="0.png"`, or `attachment; filename="0.html"` for types not served inline',
-        schema: { type: 'string' },
-      },
+      ETag: headerDoc('The quoted SHA-256 of the file'),
+      'Cache-Control': headerDoc('`public, max-age=31536000, immutable`; `private, …` when API keys are on'),
+      'Content-Disposition': headerDoc(
+        '`inline; filename="0.png"`, or `attachment; filename="0.html"` for types not served inline',
+      ),
       ...SECURITY_HEADERS_DOC,
     },
   })
@@ -84,7 +80,7 @@ export class MediaController {
       'With S3 storage: a redirect to a presigned URL, valid S3_URL_TTL_SECONDS, that answers with the ' +
       'same content type and disposition as the api would',
     headers: {
-      Location: { description: 'The presigned download URL', schema: { type: 'string', format: 'uri' } },
+      Location: headerDoc('The presigned download URL', { type: 'string', format: 'uri' }),
       ...SECURITY_HEADERS_DOC,
     },
   })

@@ -25,21 +25,20 @@ describe('WebhooksController', () => {
     expect(secrets.readableBy).toHaveBeenCalledWith(OWNER);
   });
 
-  it('answers 404 when webhooks are off', async () => {
+  it.each([
+    ['404 when webhooks are off', new WebhooksDisabledError(), 404, 'webhooks_disabled'],
+    [
+      '403 rather than serve the shared secret of an open API',
+      new SharedSecretNotServedError(),
+      403,
+      'webhook_secret_not_served',
+    ],
+  ])('answers %s', async (_, refusal, status, code) => {
     secrets.readableBy.mockImplementation(() => {
-      throw new WebhooksDisabledError();
+      throw refusal;
     });
     const response = await getSecret();
-    expect(response.statusCode).toBe(404);
-    expect(response.json()).toMatchObject({ code: 'webhooks_disabled' });
-  });
-
-  it('answers 403 rather than serve the shared secret of an open API', async () => {
-    secrets.readableBy.mockImplementation(() => {
-      throw new SharedSecretNotServedError();
-    });
-    const response = await getSecret();
-    expect(response.statusCode).toBe(403);
-    expect(response.json()).toMatchObject({ code: 'webhook_secret_not_served' });
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toMatchObject({ code });
   });
 });
