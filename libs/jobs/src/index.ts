@@ -49,6 +49,7 @@ export {
   type SubmitJobCommand,
   type SubmitResult,
 } from './jobs.service';
+export { MediaCapabilities } from './media-capabilities';
 export { ReconciliationService, type SweepReport } from './reconciliation.service';
 export { type RetentionReport, RetentionService } from './retention.service';
 export { StartupError, type StartupReporter, waitForInfrastructure } from './startup-checks';
