@@ -12,6 +12,7 @@ import { JobFiles } from './job-files.service';
 import { JobStreams } from './job-streams.service';
 import { JobsService } from './jobs.service';
 import { MediaCapabilities } from './media-capabilities';
+import { PredictionPresenter } from './prediction-presenter';
 import { ReconciliationService } from './reconciliation.service';
 import { RetentionService } from './retention.service';
 
@@ -25,6 +26,7 @@ import { RetentionService } from './retention.service';
     JobStreams,
     GenerationService,
     MediaCapabilities,
+    PredictionPresenter,
     ReconciliationService,
     RetentionService,
   ],
