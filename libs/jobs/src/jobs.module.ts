@@ -33,6 +33,7 @@ import { RetentionService } from './retention.service';
   exports: [
     JobsService,
     MediaCapabilities,
+    PredictionPresenter,
     JobControlService,
     JobStreams,
     GenerationService,
