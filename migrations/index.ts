@@ -5,6 +5,7 @@ import { JobOwnershipAndIdempotency1795582244291 } from './1795582244291-JobOwne
 import { WebhookDeliveries1795582929913 } from './1795582929913-WebhookDeliveries';
 import { OutputsExpiry1795583900000 } from './1795583900000-OutputsExpiry';
 import { JobProgressAndAttemptHistory1795600000000 } from './1795600000000-JobProgressAndAttemptHistory';
+import { JobOutputShape1795700000000 } from './1795700000000-JobOutputShape';
 
 /** Every migration, oldest first. Add each new one here after reviewing the generated SQL. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   WebhookDeliveries1795582929913,
   OutputsExpiry1795583900000,
   JobProgressAndAttemptHistory1795600000000,
+  JobOutputShape1795700000000,
 ];

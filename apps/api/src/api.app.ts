@@ -8,6 +8,7 @@ import { ApiModule } from './api.module';
 import { authenticateApiRequests } from './http/api-key.guard';
 import { edgeErrorAnswers } from './http/client-error';
 import { applyClientTimeouts } from './http/client-timeouts';
+import { acceptEmptyBodies } from './http/empty-bodies';
 import { JsonShapePipe } from './http/json-shape';
 import { serveOpenApiDocs } from './http/openapi';
 import { logRequests } from './http/request-logging';
@@ -44,6 +45,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
   // JSON is the only body the API takes; anything else gets Fastify's 415.
   fastify.removeContentTypeParser('text/plain');
+  acceptEmptyBodies(fastify);
   app.useGlobalPipes(new JsonShapePipe(), createValidationPipe());
   logRequests(fastify, logger.pino);
   authenticateApiRequests(fastify, auth);

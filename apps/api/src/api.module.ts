@@ -11,11 +11,12 @@ import { JobsController } from './jobs/jobs.controller';
 import { MediaController } from './media/media.controller';
 import { MediaSecurityHeaders } from './media/media-security-headers';
 import { OpsController } from './ops/ops.controller';
+import { PredictionsController } from './predictions/predictions.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({
   imports: [AppConfigModule, AppLoggerModule, JobsModule, QueueModule, ObservabilityModule, WebhooksModule],
-  controllers: [JobsController, MediaController, OpsController, WebhooksController],
+  controllers: [JobsController, MediaController, OpsController, PredictionsController, WebhooksController],
   providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, MediaSecurityHeaders, SubmitRateLimiter],
 })
 export class ApiModule {}

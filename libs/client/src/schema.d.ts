@@ -150,6 +150,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{owner}/{name}/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a prediction of a model's latest version (Replicate-compatible)
+         * @description Replicate's create call, answered with the prediction (`201`) in Replicate's shape. It becomes a job of this server, with its retries, durable outputs and per-key isolation. The prompt is `input.prompt`.
+         */
+        post: operations["createModelPrediction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List predictions (Replicate-compatible)
+         * @description The caller's jobs (made through either API) as predictions, newest first; follow `next` for the following page.
+         */
+        get: operations["listPredictions"];
+        put?: never;
+        /**
+         * Create a prediction (Replicate-compatible)
+         * @description Replicate's create call, answered with the prediction (`201`) in Replicate's shape. It becomes a job of this server, with its retries, durable outputs and per-key isolation. The prompt is `input.prompt`. `version` is `owner/name:version`, `owner/name`, or a bare version id that an entry of REPLICATE_ALLOWED_MODELS pins (else `422`).
+         */
+        post: operations["createPrediction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/predictions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a prediction (Replicate-compatible)
+         * @description The caller's job, made through either API, as a prediction; another key's is a `404`.
+         */
+        get: operations["getPrediction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/predictions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a prediction (Replicate-compatible)
+         * @description Cancels the job as `POST /v1/jobs/{id}/cancel` does; one that already ended is a `409`.
+         */
+        post: operations["cancelPrediction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/status/{id}": {
         parameters: {
             query?: never;
@@ -421,6 +505,183 @@ export interface components {
              */
             type: string;
         };
+        ModelPredictionRequest: {
+            /**
+             * @description The model inputs, with the prompt as `prompt` (required: a non-blank string of at most 2000 characters); the rest is passed to the generator (at most 16 KiB as JSON)
+             * @example {
+             *       "num_outputs": 1,
+             *       "prompt": "a red fox in fresh snow, golden hour"
+             *     }
+             */
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uri
+             * @description A URL that receives the prediction, signed (Standard Webhooks), on the events in `webhook_events_filter`
+             * @example https://example.com/hooks/replicate
+             */
+            webhook?: string;
+            /**
+             * @description Replicate's events; `start` and `completed` are delivered, `output` and `logs` are accepted and never sent. Default: `output`, `logs`, `completed`
+             * @example [
+             *       "start",
+             *       "completed"
+             *     ]
+             */
+            webhook_events_filter?: components["schemas"]["PredictionWebhookEvent"][];
+        };
+        Prediction: {
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:03.000Z
+             */
+            completed_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description True once retention removed the outputs
+             * @example false
+             */
+            data_removed: boolean;
+            /**
+             * @description Why it failed, once failed
+             * @example null
+             */
+            error: string | null;
+            /**
+             * Format: uuid
+             * @description The job id
+             * @example 0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b
+             */
+            id: string;
+            /**
+             * @description The model inputs, with the prompt as `prompt`
+             * @example {
+             *       "num_outputs": 1,
+             *       "prompt": "a red fox in fresh snow"
+             *     }
+             */
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The generator's latest progress line, or empty
+             * @example
+             */
+            logs: string;
+            metrics: components["schemas"]["PredictionMetrics"];
+            /** @example black-forest-labs/flux-schnell */
+            model: string;
+            /**
+             * @description The outputs' URLs in the shape the model gave them (one URL, a list, an object), null until succeeded. Durable URLs of this server, each with a capability token for that one file
+             * @example [
+             *       "http://localhost:8000/v1/media/0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b/0.png?token=3q2-7w"
+             *     ]
+             */
+            output: (string | unknown[] | {
+                [key: string]: unknown;
+            }) | null;
+            /**
+             * @example api
+             * @enum {string}
+             */
+            source: "api";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.250Z
+             */
+            started_at: string | null;
+            /** @example succeeded */
+            status: components["schemas"]["PredictionStatus"];
+            urls: components["schemas"]["PredictionUrls"];
+            /**
+             * @description The pinned version, null for the latest
+             * @example null
+             */
+            version: string | null;
+        };
+        PredictionMetrics: {
+            /**
+             * @description Seconds from the first start to the end, once ended
+             * @example 2.75
+             */
+            predict_time?: number;
+            /**
+             * @description Seconds from creation to the end, once ended
+             * @example 3.1
+             */
+            total_time?: number;
+        };
+        PredictionPage: {
+            /**
+             * Format: uri
+             * @description The next page (absolute URL), null on the last
+             * @example http://localhost:8000/v1/predictions?cursor=MjAyNi0xMS0yNVQxMDowMDowMC4wMDBa
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description Always null: pages go forward only
+             * @example null
+             */
+            previous: string | null;
+            /** @description Newest first */
+            results: components["schemas"]["Prediction"][];
+        };
+        PredictionRequest: {
+            /**
+             * @description The model inputs, with the prompt as `prompt` (required: a non-blank string of at most 2000 characters); the rest is passed to the generator (at most 16 KiB as JSON)
+             * @example {
+             *       "num_outputs": 1,
+             *       "prompt": "a red fox in fresh snow, golden hour"
+             *     }
+             */
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description `owner/name:version`, `owner/name`, or a bare version id, which must be pinned by an entry of REPLICATE_ALLOWED_MODELS (`owner/name:id`)
+             * @example black-forest-labs/flux-schnell
+             */
+            version: string;
+            /**
+             * Format: uri
+             * @description A URL that receives the prediction, signed (Standard Webhooks), on the events in `webhook_events_filter`
+             * @example https://example.com/hooks/replicate
+             */
+            webhook?: string;
+            /**
+             * @description Replicate's events; `start` and `completed` are delivered, `output` and `logs` are accepted and never sent. Default: `output`, `logs`, `completed`
+             * @example [
+             *       "start",
+             *       "completed"
+             *     ]
+             */
+            webhook_events_filter?: components["schemas"]["PredictionWebhookEvent"][];
+        };
+        /** @enum {string} */
+        PredictionStatus: "starting" | "processing" | "succeeded" | "failed" | "canceled";
+        PredictionUrls: {
+            /**
+             * Format: uri
+             * @example http://localhost:8000/v1/predictions/0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b/cancel
+             */
+            cancel: string;
+            /**
+             * Format: uri
+             * @example http://localhost:8000/v1/predictions/0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b
+             */
+            get: string;
+        };
+        /**
+         * @description Replicate's events; `start` and `completed` are delivered, `output` and `logs` are accepted and never sent. Default: `output`, `logs`, `completed`
+         * @enum {string}
+         */
+        PredictionWebhookEvent: "start" | "output" | "logs" | "completed";
         ProblemDetails: {
             /**
              * @description A stable, machine-readable error code
@@ -508,7 +769,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed; a bare `wait` means 60. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
                 /** @description A key unique to this request (1–255 visible characters, e.g. a fresh UUID), kept for IDEMPOTENCY_TTL_HOURS; reusing it for a different request is a `422` */
                 "Idempotency-Key"?: string;
@@ -705,7 +966,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed; a bare `wait` means 60. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
             };
             path: {
@@ -979,7 +1240,10 @@ export interface operations {
     };
     getMedia: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A capability token for this one file, instead of the API key: output URLs of predictions (`/v1/predictions`) carry one, since Replicate clients fetch outputs without a key */
+                token?: unknown;
+            };
             header?: never;
             path: {
                 /** @description The job id */
@@ -1109,11 +1373,401 @@ export interface operations {
             };
         };
     };
+    createModelPrediction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key unique to this request (1–255 visible characters); repeating the request with it returns the same prediction, reusing it for another request is a `422` */
+                "Idempotency-Key"?: string;
+                /** @description As Replicate: `wait` holds the answer up to 60 s, `wait=N` up to N seconds (at most 60), until the prediction ended; it may come back still `starting` or `processing` */
+                Prefer?: string;
+            };
+            path: {
+                owner: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelPredictionRequest"];
+            };
+        };
+        responses: {
+            /** @description The prediction */
+            201: {
+                headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Prediction"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is larger than HTTP_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Past this API key's submissions per minute; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listPredictions: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Where the page starts: as given in the `next` URL of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of predictions */
+            200: {
+                headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionPage"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    createPrediction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key unique to this request (1–255 visible characters); repeating the request with it returns the same prediction, reusing it for another request is a `422` */
+                "Idempotency-Key"?: string;
+                /** @description As Replicate: `wait` holds the answer up to 60 s, `wait=N` up to N seconds (at most 60), until the prediction ended; it may come back still `starting` or `processing` */
+                Prefer?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictionRequest"];
+            };
+        };
+        responses: {
+            /** @description The prediction */
+            201: {
+                headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Prediction"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is larger than HTTP_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Past this API key's submissions per minute; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getPrediction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The prediction (job) id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The prediction */
+            200: {
+                headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Prediction"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    cancelPrediction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The prediction (job) id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The canceled prediction */
+            200: {
+                headers: {
+                    /** @description The id of this request (the `X-Request-Id` sent, or a new UUID); it is on every log line of the request */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Prediction"];
+                };
+            };
+            /** @description The request is invalid (malformed JSON, a bad field, a bad id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description API keys are configured and the request has no valid `Authorization: Bearer <key>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such job or file (or it belongs to another API key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The job already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description PostgreSQL is unreachable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     getStatus: {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
+                /** @description `wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed; a bare `wait` means 60. Past the concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30` */
                 Prefer?: string;
             };
             path: {

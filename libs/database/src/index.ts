@@ -8,6 +8,7 @@ export {
   JobEntity,
   type JobErrorRecord,
   type JobOutputRecord,
+  type JobOutputShape,
   type JobProgressRecord,
   type JobWebhookRecord,
 } from './entities/job.entity';

@@ -3,6 +3,7 @@ import type {
   JobEntity,
   JobErrorRecord,
   JobOutputRecord,
+  JobOutputShape,
   JobProgressRecord,
   JobWebhookRecord,
 } from './entities/job.entity';
@@ -24,6 +25,7 @@ export interface JobRow {
   error: JobErrorRecord | null;
   prediction_id: string | null;
   outputs: JobOutputRecord[];
+  output_shape: JobOutputShape | null;
   progress: JobProgressRecord | null;
   attempt_history: JobAttemptRecord[];
   created_at: Date;
@@ -53,6 +55,7 @@ export function jobFromRow(row: JobRow): JobEntity {
     error: row.error,
     predictionId: row.prediction_id,
     outputs: row.outputs,
+    outputShape: row.output_shape,
     progress: row.progress,
     attemptHistory: row.attempt_history,
     createdAt: row.created_at,

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { Brackets, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
-import type { JobErrorRecord, JobOutputRecord, JobProgressRecord, JobWebhookRecord } from './entities/job.entity';
+import type {
+  JobErrorRecord,
+  JobOutputRecord,
+  JobOutputShape,
+  JobProgressRecord,
+  JobWebhookRecord,
+} from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
 import { type JobRow, jobFromRow } from './job-row';
@@ -19,6 +25,7 @@ export interface JobChange {
   attempts?: number;
   error?: JobErrorRecord | null;
   outputs?: JobOutputRecord[];
+  outputShape?: JobOutputShape;
   predictionId?: string | null;
   /** Sets `started_at` unless an earlier attempt already did. */
   markStarted?: boolean;
@@ -245,6 +252,7 @@ export class JobsRepository {
       ...(change.attempts !== undefined ? [set('attempts', change.attempts)] : []),
       ...(change.error !== undefined ? [set('error', jsonOrNull(change.error))] : []),
       ...(change.outputs !== undefined ? [set('outputs', JSON.stringify(change.outputs))] : []),
+      ...(change.outputShape !== undefined ? [set('output_shape', JSON.stringify(change.outputShape))] : []),
       ...(change.predictionId !== undefined ? [set('prediction_id', change.predictionId)] : []),
       ...(change.markStarted ? ['started_at = COALESCE(started_at, now())'] : []),
       ...(change.markCompleted ? ['completed_at = now()'] : []),

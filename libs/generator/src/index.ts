@@ -3,6 +3,7 @@ export { GeneratorModule } from './generator.module';
 export {
   ABORT_REASONS,
   type GeneratedMedia,
+  type Generation,
   type GenerationProgress,
   type GenerationRequest,
   type InputProblem,
@@ -13,4 +14,5 @@ export { renderMockImage } from './mock-image';
 export { MockMediaGenerator } from './mock-media-generator';
 export { type ModelAllowance, modelAllowance } from './model-allow-list';
 export type { OutputDownloader } from './output-downloader';
+export type { OutputShape } from './prediction-output';
 export type { ReplicateMediaGenerator } from './replicate-media-generator';

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { OutputShape } from './prediction-output';
 
 /** Why an attempt's signal was aborted; generators cancel upstream work only for `canceled`. */
 export const ABORT_REASONS = { shutdown: 'worker-shutdown', canceled: 'job-canceled' } as const;
@@ -39,6 +40,12 @@ export interface GeneratedMedia {
   content: Readable;
 }
 
+/** What a generation made: its media, in order, and where each sits in the model's own output. */
+export interface Generation {
+  media: GeneratedMedia[];
+  shape: OutputShape;
+}
+
 export interface InputProblem {
   field: string;
   message: string;
@@ -49,5 +56,5 @@ export abstract class MediaGenerator {
   /** Problems with `input` that the generator can see before any work starts (empty when fine). */
   abstract checkInput(model: string, input: Record<string, unknown>): InputProblem[];
 
-  abstract generate(request: GenerationRequest): Promise<GeneratedMedia[]>;
+  abstract generate(request: GenerationRequest): Promise<Generation>;
 }

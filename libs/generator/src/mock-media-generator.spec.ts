@@ -27,7 +27,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 /** Generates with `generator` and returns every output's bytes. */
 async function generateBytes(generator: MockMediaGenerator, overrides: Partial<GenerationRequest> = {}) {
-  const media = await generator.generate(request(overrides));
+  const { media } = await generator.generate(request(overrides));
   return Promise.all(media.map((item) => readAll(item.content)));
 }
 
@@ -55,18 +55,26 @@ describe('MockMediaGenerator', () => {
   const reliable = () => new MockMediaGenerator({ latencyMs: 0, failureRate: 0 });
 
   describe('generate', () => {
-    it('returns one PNG by default', async () => {
-      const media = await reliable().generate(request());
+    it('returns one PNG by default, shaped as a single output', async () => {
+      const { media, shape } = await reliable().generate(request());
 
       expect(media).toHaveLength(1);
       expect(media[0]).toMatchObject({ contentType: 'image/png', extension: 'png' });
+      expect(shape).toEqual({ $output: 0 });
     });
 
-    it('returns as many PNG items as num_outputs asks for', async () => {
-      const media = await reliable().generate(request({ input: { num_outputs: 3, width: 32, height: 32 } }));
+    it('returns as many PNG items as num_outputs asks for, shaped as a list', async () => {
+      const { media, shape } = await reliable().generate(request({ input: { num_outputs: 3, width: 32, height: 32 } }));
 
       expect(media).toHaveLength(3);
       for (const item of media) expect(item).toMatchObject({ contentType: 'image/png', extension: 'png' });
+      expect(shape).toEqual([{ $output: 0 }, { $output: 1 }, { $output: 2 }]);
+    });
+
+    it('shapes one output asked for with num_outputs as a list', async () => {
+      const { shape } = await reliable().generate(request({ input: { num_outputs: 1, width: 16, height: 16 } }));
+
+      expect(shape).toEqual([{ $output: 0 }]);
     });
 
     it('streams a real 512x512 PNG when no size is given', async () => {
@@ -138,7 +146,7 @@ describe('MockMediaGenerator', () => {
     });
 
     it('succeeds on the attempt after fail_first_attempts', async () => {
-      const media = await reliable().generate(request({ attempt: 3, input }));
+      const { media } = await reliable().generate(request({ attempt: 3, input }));
 
       expect(media).toHaveLength(1);
     });
@@ -162,7 +170,9 @@ describe('MockMediaGenerator', () => {
     it('succeeds when the injected random draw is above the failure rate', async () => {
       const generator = new MockMediaGenerator({ latencyMs: 0, failureRate: 0.5 }, () => 0.99);
 
-      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toHaveLength(1);
+      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toMatchObject({
+        media: [expect.anything()],
+      });
     });
 
     it('fails transiently when the injected random draw is below the failure rate', async () => {
@@ -175,7 +185,9 @@ describe('MockMediaGenerator', () => {
     it('succeeds when the injected random draw equals the failure rate (failure only below it)', async () => {
       const generator = new MockMediaGenerator({ latencyMs: 0, failureRate: 0.5 }, () => 0.5);
 
-      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toHaveLength(1);
+      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toMatchObject({
+        media: [expect.anything()],
+      });
     });
 
     it('names the attempt that failed, and says when the failure was asked for', async () => {
@@ -246,7 +258,9 @@ describe('MockMediaGenerator', () => {
     it('works with latency when nobody listens for progress', async () => {
       const generator = new MockMediaGenerator({ latencyMs: 60, failureRate: 0 });
 
-      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toHaveLength(1);
+      await expect(generator.generate(request({ input: { width: 16, height: 16 } }))).resolves.toMatchObject({
+        media: [expect.anything()],
+      });
     });
 
     it('reports nothing without latency', async () => {

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GenerationError } from './generation.error';
-import { type GeneratedMedia, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
+import { type Generation, type GenerationRequest, type InputProblem, MediaGenerator } from './media-generator';
 import { renderMockImage } from './mock-image';
 import { parseMockInput } from './mock-input';
+import type { OutputShape } from './prediction-output';
 
 export interface MockGeneratorSettings {
   latencyMs: number;
@@ -28,7 +29,7 @@ export class MockMediaGenerator extends MediaGenerator {
     return parseMockInput(input).problems;
   }
 
-  async generate(request: GenerationRequest): Promise<GeneratedMedia[]> {
+  async generate(request: GenerationRequest): Promise<Generation> {
     const { value: input, problems } = parseMockInput(request.input);
     if (problems.length > 0) {
       throw new GenerationError('invalid_input', problems.map((problem) => problem.message).join('; '), {
@@ -46,7 +47,7 @@ export class MockMediaGenerator extends MediaGenerator {
         retryable: true,
       });
     }
-    return Array.from({ length: input.numOutputs }, (_, index) => ({
+    const media = Array.from({ length: input.numOutputs }, (_, index) => ({
       contentType: 'image/png',
       extension: 'png',
       // Rendered when storage reads it, so only one image at a time sits in memory.
@@ -56,6 +57,7 @@ export class MockMediaGenerator extends MediaGenerator {
         })(),
       ),
     }));
+    return { media, shape: mockOutputShape(request.input, media.length) };
   }
 
   /** Spends MOCK_LATENCY_MS in steps, reporting `step n/m` like a diffusion model's log. */
@@ -69,4 +71,13 @@ export class MockMediaGenerator extends MediaGenerator {
     }
     request.onProgress?.({ percent: 100, message: `step ${steps}/${steps}` });
   }
+}
+
+/**
+ * Like Replicate's image models: a list when the request asks for a number of outputs
+ * (`num_outputs`), otherwise the one output's URL.
+ */
+function mockOutputShape(input: Record<string, unknown>, count: number): OutputShape {
+  if (input.num_outputs === undefined) return { $output: 0 };
+  return Array.from({ length: count }, (_, index) => ({ $output: index }));
 }

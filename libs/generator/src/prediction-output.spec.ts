@@ -1,4 +1,4 @@
-import { collectMediaUrls } from './prediction-output';
+import { collectMediaUrls, outputShapeOf } from './prediction-output';
 
 describe('collectMediaUrls', () => {
   it('collects a single URL string', () => {
@@ -81,5 +81,42 @@ describe('collectMediaUrls', () => {
   it('finds no media in empty structures', () => {
     expect(collectMediaUrls([])).toEqual([]);
     expect(collectMediaUrls({})).toEqual([]);
+  });
+});
+
+describe('outputShapeOf', () => {
+  it('marks a single URL as the first output', () => {
+    expect(outputShapeOf('https://replicate.delivery/a/out-0.png')).toEqual({ $output: 0 });
+  });
+
+  it('keeps a list a list, numbering its URLs in order', () => {
+    expect(outputShapeOf(['https://a.test/0.png', 'data:image/png;base64,AA=='])).toEqual([
+      { $output: 0 },
+      { $output: 1 },
+    ]);
+  });
+
+  it('numbers the URLs of nested structures in the order collectMediaUrls gives them, keeping other values', () => {
+    const output = {
+      images: ['https://a.test/1.png', { url: 'https://a.test/2.png', seed: 42 }],
+      caption: 'a cat',
+      nsfw: false,
+      missing: undefined,
+      none: null,
+    };
+
+    expect(outputShapeOf(output)).toEqual({
+      images: [{ $output: 0 }, { url: { $output: 1 }, seed: 42 }],
+      caption: 'a cat',
+      nsfw: false,
+      missing: null,
+      none: null,
+    });
+    expect(collectMediaUrls(output)).toEqual(['https://a.test/1.png', 'https://a.test/2.png']);
+  });
+
+  it('keeps an output without media as it is', () => {
+    expect(outputShapeOf(['Once', ' upon'])).toEqual(['Once', ' upon']);
+    expect(outputShapeOf(7)).toBe(7);
   });
 });

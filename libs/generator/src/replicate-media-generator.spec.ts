@@ -79,8 +79,9 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       });
       const attempt = request('two files', { input: { width: 64 } });
 
-      const media = await generator().generate(attempt);
+      const { media, shape } = await generator().generate(attempt);
 
+      expect(shape).toEqual([{ $output: 0 }, { $output: 1 }]);
       const [id] = fake.stats('two files').predictionIds;
       expect(fake.prediction(id)).toMatchObject({ model: 'acme/painter', input: { width: 64, prompt: 'two files' } });
       expect(attempt.recordPrediction).toHaveBeenCalledWith(id);
@@ -120,9 +121,13 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
     it('keeps output without media in it as JSON', async () => {
       fake.script('text', { outcomes: [{ status: 'succeeded', output: { caption: 'a cat' } }] });
 
-      const [media] = await generator().generate(request('text'));
+      const {
+        media: [media],
+        shape,
+      } = await generator().generate(request('text'));
 
       expect([media.contentType, media.extension]).toEqual(['application/json', 'json']);
+      expect(shape).toEqual({ caption: 'a cat' });
       expect(JSON.parse((await bytesOf(media)).toString())).toEqual({ caption: 'a cat' });
     });
 
@@ -185,7 +190,7 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       const stored = await leftRunning('resume');
 
       const attempt = request('resume', { predictionId: stored, attempt: 2 });
-      const media = await generator().generate(attempt);
+      const { media } = await generator().generate(attempt);
 
       expect(media.map((item) => item.contentType)).toEqual(['image/png']);
       expect(fake.stats('resume').predictionsCreated).toBe(1);
@@ -196,7 +201,7 @@ describe('ReplicateMediaGenerator (the real client against a fake Replicate on l
       const stored = await leftRunning('done meanwhile');
       await generator().generate(request('done meanwhile', { predictionId: stored }));
 
-      const media = await generator().generate(request('done meanwhile', { predictionId: stored }));
+      const { media } = await generator().generate(request('done meanwhile', { predictionId: stored }));
 
       expect(media).toHaveLength(1);
       expect(fake.stats('done meanwhile').predictionsCreated).toBe(1);

@@ -4,6 +4,7 @@ import Replicate, { type Prediction } from 'replicate';
 import { GenerationError } from './generation.error';
 import {
   type GeneratedMedia,
+  type Generation,
   type GenerationRequest,
   type InputProblem,
   isCanceled,
@@ -12,7 +13,7 @@ import {
 import { modelAllowance } from './model-allow-list';
 import type { OutputDownloader } from './output-downloader';
 import { isFinished, predictionFailure } from './prediction-outcome';
-import { collectMediaUrls } from './prediction-output';
+import { collectMediaUrls, outputShapeOf } from './prediction-output';
 import { progressFromLogs } from './prediction-progress';
 import { classifyUpstreamError } from './upstream-errors';
 import { createSingleShotFetch, UpstreamHttpError, type UpstreamObserver } from './upstream-fetch';
@@ -60,14 +61,14 @@ export class ReplicateMediaGenerator extends MediaGenerator {
     return [];
   }
 
-  async generate(request: GenerationRequest): Promise<GeneratedMedia[]> {
+  async generate(request: GenerationRequest): Promise<Generation> {
     let predictionId: string | undefined;
     try {
       const started = (await this.resumable(request.predictionId)) ?? (await this.create(request));
       predictionId = started.id;
       const finished = await this.waitUntilFinished(started, request);
       if (finished.status !== 'succeeded') throw predictionFailure(finished);
-      return await this.openOutputs(finished, request.signal);
+      return { media: await this.openOutputs(finished, request.signal), shape: outputShapeOf(finished.output) };
     } catch (error) {
       // A canceled job stops paying: its prediction is canceled upstream too.
       if (predictionId && isCanceled(request.signal)) await this.cancelQuietly(predictionId);

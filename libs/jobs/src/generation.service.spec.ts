@@ -35,7 +35,13 @@ describe('GenerationService', () => {
     generate = jest.fn<Promise<GeneratedMedia[]>, [GenerationRequest]>(async () => [png(), png()]);
     service = new GenerationService(
       as<JobsRepository>(jobs),
-      as<MediaGenerator>({ generate }),
+      // The spec scripts the media; the shape is the model's list of them.
+      as<MediaGenerator>({
+        generate: async (request: GenerationRequest) => {
+          const media = await generate(request);
+          return { media, shape: media.map((_, index) => ({ $output: index })) };
+        },
+      }),
       new JobFiles(storage),
       as<JobEvents>(events),
       as<GeneratorConfig>({ jobOutputs: limits }),
@@ -57,6 +63,7 @@ describe('GenerationService', () => {
         { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging/attempt-1/0.png' },
         { file: '1.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging/attempt-1/1.png' },
       ]);
+      expect(jobs.row().outputShape).toEqual([{ $output: 0 }, { $output: 1 }]);
       expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/1.png']);
       expect(storage.removed).toEqual(['job-1/staging']);
       expect(events.log).toEqual(['started job-1', 'finished job-1']);

@@ -4,9 +4,10 @@ import {
   type JobEntity,
   type JobErrorRecord,
   type JobOutputRecord,
+  type JobOutputShape,
   JobsRepository,
 } from '@app/database';
-import { type GeneratedMedia, GenerationError, isCanceled, MediaGenerator } from '@app/generator';
+import { type Generation, GenerationError, isCanceled, MediaGenerator } from '@app/generator';
 import { BoundLogger } from '@app/observability';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ATTEMPTS_EXHAUSTED, isFinalAttempt } from './attempt-policy';
@@ -135,7 +136,7 @@ export class GenerationService {
     if (attempt === 1) await this.events.started(job);
 
     const unrecordedPrediction: { error?: unknown } = {};
-    let outputs: JobOutputRecord[];
+    let outputs: { records: JobOutputRecord[]; shape: JobOutputShape };
     try {
       outputs = await this.generate(job, scope, unrecordedPrediction, signal);
     } catch (thrown) {
@@ -146,7 +147,11 @@ export class GenerationService {
       return;
     }
     // The claim: from now on no other attempt can begin, and only this one publishes.
-    const claimed = await this.recordChange(scope, { status: 'processing', outputs });
+    const claimed = await this.recordChange(scope, {
+      status: 'processing',
+      outputs: outputs.records,
+      outputShape: outputs.shape,
+    });
     if (!claimed) return this.tidyAfterLoss(scope);
     await this.completeClaim(claimed);
   }
@@ -156,16 +161,16 @@ export class GenerationService {
     scope: AttemptScope,
     unrecordedPrediction: { error?: unknown },
     signal?: AbortSignal,
-  ): Promise<JobOutputRecord[]> {
+  ): Promise<{ records: JobOutputRecord[]; shape: JobOutputShape }> {
     const { attempt } = scope;
     const progress = new ProgressThrottle((update) =>
       this.bestEffort(scope, 'record progress', async () => {
         if (await this.jobs.recordProgress(job.id, attempt, update)) await this.events.changed(job.id);
       }),
     );
-    let media: GeneratedMedia[];
+    let generation: Generation;
     try {
-      media = await this.generator.generate({
+      generation = await this.generator.generate({
         jobId: job.id,
         attempt,
         model: job.model,
@@ -186,6 +191,7 @@ export class GenerationService {
     } finally {
       await progress.stop();
     }
+    const { media, shape } = generation;
     const budget = new OutputBudget(this.settings.jobOutputs);
     try {
       budget.checkCount(media.length);
@@ -200,7 +206,7 @@ export class GenerationService {
     );
     const failed = staged.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    return staged.map((result) => (result as PromiseFulfilledResult<JobOutputRecord>).value);
+    return { records: staged.map((result) => (result as PromiseFulfilledResult<JobOutputRecord>).value), shape };
   }
 
   /** Records why the attempt failed; returns the error for the queue to act on, or null if the job moved on. */

@@ -40,6 +40,7 @@ export {
   MediaExpiredError,
   MediaNotFoundError,
   OutputLimitExceededError,
+  UnknownVersionError,
 } from './jobs.errors';
 export { JobsModule } from './jobs.module';
 export {
@@ -49,6 +50,21 @@ export {
   type SubmitJobCommand,
   type SubmitResult,
 } from './jobs.service';
+export { MediaCapabilities } from './media-capabilities';
+export {
+  PREDICTION_STATUS,
+  PredictionPresenter,
+  type PredictionStatus,
+  type PredictionView,
+} from './prediction-presenter';
+export {
+  DEFAULT_PREDICTION_WEBHOOK_EVENTS,
+  MAX_PROMPT_LENGTH,
+  modelForVersion,
+  PREDICTION_WEBHOOK_EVENTS,
+  type PredictionWebhookEvent,
+  splitPredictionInput,
+} from './prediction-request';
 export { ReconciliationService, type SweepReport } from './reconciliation.service';
 export { type RetentionReport, RetentionService } from './retention.service';
 export { StartupError, type StartupReporter, waitForInfrastructure } from './startup-checks';

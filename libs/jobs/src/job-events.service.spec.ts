@@ -4,9 +4,12 @@ import type { JobSignals } from '@app/queue';
 import type { WebhookDispatcher } from '@app/webhooks';
 import { JobEvents } from './job-events.service';
 import { presentJob } from './job-presenter';
+import { MediaCapabilities } from './media-capabilities';
+import { PredictionPresenter } from './prediction-presenter';
 import { as, captureLogs, FakeSignals, FakeWebhooks, jobRow } from './testing/fakes';
 
 const BASE_URL = 'https://media.example';
+const predictions = new PredictionPresenter({ publicBaseUrl: BASE_URL }, new MediaCapabilities({ secrets: [] }));
 
 describe('JobEvents', () => {
   let signals: FakeSignals;
@@ -23,6 +26,7 @@ describe('JobEvents', () => {
       as<WebhookDispatcher>(webhooks),
       as<JobMetrics>({ jobFinished: (job: unknown) => finishedMetrics.push(job) }),
       as<AppConfig>({ publicBaseUrl: BASE_URL }),
+      predictions,
     );
   });
 
@@ -44,6 +48,21 @@ describe('JobEvents', () => {
     expect(webhooks.scheduled).toEqual([
       { jobId: 'job-1', event: 'completed', payload: { ...presentJob(job, BASE_URL) } },
     ]);
+  });
+
+  it('gives a job made through the Replicate-compatible routes its webhooks as the prediction', async () => {
+    const webhook = { url: 'https://hooks.example/r', events: ['start', 'completed'], payload: 'prediction' as const };
+    const running = jobRow({ status: 'processing', webhook });
+    const done = jobRow({ status: 'succeeded', webhook });
+
+    await events.started(running);
+    await events.finished(done);
+
+    expect(webhooks.scheduled).toEqual([
+      { jobId: 'job-1', event: 'start', payload: { ...predictions.present(running) } },
+      { jobId: 'job-1', event: 'completed', payload: { ...predictions.present(done) } },
+    ]);
+    expect(webhooks.scheduled[1].payload).toMatchObject({ status: 'succeeded', urls: expect.any(Object) });
   });
 
   it("on a change wakes the job's watchers only: no end announced, nothing counted, no webhook", async () => {

@@ -5,6 +5,7 @@ import { JobSignals } from '@app/queue';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { presentJob } from './job-presenter';
+import { PredictionPresenter } from './prediction-presenter';
 
 /**
  * What happens when a job starts, changes or ends, beyond its row: waiting requests and event
@@ -20,6 +21,7 @@ export class JobEvents {
     private readonly webhooks: WebhookDispatcher,
     private readonly metrics: JobMetrics,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
+    private readonly predictions: PredictionPresenter,
   ) {}
 
   async started(job: JobEntity): Promise<void> {
@@ -40,7 +42,9 @@ export class JobEvents {
     });
   }
 
+  /** The body its webhook asked for: the job as the native API shows it, or as a Replicate prediction. */
   private present(job: JobEntity): Record<string, unknown> {
+    if (job.webhook?.payload === 'prediction') return { ...this.predictions.present(job) };
     return { ...presentJob(job, this.app.publicBaseUrl) };
   }
 

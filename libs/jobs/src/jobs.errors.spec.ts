@@ -11,6 +11,7 @@ import {
   type JobsError,
   MediaExpiredError,
   MediaNotFoundError,
+  UnknownVersionError,
 } from './jobs.errors';
 
 // The code and message are what clients read in a problem+json answer (and what the worker logs).
@@ -39,6 +40,11 @@ describe('job domain errors', () => {
       'Idempotency-Key k was already used for job j with a different request',
     ],
     [new InvalidCursorError(), 'invalid_cursor', 'The cursor is not one this API gave out'],
+    [
+      new UnknownVersionError('v1'),
+      'unknown_version',
+      'Invalid version or not permitted: v1 is not pinned by any model this server allows; send it as owner/name:version',
+    ],
     [new JobNotCancelableError('j', 'failed'), 'job_not_cancelable', 'Job j is already failed'],
     [
       new AttemptFailedError('j', { code: 'prediction_failed', message: 'no', retryable: false }, true),

@@ -16,7 +16,8 @@ export type JobRequestErrorCode =
   | 'invalid_input'
   | 'idempotency_key_reused'
   | 'invalid_cursor'
-  | 'job_not_cancelable';
+  | 'job_not_cancelable'
+  | 'unknown_version';
 
 /** A request the domain refused; the worker's attempt outcomes are not of this kind. */
 export abstract class JobRequestError extends JobsError {
@@ -52,6 +53,17 @@ export class InvalidJobInputError extends JobRequestError {
   readonly code = 'invalid_input';
   constructor(readonly problems: InputProblem[]) {
     super(problems.map((problem) => problem.message).join('; '));
+  }
+}
+
+/** A Replicate-style bare version id that no REPLICATE_ALLOWED_MODELS entry pins: its model is unknown. */
+export class UnknownVersionError extends JobRequestError {
+  readonly code = 'unknown_version';
+  constructor(readonly version: string) {
+    super(
+      `Invalid version or not permitted: ${version} is not pinned by any model this server allows; ` +
+        'send it as owner/name:version',
+    );
   }
 }
 

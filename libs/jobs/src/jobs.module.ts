@@ -11,6 +11,8 @@ import { JobEvents } from './job-events.service';
 import { JobFiles } from './job-files.service';
 import { JobStreams } from './job-streams.service';
 import { JobsService } from './jobs.service';
+import { MediaCapabilities } from './media-capabilities';
+import { PredictionPresenter } from './prediction-presenter';
 import { ReconciliationService } from './reconciliation.service';
 import { RetentionService } from './retention.service';
 
@@ -23,9 +25,20 @@ import { RetentionService } from './retention.service';
     JobFiles,
     JobStreams,
     GenerationService,
+    MediaCapabilities,
+    PredictionPresenter,
     ReconciliationService,
     RetentionService,
   ],
-  exports: [JobsService, JobControlService, JobStreams, GenerationService, ReconciliationService, RetentionService],
+  exports: [
+    JobsService,
+    MediaCapabilities,
+    PredictionPresenter,
+    JobControlService,
+    JobStreams,
+    GenerationService,
+    ReconciliationService,
+    RetentionService,
+  ],
 })
 export class JobsModule {}

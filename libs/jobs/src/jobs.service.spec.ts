@@ -13,6 +13,7 @@ import {
   MediaNotFoundError,
 } from './jobs.errors';
 import { JobsService, type SubmitJobCommand } from './jobs.service';
+import { MediaCapabilities } from './media-capabilities';
 import { fingerprint } from './request-fingerprint';
 import {
   as,
@@ -30,6 +31,7 @@ import {
 const TTL_HOURS = 24;
 const OUTPUT = { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'abc' };
 const JOB_ID = '9b2f9a43-3c3e-4f3a-9d51-0c8f0f3f6b7e';
+const capabilities = new MediaCapabilities({ secrets: [`whsec_${Buffer.alloc(32, 7).toString('base64')}`] });
 
 /** What submit logs when the enqueue fails, whether before or after it answered. */
 const enqueueFailed = (jobId: string, err: Error): CapturedLog => ({
@@ -71,6 +73,7 @@ describe('JobsService', () => {
       as<AuthConfig>({ idempotencyTtlHours: TTL_HOURS }),
       as<WebhookDispatcher>(webhooks),
       as<WebhookDeliveriesRepository>(deliveries),
+      capabilities,
     );
   });
 
@@ -378,6 +381,33 @@ describe('JobsService', () => {
       jobs.add({ status: 'succeeded', outputs: [OUTPUT] });
 
       await expect(service.findOutput('job-1', '0.png', 'bob')).rejects.toThrow(JobNotFoundError);
+    });
+
+    it('finds an output for whoever holds its capability token, whatever their key', async () => {
+      jobs.add({ status: 'succeeded', outputs: [OUTPUT] });
+      const token = capabilities.token('job-1', '0.png') as string;
+
+      await expect(service.findGrantedOutput('job-1', '0.png', token)).resolves.toEqual(OUTPUT);
+    });
+
+    it.each([
+      ['a token for another file', () => capabilities.token('job-1', '1.png') as string],
+      ['a token for another job', () => capabilities.token('job-2', '0.png') as string],
+      ['a made-up token', () => 'x'.repeat(43)],
+    ])('reports an output asked for with %s as not found', async (_case, token) => {
+      jobs.add({ status: 'succeeded', outputs: [OUTPUT, { ...OUTPUT, file: '1.png' }] });
+
+      await expect(service.findGrantedOutput('job-1', '0.png', token())).rejects.toThrow(MediaNotFoundError);
+    });
+
+    it('applies the same rules to a granted output as to an owned one', async () => {
+      jobs.add({ status: 'processing', outputs: [OUTPUT] });
+      const token = capabilities.token('job-1', '0.png') as string;
+
+      await expect(service.findGrantedOutput('job-1', '0.png', token)).rejects.toThrow(MediaNotFoundError);
+      await expect(
+        service.findGrantedOutput('job-9', '0.png', capabilities.token('job-9', '0.png') as string),
+      ).rejects.toThrow(JobNotFoundError);
     });
 
     it('offers the storage direct URL of an output', async () => {

@@ -30,6 +30,7 @@ import {
   MediaExpiredError,
   MediaNotFoundError,
 } from './jobs.errors';
+import { MediaCapabilities } from './media-capabilities';
 import { fingerprint } from './request-fingerprint';
 
 export interface SubmitJobCommand {
@@ -76,6 +77,7 @@ export class JobsService {
     @Inject(authConfig.KEY) private readonly authSettings: AuthConfig,
     private readonly webhooks: WebhookDispatcher,
     private readonly webhookDeliveries: WebhookDeliveriesRepository,
+    private readonly capabilities: MediaCapabilities,
   ) {}
 
   /**
@@ -190,11 +192,27 @@ export class JobsService {
    */
   async findOutput(jobId: string, file: string, owner: string): Promise<JobOutputRecord> {
     if (!isSafeSegment(file)) throw new MediaNotFoundError(jobId, file);
-    const job = await this.get(jobId, owner);
+    return this.outputOf(await this.get(jobId, owner), file);
+  }
+
+  /**
+   * `findOutput` for whoever holds a capability token for the file (see MediaCapabilities) instead
+   * of the owner's key. A token that does not grant the file is as unknown as a missing file.
+   */
+  async findGrantedOutput(jobId: string, file: string, token: string): Promise<JobOutputRecord> {
+    if (!isSafeSegment(file) || !this.capabilities.grants(jobId, file, token)) {
+      throw new MediaNotFoundError(jobId, file);
+    }
+    const job = await this.jobs.findById(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    return this.outputOf(job, file);
+  }
+
+  private outputOf(job: JobEntity, file: string): JobOutputRecord {
     const output = publishedOutputs(job).find((candidate) => candidate.file === file);
     if (output) return output;
-    if (job.outputsExpiredAt) throw new MediaExpiredError(jobId, job.outputsExpiredAt);
-    throw new MediaNotFoundError(jobId, file);
+    if (job.outputsExpiredAt) throw new MediaExpiredError(job.id, job.outputsExpiredAt);
+    throw new MediaNotFoundError(job.id, file);
   }
 
   /** Where to send the client instead of streaming the file, when the storage offers one (S3). */

@@ -20,6 +20,7 @@ describe('WebhookDeliveryService', () => {
   let sent: WebhookRequest[];
   let answer: () => Promise<number>;
   let owners: Map<string, string>;
+  let payloads: Map<string, 'job' | 'prediction'>;
   let service: WebhookDeliveryService;
   let log: jest.SpyInstance;
   let warn: jest.SpyInstance;
@@ -33,6 +34,7 @@ describe('WebhookDeliveryService', () => {
     sent = [];
     answer = async () => 204;
     owners = new Map([['job-1', 'alice']]);
+    payloads = new Map();
     const sender = {
       send: (request: WebhookRequest) => {
         sent.push(request);
@@ -40,7 +42,8 @@ describe('WebhookDeliveryService', () => {
       },
     } as WebhookSender;
     const jobs = {
-      findById: async (id: string) => (owners.has(id) ? { id, owner: owners.get(id) } : null),
+      findById: async (id: string) =>
+        owners.has(id) ? { id, owner: owners.get(id), webhook: { payload: payloads.get(id) } } : null,
     } as unknown as JobsRepository;
     service = new WebhookDeliveryService(
       deliveries as unknown as WebhookDeliveriesRepository,
@@ -103,6 +106,17 @@ describe('WebhookDeliveryService', () => {
         timestamp: '2023-11-14T22:13:20.000Z',
         data: { id: 'job-1', n: 1 },
       });
+    });
+
+    it('sends the payload itself, as Replicate does, for a job that asked for predictions', async () => {
+      payloads.set('job-1', 'prediction');
+      const delivery = deliveries.add({ event: 'completed', payload: { id: 'job-1', status: 'succeeded' } });
+
+      await service.deliver(delivery.id, firstTry);
+
+      expect(JSON.parse(sent[0].body)).toEqual({ id: 'job-1', status: 'succeeded' });
+      const [alice] = tenantSecrets([serverSecret], 'alice');
+      expect(new Webhook(alice).verify(sent[0].body, sent[0].headers)).toEqual({ id: 'job-1', status: 'succeeded' });
     });
 
     it('carries the id, a whole-second timestamp and the identifying headers', async () => {

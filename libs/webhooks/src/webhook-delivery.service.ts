@@ -20,6 +20,24 @@ export class WebhookAbandonedError extends Error {
   }
 }
 
+/**
+ * The body a receiver gets, signed at `timestamp` (Unix seconds): a Standard Webhooks event
+ * (`type`, `timestamp`, the job as `data`), or, for jobs made through the Replicate-compatible
+ * routes, the prediction itself, as Replicate sends it.
+ */
+export function deliveryBody(
+  delivery: Pick<WebhookDeliveryEntity, 'event' | 'payload'>,
+  payload: 'job' | 'prediction' | undefined,
+  timestamp: number,
+): string {
+  if (payload === 'prediction') return JSON.stringify(delivery.payload);
+  return JSON.stringify({
+    type: delivery.event === 'start' ? 'job.started' : 'job.completed',
+    timestamp: new Date(timestamp * 1000).toISOString(),
+    data: delivery.payload,
+  });
+}
+
 /** Sends one delivery, signed per Standard Webhooks, and records how it went. */
 @Injectable()
 export class WebhookDeliveryService {
@@ -45,7 +63,9 @@ export class WebhookDeliveryService {
     if (!job) return;
     let statusCode: number;
     try {
-      statusCode = await this.sender.send(this.signed(delivery, this.secrets.signingSecrets(job.owner)));
+      statusCode = await this.sender.send(
+        this.signed(delivery, job.webhook?.payload, this.secrets.signingSecrets(job.owner)),
+      );
     } catch (error) {
       const refused = error instanceof DestinationRefusedError;
       throw await this.recordFailure(delivery, context, null, refused ? error.message : describe(error), refused);
@@ -69,13 +89,9 @@ export class WebhookDeliveryService {
     );
   }
 
-  private signed(delivery: WebhookDeliveryEntity, secrets: string[]) {
+  private signed(delivery: WebhookDeliveryEntity, payload: 'job' | 'prediction' | undefined, secrets: string[]) {
     const timestamp = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify({
-      type: delivery.event === 'start' ? 'job.started' : 'job.completed',
-      timestamp: new Date(timestamp * 1000).toISOString(),
-      data: delivery.payload,
-    });
+    const body = deliveryBody(delivery, payload, timestamp);
     // The delivery id is the message id: retries of one delivery carry the same id, so receivers can dedupe.
     const id = `msg_${delivery.id}`;
     return {

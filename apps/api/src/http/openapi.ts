@@ -30,6 +30,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     })
     .addTag('jobs', 'Submit generation jobs and follow them')
     .addTag('media', 'Download generated outputs')
+    .addTag(
+      'predictions',
+      "Replicate's prediction API: Replicate clients work with this server's `/v1` as their base URL",
+    )
     .addTag('webhooks', 'Verify webhook deliveries')
     .build();
   const document = SwaggerModule.createDocument(app, config, {

@@ -9,6 +9,7 @@ import {
   type JobRequestErrorCode,
   MediaExpiredError,
   MediaNotFoundError,
+  UnknownVersionError,
 } from '@app/jobs';
 import type { ArgumentsHost } from '@nestjs/common';
 import { ProblemDetailsFilter } from './problem-details.filter';
@@ -24,6 +25,7 @@ const REFUSALS: Record<JobRequestErrorCode, { error: JobRequestError; status: nu
   job_not_cancelable: { error: new JobNotCancelableError(JOB_ID, 'succeeded'), status: 409 },
   media_expired: { error: new MediaExpiredError(JOB_ID, new Date('2026-01-02T03:04:05.000Z')), status: 410 },
   idempotency_key_reused: { error: new IdempotencyKeyReusedError('key-1', JOB_ID), status: 422 },
+  unknown_version: { error: new UnknownVersionError('5c7d5dc6'), status: 422 },
 };
 
 interface Answer {

@@ -24,6 +24,7 @@ export const DOMAIN_ERROR_STATUS = {
   job_not_cancelable: 409,
   media_expired: 410,
   idempotency_key_reused: 422,
+  unknown_version: 422,
 } as const satisfies Record<JobRequestErrorCode, number>;
 
 interface ProblemResponse {

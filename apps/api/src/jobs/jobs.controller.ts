@@ -31,7 +31,7 @@ import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
 import { headerDoc } from '../http/header-doc';
 import { parseIdempotencyKey } from '../http/idempotency-key';
-import { applyPreference, PreferHeader, preferredWaitSeconds } from '../http/prefer-wait';
+import { PreferHeader, waitAsPreferred } from '../http/prefer-wait';
 import { RequestValidationException } from '../http/request-validation';
 import { serveEventStream } from '../http/server-sent-events';
 import { SubmitRateLimitGuard } from '../http/submit-rate-limit.guard';
@@ -65,7 +65,8 @@ const PREFER_HEADER = {
   name: 'Prefer',
   required: false,
   description:
-    '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed. Past the ' +
+    '`wait=N` holds the answer until the job is terminal or N seconds (at most 60) passed; a bare ' +
+    '`wait` means 60. Past the ' +
     'concurrent wait caps the answer comes at once, without `Preference-Applied`. Example: `wait=30`',
 };
 
@@ -143,7 +144,7 @@ export class JobsController {
     });
     reply.header('location', `/v1/jobs/${job.id}`);
     if (replayed) reply.header('idempotent-replayed', 'true');
-    return this.answer(await this.waitIfAsked(job, owner, prefer, reply), reply);
+    return this.answer(await waitAsPreferred(this.control, job, owner, prefer, reply), reply);
   }
 
   @Get('jobs/:id/events')
@@ -228,7 +229,7 @@ export class JobsController {
     @PreferHeader() prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobResource> {
-    const job = await this.waitIfAsked(await this.jobs.get(id, owner), owner, prefer, reply);
+    const job = await waitAsPreferred(this.control, await this.jobs.get(id, owner), owner, prefer, reply);
     return this.present(job, await this.jobs.queuePositions([job]));
   }
 
@@ -277,19 +278,6 @@ export class JobsController {
   @ApiProblemResponses(400, 401, 404, 503)
   async listDeliveries(@UuidParam('id') id: string, @Owner() owner: string): Promise<WebhookDeliveryList> {
     return { data: (await this.jobs.deliveries(id, owner)).map(toWebhookDelivery) };
-  }
-
-  private async waitIfAsked(
-    job: JobEntity,
-    owner: string,
-    prefer: string | undefined,
-    reply: FastifyReply,
-  ): Promise<JobEntity> {
-    const seconds = preferredWaitSeconds(prefer);
-    if (seconds === 0) return job;
-    const outcome = await this.control.waitUntilFinished(job.id, owner, seconds);
-    if (outcome.honoured) applyPreference(reply, seconds);
-    return outcome.job;
   }
 
   /** 200 once the job is terminal, 202 while it still runs. */

@@ -13,7 +13,12 @@ const output = (contentType = 'image/png', file = '0.png') => ({ file, contentTy
 
 describe('MediaController', () => {
   let app: NestFastifyApplication;
-  const jobs = { findOutput: jest.fn(), directOutputUrl: jest.fn(), openOutput: jest.fn() };
+  const jobs = {
+    findOutput: jest.fn(),
+    findGrantedOutput: jest.fn(),
+    directOutputUrl: jest.fn(),
+    openOutput: jest.fn(),
+  };
 
   beforeAll(async () => {
     app = await startControllerApp(MediaController, [
@@ -46,6 +51,27 @@ describe('MediaController', () => {
       'cache-control': 'private, max-age=31536000, immutable',
     });
     expect(jobs.findOutput).toHaveBeenCalledWith(JOB_ID, '0.png', OWNER);
+  });
+
+  it('serves a file to a capability token without an API key, leaving the check to the job domain', async () => {
+    jobs.findGrantedOutput.mockResolvedValue(output());
+    const response = await app.inject({ method: 'GET', url: `${URL}?token=granted` });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('png');
+    expect(jobs.findGrantedOutput).toHaveBeenCalledWith(JOB_ID, '0.png', 'granted');
+    expect(jobs.findOutput).not.toHaveBeenCalled();
+  });
+
+  it('answers a token that grants nothing as an unknown file', async () => {
+    jobs.findGrantedOutput.mockRejectedValue(new MediaNotFoundError(JOB_ID, '0.png'));
+    const response = await app.inject({ method: 'GET', url: `${URL}?token=forged` });
+    expect(response.statusCode).toBe(404);
+  });
+
+  it('still asks for a key when the token is sent twice', async () => {
+    const response = await app.inject({ method: 'GET', url: `${URL}?token=a&token=b` });
+    expect(response.statusCode).toBe(401);
+    expect(jobs.findGrantedOutput).not.toHaveBeenCalled();
   });
 
   it('serves an untrusted type as a download', async () => {

@@ -1,11 +1,12 @@
 import { type AuthConfig, authConfig } from '@app/config';
 import { JobsService, mediaServing, SERVED_CONTENT_TYPES } from '@app/jobs';
-import { Controller, Get, Headers, Inject, Param, Res, StreamableFile, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Param, Query, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiExtraModels,
   ApiOperation,
   ApiParam,
+  ApiQuery,
   ApiResponse,
   ApiTags,
   getSchemaPath,
@@ -54,6 +55,13 @@ export class MediaController {
   })
   @ApiParam({ name: 'jobId', description: 'The job id', format: 'uuid' })
   @ApiParam({ name: 'file', description: 'The output file name, e.g. `0.png`', example: '0.png' })
+  @ApiQuery({
+    name: 'token',
+    required: false,
+    description:
+      'A capability token for this one file, instead of the API key: output URLs of predictions ' +
+      '(`/v1/predictions`) carry one, since Replicate clients fetch outputs without a key',
+  })
   @ApiResponse({
     status: 200,
     description: 'The file: an allowed image, audio, video or JSON type inline, anything else as a download',
@@ -94,10 +102,14 @@ export class MediaController {
     @UuidParam('jobId') jobId: string,
     @Param('file') file: string,
     @Owner() owner: string,
+    @Query('token') token: unknown,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile | undefined> {
-    const output = await this.jobs.findOutput(jobId, file, owner);
+    const output =
+      typeof token === 'string'
+        ? await this.jobs.findGrantedOutput(jobId, file, token)
+        : await this.jobs.findOutput(jobId, file, owner);
     const serving = mediaServing(output.contentType, output.file);
     const direct = await this.jobs.directOutputUrl(jobId, output, serving);
     if (direct) {

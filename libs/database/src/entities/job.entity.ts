@@ -10,7 +10,19 @@ export interface JobErrorRecord {
 export interface JobWebhookRecord {
   url: string;
   events: string[];
+  /**
+   * What a delivery carries: the job as the native API shows it (`job`, the default when absent),
+   * or the job as a Replicate prediction (`prediction`, for jobs made through the Replicate-compatible routes).
+   */
+  payload?: 'job' | 'prediction';
 }
+
+/**
+ * The model's own output with each stored output replaced by `{"$output": n}` (n its index in
+ * `outputs`), so the outputs can be given back in the shape the model gave them: one URL, a list,
+ * an object holding them. Any JSON value.
+ */
+export type JobOutputShape = unknown;
 
 export interface JobOutputRecord {
   /** File name inside the job's storage folder, e.g. `0.png`. */
@@ -93,6 +105,10 @@ export class JobEntity {
 
   @Column({ type: 'jsonb', default: () => "'[]'" })
   outputs: JobOutputRecord[];
+
+  /** Recorded with `outputs`; null before that, and for jobs made before it was recorded. */
+  @Column({ name: 'output_shape', type: 'jsonb', nullable: true })
+  outputShape: JobOutputShape | null;
 
   /** The running attempt's progress; null when no attempt runs or it reported none. */
   @Column({ type: 'jsonb', nullable: true })

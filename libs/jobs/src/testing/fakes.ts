@@ -42,6 +42,7 @@ export function jobRow(overrides: Partial<JobEntity> = {}): JobEntity {
     error: null,
     predictionId: null,
     outputs: [],
+    outputShape: null,
     progress: null,
     attemptHistory: [],
     createdAt: T0,
@@ -199,6 +200,7 @@ export class FakeJobsRepository {
       if (change.attempts !== undefined) row.attempts = change.attempts;
       if (change.error !== undefined) row.error = change.error;
       if (change.outputs !== undefined) row.outputs = change.outputs;
+      if (change.outputShape !== undefined) row.outputShape = change.outputShape;
       if (change.predictionId !== undefined) row.predictionId = change.predictionId;
       if (change.markStarted) row.startedAt ??= new Date(this.tick());
       if (change.markCompleted) row.completedAt = new Date(this.tick());

@@ -19,7 +19,7 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const MAX_INPUT_BYTES = 16 * 1024;
 
-const MaxSerializedBytes = (limit: number) =>
+export const MaxSerializedBytes = (limit: number) =>
   ValidateBy({
     name: 'maxSerializedBytes',
     validator: {
