@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DestinationPolicy } from '@app/egress';
 import { PNG } from 'pngjs';
@@ -280,25 +281,34 @@ describe('OutputDownloader over http', () => {
   });
 
   describe('rule: a download that is given up releases its connection at once', () => {
-    /** A server that keeps sending a body until the client hangs up, and tells when it did. */
-    async function endless(status: number, headers: Record<string, string | number> = {}) {
+    /** A server that answers with `respond` and tells when the client hung up. */
+    async function watched(respond: (res: ServerResponse) => void) {
       let hungUp: () => void = () => undefined;
       const closed = new Promise<void>((resolve) => {
         hungUp = resolve;
       });
       const server = await startServer((_req, res) => {
-        const writing = setInterval(() => res.write(PNG_BYTES), 20);
-        res.on('close', () => {
-          clearInterval(writing);
-          hungUp();
-        });
-        res.writeHead(status, headers);
-        res.write(PNG_BYTES);
+        res.on('close', () => hungUp());
+        respond(res);
       });
       const closedWithin = (ms: number) =>
         Promise.race([closed.then(() => true), sleep(ms, undefined, { ref: false }).then(() => false)]);
-      return { url: `${server.origin}/endless`, closedWithin };
+      return { url: `${server.origin}/watched`, closedWithin };
     }
+    /** Keeps sending a body until the client hangs up. */
+    const endless = (status: number, headers: Record<string, string | number> = {}) =>
+      watched((res) => {
+        const writing = setInterval(() => res.write(PNG_BYTES), 20);
+        res.on('close', () => clearInterval(writing));
+        res.writeHead(status, headers);
+        res.write(PNG_BYTES);
+      });
+    /** Sends the first bytes of a body, then nothing more. */
+    const stalling = () =>
+      watched((res) => {
+        res.writeHead(200);
+        res.write(PNG_BYTES);
+      });
     const slowDownloader = () => downloader({ timeoutMs: 5000, maxBytes: 1_000_000 });
 
     it('after an error status', async () => {
@@ -324,6 +334,29 @@ describe('OutputDownloader over http', () => {
       for await (const _chunk of media.content) break;
 
       expect(await server.closedWithin(1500)).toBe(true);
+    });
+
+    it('when the consumer destroys the stream before reading it (the output budget refused the job)', async () => {
+      const server = await endless(200);
+      const media = await slowDownloader().open(server.url);
+
+      media.content.destroy();
+
+      expect(await server.closedWithin(1500)).toBe(true);
+    });
+
+    it('when the consumer destroys the stream while a read waits on a stalled server (the save failed)', async () => {
+      const server = await stalling();
+      const media = await slowDownloader().open(server.url);
+      const failingSave = new Writable({ write: (_chunk, _encoding, done) => done(new Error('disk full')) });
+
+      const saved = pipeline(media.content, failingSave).then(
+        () => 'saved',
+        (error: Error) => error.message,
+      );
+
+      expect(await server.closedWithin(1500)).toBe(true);
+      expect(await saved).toBe('disk full');
     });
   });
 

@@ -99,7 +99,7 @@ export class OutputDownloader {
       Buffer.concat(head).subarray(0, SNIFF_BYTES),
       response.headers['content-type'] ?? null,
     );
-    return { ...type, content: Readable.from(this.capped(head, chunks, timeout)) };
+    return { ...type, content: hangingUpOnDestroy(response, this.capped(head, chunks, timeout)) };
   }
 
   private async *capped(head: Buffer[], rest: AsyncIterator<Buffer>, timeout: AbortSignal): AsyncGenerator<Buffer> {
@@ -117,10 +117,6 @@ export class OutputDownloader {
       }
     } catch (error) {
       throw this.transferError(error, timeout);
-    } finally {
-      // Also runs when the consumer stops early: releases the connection.
-      // Stryker disable next-line OptionalChaining: an IncomingMessage's async iterator always has return().
-      await rest.return?.();
     }
   }
 
@@ -143,6 +139,27 @@ export class OutputDownloader {
       : 'Downloading an output failed: the connection broke';
     return new GenerationError('output_unavailable', message, { retryable: true, cause: error });
   }
+}
+
+/**
+ * The body for the consumer, which may give up at any moment (a failed save, a refused budget):
+ * destroying it hangs up at once. Readable.from would instead close `chunks` only when a pending
+ * read settles, or not at all before the first read, so the connection stayed open until the
+ * time limit.
+ */
+function hangingUpOnDestroy(response: IncomingMessage, chunks: AsyncGenerator<Buffer>): Readable {
+  return new Readable({
+    read() {
+      chunks.next().then(
+        (next) => this.push(next.done ? null : next.value),
+        (error: Error) => this.destroy(error),
+      );
+    },
+    destroy(error, done) {
+      response.destroy();
+      done(error);
+    },
+  });
 }
 
 /** Percent-decodes a non-base64 data: URI payload byte for byte (it may hold binary data). */

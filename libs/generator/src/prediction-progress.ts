@@ -10,17 +10,23 @@ const TQDM_PERCENT = /(\d{1,3}(?:\.\d+)?)%\|/;
 // `step 9/20`, `Step 9 of 20`, `steps: 9/20`.
 const STEP_COUNT = /\bsteps?\s*:?\s*(\d+)\s*(?:\/|of)\s*(\d+)/i;
 
+// A credential's value, its name (plural or not) kept as written. After a plural name, a number
+// is a count (`tokens: 12`), not a credential.
+const CREDENTIAL =
+  /\b((?:api[_-]?key|token|secret|password|signature|credential)(s?)|passwd|authorization)(\s*[:=]\s*)(?!bearer\b)(\S+)/gi;
+const COUNT = /^\d[\d.,]*$/;
+
 // What must not leave the worker: URLs (signed ones carry tokens), credentials and long opaque strings.
-const REDACTIONS: [RegExp, string][] = [
-  [/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>'],
-  [/\bbearer\s+\S+/gi, 'Bearer <redacted>'],
+const REDACTIONS: [RegExp, (match: string, ...groups: string[]) => string][] = [
+  [/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, () => '<url>'],
+  [/\bbearer\s+\S+/gi, () => 'Bearer <redacted>'],
   [
-    /\b(api[_-]?key|token|secret|password|passwd|authorization|signature|credential)s?(\s*[:=]\s*)(?!bearer\b)\S+/gi,
-    '$1$2<redacted>',
+    CREDENTIAL,
+    (match, name, plural, separator, value) => (plural && COUNT.test(value) ? match : `${name}${separator}<redacted>`),
   ],
-  [/\b(?:r8|sk|pk|ghp|xox[abp])[_-][A-Za-z0-9_-]{8,}/g, '<redacted>'],
-  [/\bAKIA[0-9A-Z]{16}\b/g, '<redacted>'],
-  [/[A-Za-z0-9+/_=-]{32,}/g, '<redacted>'],
+  [/\b(?:r8|sk|pk|ghp|xox[abp])[_-][A-Za-z0-9_-]{8,}/g, () => '<redacted>'],
+  [/\bAKIA[0-9A-Z]{16}\b/g, () => '<redacted>'],
+  [/[A-Za-z0-9+/_=-]{32,}/g, () => '<redacted>'],
 ];
 
 /**
