@@ -6,6 +6,7 @@ import { WebhookDeliveries1795582929913 } from './1795582929913-WebhookDeliverie
 import { OutputsExpiry1795583900000 } from './1795583900000-OutputsExpiry';
 import { JobProgressAndAttemptHistory1795600000000 } from './1795600000000-JobProgressAndAttemptHistory';
 import { JobOutputShape1795700000000 } from './1795700000000-JobOutputShape';
+import { DropUnreadJobIndexes1795800000000 } from './1795800000000-DropUnreadJobIndexes';
 
 /** Every migration, oldest first. Add each new one here after reviewing the generated SQL. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   OutputsExpiry1795583900000,
   JobProgressAndAttemptHistory1795600000000,
   JobOutputShape1795700000000,
+  DropUnreadJobIndexes1795800000000,
 ];

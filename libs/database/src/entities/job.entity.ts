@@ -50,8 +50,6 @@ export interface JobAttemptRecord {
 
 @Entity({ name: 'jobs' })
 @Check('jobs_status_check', `"status" IN ('queued', 'processing', 'succeeded', 'failed', 'canceled')`)
-@Index('jobs_status_created_at_idx', ['status', 'createdAt'])
-@Index('jobs_created_at_idx', ['createdAt'])
 @Index('jobs_status_updated_at_idx', ['status', 'updatedAt'])
 @Index('jobs_owner_created_at_idx', ['owner', 'createdAt', 'id'])
 @Index('jobs_completed_at_idx', ['completedAt'])
