@@ -7,7 +7,7 @@ import {
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,7 +44,10 @@ export const MEDIA_ROUTE = '/v1/media/:jobId/:file';
  */
 export function authenticateApiRequests(fastify: FastifyInstance, auth: AuthConfig): void {
   const open = Object.keys(auth.keyOwnersByHash).length === 0;
-  fastify.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request and never waits.
+  fastify.addHook('onRequest', (request, reply, done) => done(authenticate(request, reply)));
+
+  function authenticate(request: FastifyRequest, reply: FastifyReply): UnauthorizedException | undefined {
     if (!isApiRequest(request)) return;
     if (open) {
       request.owner = '';
@@ -59,10 +62,10 @@ export function authenticateApiRequests(fastify: FastifyInstance, auth: AuthConf
     const owner = key ? auth.keyOwnersByHash[sha256(key)] : undefined;
     if (owner === undefined) {
       reply.header('connection', 'close');
-      throw new UnauthorizedException('Send a valid API key as `Authorization: Bearer <key>`');
+      return new UnauthorizedException('Send a valid API key as `Authorization: Bearer <key>`');
     }
     request.owner = owner;
-  });
+  }
 }
 
 /** Matched routes by their pattern (percent-encoding cannot dodge it), unmatched ones by their path. */

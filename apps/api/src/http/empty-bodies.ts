@@ -7,9 +7,11 @@ import type { FastifyInstance } from 'fastify';
  * parsing; a body that is there is parsed (and refused) as before.
  */
 export function acceptEmptyBodies(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', async (request) => {
+  // A callback hook, not an async one: it runs on every request and has nothing to wait for.
+  fastify.addHook('onRequest', (request, _reply, done) => {
     if (request.headers['content-length'] === '0' && request.headers['transfer-encoding'] === undefined) {
       delete request.headers['content-type'];
     }
+    done();
   });
 }

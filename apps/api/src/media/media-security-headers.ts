@@ -23,8 +23,9 @@ export class MediaSecurityHeaders implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onSend', async (request, reply) => {
+    fastify.addHook('onSend', (request, reply, payload, done) => {
       if (request.url.startsWith(MEDIA_PATH_PREFIX)) reply.headers(MEDIA_SECURITY_HEADERS);
+      done(null, payload);
     });
   }
 }
