@@ -341,15 +341,7 @@ describe('Replicate-compatible API, with Replicate upstream (our service in the 
     fake.addVersion('acme/pinned', 'abc123');
   });
   afterAll(() => fake.stop());
-  const running = useService({
-    GENERATOR: 'replicate',
-    REPLICATE_API_TOKEN: TOKEN,
-    get REPLICATE_BASE_URL() {
-      return fake.baseUrl;
-    },
-    REPLICATE_DEFAULT_MODEL: 'acme/painter',
-    REPLICATE_POLL_INTERVAL_MS: '20',
-  });
+  const running = useService(fake.serviceSettings({ REPLICATE_POLL_INTERVAL_MS: '20' }));
   const service = () => running.service;
 
   coreFlow(service, (prompt, shape) => {

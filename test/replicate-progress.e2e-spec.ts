@@ -11,17 +11,10 @@ describe('progress of a Replicate prediction, read from its logs', () => {
   const fake = new FakeReplicate({ token: TOKEN });
   beforeAll(() => fake.start());
   afterAll(() => fake.stop());
-  const running = useService({
-    GENERATOR: '',
-    REPLICATE_API_TOKEN: TOKEN,
-    // Read when the service starts, after the fake is listening.
-    get REPLICATE_BASE_URL() {
-      return fake.baseUrl;
-    },
-    REPLICATE_DEFAULT_MODEL: 'acme/painter',
-    REPLICATE_POLL_INTERVAL_MS: '60',
-    REPLICATE_PREDICTION_TIMEOUT_MS: '20000',
-  });
+  // GENERATOR unset: a Replicate token alone selects the Replicate generator.
+  const running = useService(
+    fake.serviceSettings({ GENERATOR: '', REPLICATE_POLL_INTERVAL_MS: '60', REPLICATE_PREDICTION_TIMEOUT_MS: '20000' }),
+  );
 
   it('follows the tqdm bar of the prediction while it processes', async () => {
     fake.script('a slow painting', {

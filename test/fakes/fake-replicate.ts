@@ -325,6 +325,17 @@ export class FakeReplicate {
     return `${this.origin}/v1`;
   }
 
+  /**
+   * The settings that run the service's Replicate generator against this fake, with `settings` on
+   * top. For `useService`: the base URL is read when the service starts, after the fake listens.
+   */
+  serviceSettings(settings: Record<string, string> = {}): Record<string, string> {
+    return Object.defineProperties(
+      { GENERATOR: 'replicate', REPLICATE_API_TOKEN: this.token, REPLICATE_DEFAULT_MODEL: 'acme/painter', ...settings },
+      { REPLICATE_BASE_URL: { get: () => this.baseUrl, enumerable: true } },
+    );
+  }
+
   /** Scripts the behaviour of predictions whose `input.prompt` is `prompt`; replaces an earlier script for it. */
   script(prompt: string, scenario: Scenario): void {
     this.scenarios.set(prompt, { scenario, createFailuresUsed: 0, getFailuresUsed: 0 });

@@ -23,25 +23,8 @@ export { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
 export { type JobView, presentJob } from './job-presenter';
 export type { JobStreamEvent } from './job-stream-events';
 export { type JobStreamSink, JobStreams } from './job-streams.service';
-export {
-  AttemptCanceledError,
-  AttemptFailedError,
-  type AttemptFailure,
-  AttemptInterruptedError,
-  IdempotencyKeyReusedError,
-  InfrastructureUnavailableError,
-  InvalidCursorError,
-  InvalidJobInputError,
-  JobNotCancelableError,
-  JobNotFoundError,
-  JobRequestError,
-  type JobRequestErrorCode,
-  JobsError,
-  MediaExpiredError,
-  MediaNotFoundError,
-  OutputLimitExceededError,
-  UnknownVersionError,
-} from './jobs.errors';
+// Every error of the job domain is part of its interface (the api maps each one to a problem).
+export * from './jobs.errors';
 export { JobsModule } from './jobs.module';
 export {
   type JobPage,
