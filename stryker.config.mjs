@@ -6,6 +6,8 @@ export default {
   testRunner: 'jest',
   jest: { projectType: 'custom', configFile: 'jest.unit.config.js', enableFindRelatedTests: true },
   coverageAnalysis: 'perTest',
+  // Jest's runner grows by every run (a worker reached 2.3 GB and spent its time collecting garbage): a fresh one every 50 mutants.
+  maxTestRunnerReuse: 50,
   mutate: [
     'libs/jobs/src/**/*.ts',
     'libs/generator/src/**/*.ts',
