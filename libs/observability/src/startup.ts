@@ -1,7 +1,6 @@
 import type { AppConfig, AuthConfig, GeneratorConfig, QueueConfig, StorageConfig } from '@app/config';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger as PinoLogger } from 'pino';
-import PinoPretty from 'pino-pretty';
 
 /**
  * The one place where the apps' start-up is worded: the logger used before Nest runs, the single
@@ -11,7 +10,10 @@ import PinoPretty from 'pino-pretty';
 /** A pino logger for the lines before Nest's logger exists, formatted as the app's own (LOG_FORMAT, LOG_LEVEL). */
 export function startupLogger(app: AppConfig): PinoLogger {
   const options = { level: app.logLevel, base: { pid: process.pid, context: 'Startup' } };
-  return app.prettyLogs ? pino(options, PinoPretty({ singleLine: true, sync: true })) : pino(options);
+  if (!app.prettyLogs) return pino(options);
+  // Loaded only for LOG_FORMAT=pretty: a production process never holds the formatter.
+  const pretty = require('pino-pretty') as typeof import('pino-pretty');
+  return pino(options, pretty({ singleLine: true, sync: true }));
 }
 
 interface ServiceSettings {
