@@ -684,6 +684,19 @@ describe('GenerationService', () => {
       ]);
     });
 
+    it('closes the history entry of an attempt whose outcome the job no longer takes (it moved on meanwhile)', async () => {
+      generate.mockImplementationOnce(async () => {
+        // Ended elsewhere while the attempt ran, without this attempt being told.
+        Object.assign(jobs.row(), { status: 'canceled' });
+        throw new GenerationError('upstream_unavailable', 'down', { retryable: true });
+      });
+
+      await run();
+
+      expect(jobs.row().status).toBe('canceled');
+      expect(jobs.row().attemptHistory).toEqual([entry(1, { code: 'upstream_unavailable' })]);
+    });
+
     it('notes an attempt handed back at shutdown, which the next attempt runs again under its number', async () => {
       const controller = new AbortController();
       generate.mockImplementationOnce(async () => {
