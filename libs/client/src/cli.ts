@@ -59,7 +59,12 @@ export function buildCli(io: CliIo): Command {
   const print = (options: GlobalOptions, json: unknown, text: string) =>
     io.stdout(`${options.json ? JSON.stringify(json, null, 2) : text}\n`);
   let progressShown = false;
+  let shownState = '';
+  /** One line per change of status or attempt (the submit's answer, then what following the job sees). */
   const progress = (job: JobResource) => {
+    const state = `${job.status}/${job.attempts}`;
+    if (state === shownState) return;
+    shownState = state;
     io.stderr(io.interactive ? `\r\x1b[2K${describeJob(job)}` : `${describeJob(job)}\n`);
     progressShown = true;
   };
@@ -97,6 +102,7 @@ export function buildCli(io: CliIo): Command {
           { prompt, model: options.model, input: options.input },
           options.idempotencyKey,
         );
+        progress(submitted);
         const job = await follow(client, submitted.id, { onUpdate: progress });
         endProgress();
         if (job.status !== 'succeeded') throw new JobFailedError(job);
