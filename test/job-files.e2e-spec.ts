@@ -81,6 +81,8 @@ describe("a job's files", () => {
 
     expect(job).toMatchObject({ status: 'failed', attempts: 1, outputs: [], error: { code, retryable: false } });
     expect(job.error?.message).toContain(message);
+    // The row says failed before the attempt has removed what it staged: wait for the attempt to end.
+    await deliveryEnded(job.id);
     expect(await filesOf(job.id)).toEqual([]);
   });
 });
