@@ -4,6 +4,8 @@ import { MediaCapabilities } from './media-capabilities';
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const JOB = '9b2f9a43-3c3e-4f3a-9d51-0c8f0f3f6b7e';
 const OTHER_JOB = '0d0c8a57-6a38-4a44-9e0c-1f6e3a1f2b3c';
+/** The token of file 0.png of JOB under the pinned secret below, computed once (HMAC-SHA256, two steps). */
+const KNOWN_TOKEN = 'hix1b-uN0dPAdEAAJRZEteEQJHfLuy1GRZhAD-Syt50';
 
 describe('MediaCapabilities', () => {
   const [oldSecret, newestSecret] = [newSecret(), newSecret()];
@@ -16,6 +18,13 @@ describe('MediaCapabilities', () => {
     expect(capabilities.grants(JOB, '0.png', token)).toBe(true);
     expect(capabilities.grants(JOB, '1.png', token)).toBe(false);
     expect(capabilities.grants(OTHER_JOB, '0.png', token)).toBe(false);
+  });
+
+  it('keeps the token of a given secret, job and file across releases (URLs already handed out stay valid)', () => {
+    // A fixed vector: the purpose string and the server key (the secret without whsec_) are part of every URL given out.
+    const pinned = new MediaCapabilities({ secrets: ['whsec_c2VjcmV0LWZvci1hLWtub3duLWFuc3dlcg=='] });
+
+    expect(pinned.token(JOB, '0.png')).toBe(KNOWN_TOKEN);
   });
 
   it('is stable across instances with the same secrets (replicas, restarts)', () => {
