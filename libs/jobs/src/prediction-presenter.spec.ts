@@ -181,3 +181,36 @@ describe('PredictionPresenter', () => {
     expect(presenter.present(job).output).toBe(`${BASE}/v1/media/j1/0.png`);
   });
 });
+
+describe('edges of the prediction shape', () => {
+  it('fills only exact output slots: other objects, nulls and values stay as the model gave them', () => {
+    const shape = {
+      images: [{ $output: 0 }],
+      caption: null,
+      meta: { seed: 7, $output: 'x' },
+      pair: { $output: 1, b: 2 },
+    };
+
+    expect(shapeOutput(shape as never, ['a.png', 'b.png'])).toEqual({
+      images: ['a.png'],
+      caption: null,
+      meta: { seed: 7, $output: 'x' },
+      pair: { $output: 1, b: 2 },
+    });
+  });
+
+  it('treats a missing shape like no shape: one URL, or a list of several', () => {
+    expect(shapeOutput(undefined as never, ['a.png', 'b.png'])).toEqual(['a.png', 'b.png']);
+  });
+
+  it('leaves the metrics out, not undefined, until the prediction ended', () => {
+    expect(Object.keys(predictionMetrics(jobRow({ status: 'processing', startedAt: new Date() })))).toEqual([]);
+  });
+
+  it('shows an error only once failed, with a plain message when none was recorded', () => {
+    const retryError = { code: 'upstream_unavailable', message: 'down', retryable: true };
+
+    expect(presentPrediction(jobRow({ status: 'queued', error: retryError }), links).error).toBeNull();
+    expect(presentPrediction(jobRow({ status: 'failed', error: null }), links).error).toBe('The prediction failed');
+  });
+});
