@@ -5,4 +5,9 @@ const { projects, testTimeout } = require('./jest.config');
 
 const { displayName: _name, ...unit } = projects.find((project) => project.displayName === 'unit');
 
-module.exports = { ...unit, testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'], testTimeout };
+module.exports = {
+  ...unit,
+  testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'],
+  testSequencer: '<rootDir>/test/mutation/covering-test-files.sequencer.js',
+  testTimeout,
+};
