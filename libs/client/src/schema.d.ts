@@ -461,7 +461,7 @@ export interface components {
             /** @example a red fox in fresh snow, golden hour */
             prompt: string;
             /**
-             * @description While queued: about how many jobs wait ahead of this one (approximate: the queue moves while it is read). Null when unknown (waiting for a retry, far back in a long queue, Redis unavailable) and once the job left the queue
+             * @description While queued: about how many jobs wait ahead of this one (approximate: the queue moves while it is read). Null when unknown (waiting for a retry, far back in a long queue, Redis unavailable), once the job left the queue, and in the answer to a submit (read the job for it)
              * @example 3
              */
             queuePosition: number | null;

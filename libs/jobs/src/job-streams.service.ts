@@ -87,7 +87,7 @@ export class JobStreams implements BeforeApplicationShutdown {
   private async read(id: string, owner: string): Promise<JobView | null> {
     const job: JobEntity | null = await this.reads.get(id);
     if (job?.owner !== owner) return null;
-    const position = job.status === 'queued' ? ((await this.queue.queuePositions([id])).get(id) ?? null) : null;
+    const position = job.status === 'queued' ? ((await this.queue.queuePositions([job])).get(id) ?? null) : null;
     return presentJob(job, this.app.publicBaseUrl, position);
   }
 }

@@ -168,7 +168,7 @@ export class JobsService {
    * missing). Best effort: Redis is asked briefly, and its absence leaves every position unknown.
    */
   queuePositions(jobs: readonly JobEntity[]): Promise<Map<string, number>> {
-    return this.queue.queuePositions(jobs.filter((job) => job.status === 'queued').map((job) => job.id));
+    return this.queue.queuePositions(jobs.filter((job) => job.status === 'queued'));
   }
 
   /** A page of the owner's jobs, newest first; stable while new jobs arrive. */

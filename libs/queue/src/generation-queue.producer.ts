@@ -4,24 +4,26 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { GENERATION_QUEUE, type GenerationJobData, generationJobOptions } from './generation-queue';
 import { isLive, queueAgain } from './queue-again';
+import { type QueuedJob, QueuePositions } from './queue-positions';
 import { QueueRedis } from './queue-redis';
-import { settlesWithin } from './settles-within';
-
-/** How far from the front of the waiting list a job is looked for; further back its position is unknown. */
-const POSITION_SCAN_MAX = 10_000;
-/** Queue positions are a nicety: past this wait for Redis they are left unknown. */
-const POSITION_TIMEOUT_MS = 250;
+import { redisWaitingList } from './redis-waiting-list';
 
 /** The one typed way to put work on the generation queue and ask about it. */
 @Injectable()
 export class GenerationQueueProducer {
   private readonly logger = new Logger(GenerationQueueProducer.name);
+  private readonly positions: QueuePositions;
 
   constructor(
     @InjectQueue(GENERATION_QUEUE) private readonly queue: Queue<GenerationJobData>,
     @Inject(queueConfig.KEY) private readonly config: QueueConfig,
-    private readonly redis: QueueRedis,
-  ) {}
+    redis: QueueRedis,
+  ) {
+    const waiting = redisWaitingList(() => redis.client, queue.keys.wait);
+    this.positions = new QueuePositions(waiting, (error) => {
+      this.logger.warn({ err: error }, 'Could not read queue positions');
+    });
+  }
 
   /** Enqueues the row `jobId` under the same BullMQ job id, so enqueueing twice is harmless. */
   async enqueue(jobId: string): Promise<void> {
@@ -48,29 +50,9 @@ export class GenerationQueueProducer {
     });
   }
 
-  /**
-   * How many jobs wait ahead of each of `jobIds` in BullMQ's waiting list (workers take from its
-   * end), for those found there. Approximate: the list moves while it is read, and a job waiting
-   * for a retry (delayed) or not yet enqueued has no position. Best effort: empty when Redis is
-   * unavailable or slow.
-   */
-  async queuePositions(jobIds: readonly string[]): Promise<Map<string, number>> {
-    const positions = new Map<string, number>();
-    if (jobIds.length === 0) return positions;
-    const wait = this.queue.keys.wait;
-    const pipeline = this.redis.client.pipeline().llen(wait);
-    for (const jobId of jobIds) pipeline.lpos(wait, jobId, 'RANK', -1, 'MAXLEN', POSITION_SCAN_MAX);
-    const reading = pipeline.exec().catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'Could not read queue positions');
-      return null;
-    });
-    const results = (await settlesWithin(reading, POSITION_TIMEOUT_MS)) ? await reading : null;
-    if (!results) return positions;
-    const [[, length], ...found] = results as [Error | null, number | null][];
-    found.forEach(([, index], at) => {
-      if (typeof index === 'number' && typeof length === 'number') positions.set(jobIds[at], length - 1 - index);
-    });
-    return positions;
+  /** How many jobs wait ahead of each of `jobs` that is found waiting (approximate; see QueuePositions). */
+  queuePositions(jobs: readonly QueuedJob[]): Promise<Map<string, number>> {
+    return this.positions.of(jobs);
   }
 
   /** Holds every worker back for `delayMs` (an upstream throttled us). */

@@ -8,6 +8,7 @@ export {
 export { GenerationQueueProducer } from './generation-queue.producer';
 export { JobSignals } from './job-signals';
 export { QueueModule } from './queue.module';
+export type { QueuedJob } from './queue-positions';
 export { isRedisUnavailable, logRedisError, QueueRedis, reconnectDelayMs, redisConnectionOptions } from './queue-redis';
 export { describeRedis, pingRedis } from './redis-preflight';
 export { settlesWithin } from './settles-within';

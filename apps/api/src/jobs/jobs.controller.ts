@@ -280,10 +280,13 @@ export class JobsController {
     return { data: (await this.jobs.deliveries(id, owner)).map(toWebhookDelivery) };
   }
 
-  /** 200 once the job is terminal, 202 while it still runs. */
-  private async answer(job: JobEntity, reply: FastifyReply): Promise<JobResource> {
+  /**
+   * 200 once the job is terminal, 202 while it still runs. Without a queue position: asking Redis
+   * for it would add a round trip to every submit, and the job's first read gives it.
+   */
+  private answer(job: JobEntity, reply: FastifyReply): JobResource {
     if (isTerminal(job.status)) reply.status(HttpStatus.OK);
-    return this.present(job, await this.jobs.queuePositions([job]));
+    return toJobResource(job, this.app.publicBaseUrl);
   }
 
   private present(job: JobEntity, queuePositions: Map<string, number>): JobResource {

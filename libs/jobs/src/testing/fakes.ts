@@ -12,6 +12,7 @@ import type {
   WebhookDeliveryEntity,
 } from '@app/database';
 import type { GeneratedMedia } from '@app/generator';
+import type { QueuedJob } from '@app/queue';
 import { type MediaObject, type MediaServing, MediaStorage, type StoredMedia } from '@app/storage';
 import { Logger } from '@nestjs/common';
 
@@ -302,8 +303,9 @@ export class FakeGenerationQueue {
   readonly positions = new Map<string, number>();
   readonly positionAsks: string[][] = [];
 
-  async queuePositions(jobIds: readonly string[]): Promise<Map<string, number>> {
-    this.positionAsks.push([...jobIds]);
+  async queuePositions(jobs: readonly QueuedJob[]): Promise<Map<string, number>> {
+    const jobIds = jobs.map((job) => job.id);
+    this.positionAsks.push(jobIds);
     const found = new Map<string, number>();
     for (const id of jobIds) {
       const position = this.positions.get(id);

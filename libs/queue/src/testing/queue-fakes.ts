@@ -43,6 +43,10 @@ export class FakeBullQueue extends EventEmitter {
     super();
   }
 
+  get keys(): { wait: string } {
+    return { wait: `bull:${this.name}:wait` };
+  }
+
   /** Puts a job in `state`, as if BullMQ had moved it there. */
   hold(id: string, state: FakeState): FakeQueuedJob {
     const job = new FakeQueuedJob(this, id, state);

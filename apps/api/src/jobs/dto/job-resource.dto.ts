@@ -151,7 +151,8 @@ export class JobResource {
     nullable: true,
     description:
       'While queued: about how many jobs wait ahead of this one (approximate: the queue moves while it is read). ' +
-      'Null when unknown (waiting for a retry, far back in a long queue, Redis unavailable) and once the job left the queue',
+      'Null when unknown (waiting for a retry, far back in a long queue, Redis unavailable), once the job left the queue, ' +
+      'and in the answer to a submit (read the job for it)',
     example: 3,
   })
   queuePosition: number | null;

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { redisWaitingList } from './redis-waiting-list';
+
+// The real Redis of the test machine, under a key of this spec's own.
+describe('redisWaitingList', () => {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  const key = `test-waiting-list:${randomUUID()}:wait`;
+  const list = redisWaitingList(() => redis, key);
+
+  beforeEach(async () => {
+    await redis.del(key);
+    // As BullMQ adds jobs: each pushed on the left, so `first` is at the front (the right end).
+    await redis.lpush(key, 'first', 'second', 'third');
+  });
+
+  afterAll(async () => {
+    await redis.del(key);
+    redis.disconnect();
+  });
+
+  it('rule: the front is the end workers take from, given last', async () => {
+    expect(await list.front(10)).toEqual(['third', 'second', 'first']);
+    expect(await list.front(2)).toEqual(['second', 'first']);
+  });
+
+  it('rule: a job found is given the number of jobs nearer the front; one missing is left out', async () => {
+    expect(await list.find(['third', 'first', 'missing'], 10)).toEqual(
+      new Map([
+        ['third', 2],
+        ['first', 0],
+      ]),
+    );
+  });
+
+  it('rule: only the `count` jobs nearest the front are looked through', async () => {
+    expect(await list.find(['third', 'second'], 2)).toEqual(new Map([['second', 1]]));
+  });
+
+  it('rule: a list that cannot be read is an error, not an empty answer', async () => {
+    await redis.del(key);
+    await redis.set(key, 'not a list');
+    await expect(list.find(['first'], 10)).rejects.toThrow(/WRONGTYPE/);
+  });
+});
