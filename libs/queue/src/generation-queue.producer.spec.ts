@@ -20,14 +20,16 @@ describe('generationJobOptions', () => {
 describe('GenerationQueueProducer', () => {
   let queue: FakeBullQueue;
   let producer: GenerationQueueProducer;
+  /** The one Redis command queue positions start with (redis-waiting-list.spec reads a real list). */
+  let lrange: jest.Mock;
 
   beforeEach(() => {
     queue = new FakeBullQueue();
+    lrange = jest.fn();
     producer = new GenerationQueueProducer(
       queue as unknown as Queue<GenerationJobData>,
       { backoffMs: 2500 } as QueueConfig,
-      // Queue positions read Redis directly; these specs do not ask for them.
-      {} as QueueRedis,
+      { client: { lrange } } as unknown as QueueRedis,
     );
   });
 
@@ -116,6 +118,31 @@ describe('GenerationQueueProducer', () => {
         { jobId: 'row-1', err: failure },
         'Could not remove a canceled job from the queue',
       );
+    });
+  });
+
+  describe('rule: queue positions come from the front of this queue’s waiting list', () => {
+    const queued = (id: string) => ({ id, createdAt: new Date(0) });
+
+    it('reads the list workers take from', async () => {
+      lrange.mockResolvedValue(['second', 'first']);
+
+      expect(await producer.queuePositions([queued('first'), queued('second')])).toEqual(
+        new Map([
+          ['first', 0],
+          ['second', 1],
+        ]),
+      );
+      expect(lrange).toHaveBeenCalledWith('bull:generation:wait', -10_000, -1);
+    });
+
+    it('logs a failed read and leaves the positions unknown', async () => {
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const down = new Error('Connection is closed.');
+      lrange.mockRejectedValue(down);
+
+      expect(await producer.queuePositions([queued('first')])).toEqual(new Map());
+      expect(warn).toHaveBeenCalledWith({ err: down }, 'Could not read queue positions');
     });
   });
 

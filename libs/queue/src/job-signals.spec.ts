@@ -23,6 +23,7 @@ describe('JobSignals', () => {
     it.each([
       ['announces a finished job', 'pfx:signals:finished', () => signals.announceFinished('j1')],
       ['asks for a cancel', 'pfx:signals:cancel', () => signals.requestCancel('j1')],
+      ['announces a change', 'pfx:signals:changed', () => signals.announceChanged('j1')],
     ])('%s on %s', async (_, channel, publish) => {
       const listener = redis.open();
       await listener.subscribe(channel);
@@ -150,5 +151,102 @@ describe('JobSignals', () => {
     expect(redis.subscribers).toHaveLength(2);
     expect(redis.subscribers[1].disconnected).toBe(false);
     expect(handler).toHaveBeenCalledWith('j1');
+  });
+
+  it('rule: a connection that cannot even be opened is logged, and the next use tries again', async () => {
+    const refused = new Error('connect ECONNREFUSED');
+    redis.openFailure = refused;
+
+    await signals.onCancelRequested(jest.fn());
+
+    expect(warn).toHaveBeenCalledWith({ err: refused }, 'Could not subscribe to job signals');
+    redis.openFailure = undefined;
+    await signals.nextFinish('j1');
+    expect(redis.subscribers).toHaveLength(1);
+  });
+
+  it('rule: an announcement for a job nobody waits for or watches is harmless', async () => {
+    await signals.nextFinish('j1');
+    await signals.watch('j1', jest.fn());
+
+    await signals.announceFinished('j2');
+    await signals.announceChanged('j2');
+
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  describe('rule: a watcher hears each change and the end of its job, until it stops watching', () => {
+    it('hears changes and the end of its own job, not other jobs or cancels', async () => {
+      const listener = jest.fn();
+      await signals.watch('j1', listener);
+
+      await signals.announceChanged('j1');
+      await signals.announceFinished('j1');
+      await signals.announceChanged('j2');
+      await signals.announceFinished('j2');
+      await signals.requestCancel('j1');
+
+      expect(listener).toHaveBeenCalledTimes(2);
+    });
+
+    it('every watcher of the job hears it; one that stopped does not', async () => {
+      const [first, second] = [jest.fn(), jest.fn()];
+      const unwatchFirst = await signals.watch('j1', first);
+      await signals.watch('j1', second);
+
+      unwatchFirst();
+      await signals.announceChanged('j1');
+
+      expect(first).not.toHaveBeenCalled();
+      expect(second).toHaveBeenCalledTimes(1);
+    });
+
+    it('a late second unwatch of an old watcher leaves a newer watcher of the job in place', async () => {
+      const unwatchOld = await signals.watch('j1', jest.fn());
+      unwatchOld();
+      const newer = jest.fn();
+      await signals.watch('j1', newer);
+
+      unwatchOld();
+      await signals.announceChanged('j1');
+
+      expect(newer).toHaveBeenCalledTimes(1);
+    });
+
+    it('only a process that watches subscribes to changes, once', async () => {
+      await signals.onCancelRequested(jest.fn());
+      expect([...redis.subscribers[0].channels]).not.toContain('pfx:signals:changed');
+
+      await signals.watch('j1', jest.fn());
+      await signals.watch('j2', jest.fn());
+
+      expect([...redis.subscribers[0].channels]).toContain('pfx:signals:changed');
+      expect(redis.subscribers).toHaveLength(1);
+    });
+
+    it('a failed subscription to changes is logged and tried again by the next watch', async () => {
+      await signals.onCancelRequested(jest.fn());
+      const refused = new Error('connect ECONNREFUSED');
+      redis.subscribeFailure = refused;
+
+      await expect(signals.watch('j1', jest.fn())).resolves.toEqual(expect.any(Function));
+      expect(warn).toHaveBeenCalledWith({ err: refused }, 'Could not subscribe to job changes');
+
+      redis.subscribeFailure = undefined;
+      const listener = jest.fn();
+      await signals.watch('j1', listener);
+      await signals.announceChanged('j1');
+      expect(listener).toHaveBeenCalledTimes(1);
+    });
+
+    it('without a subscription a watch still answers, and hears nothing', async () => {
+      redis.subscribeFailure = new Error('connect ECONNREFUSED');
+      const listener = jest.fn();
+
+      await expect(signals.watch('j1', listener)).resolves.toEqual(expect.any(Function));
+      await signals.announceChanged('j1');
+
+      expect(listener).not.toHaveBeenCalled();
+    });
   });
 });

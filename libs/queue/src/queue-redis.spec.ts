@@ -51,6 +51,25 @@ describe('Redis outage handling', () => {
     );
   });
 
+  it('logs a step again once its delay has passed, and a new step at once', () => {
+    // The schedule is shared by the whole process: steps 7 and 8 are not used by the other specs.
+    jest.useFakeTimers({ now: Date.parse('2030-01-01T00:00:00Z') });
+    try {
+      const { retryStrategy } = redisConnectionOptions({ kind: 'standalone', url: 'redis://127.0.0.1:1' });
+      const steps = () => warn.mock.calls.map(([fields]) => (fields as { attempt: number }).attempt);
+      retryStrategy(7);
+      jest.advanceTimersByTime(29_999);
+      retryStrategy(7);
+      expect(steps()).toEqual([7]);
+      jest.advanceTimersByTime(1);
+      retryStrategy(7);
+      retryStrategy(8);
+      expect(steps()).toEqual([7, 7, 8]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('still logs errors that are not about reaching Redis', () => {
     const logger = new Logger('test');
     const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);

@@ -13,8 +13,8 @@ const MAX_RECONNECT_DELAY_MS = 30_000;
 /** Whether `error` (as raised by ioredis or BullMQ) says Redis is unreachable, not that a command is wrong. */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (error.name === 'MaxRetriesPerRequestError' || (code !== undefined && NETWORK_CODES.has(code))) return true;
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (error.name === 'MaxRetriesPerRequestError' || NETWORK_CODES.has(code)) return true;
   return UNREACHABLE_MESSAGES.some((pattern) => pattern.test(error.message));
 }
 

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import type { WaitingList } from './queue-positions';
 import { redisWaitingList } from './redis-waiting-list';
 
 // The real Redis of the test machine, under a key of this spec's own.
 describe('redisWaitingList', () => {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
   const key = `test-waiting-list:${randomUUID()}:wait`;
-  const list = redisWaitingList(() => redis, key);
+  let list: WaitingList;
 
   beforeEach(async () => {
+    list = redisWaitingList(() => redis, key);
     await redis.del(key);
     // As BullMQ adds jobs: each pushed on the left, so `first` is at the front (the right end).
     await redis.lpush(key, 'first', 'second', 'third');

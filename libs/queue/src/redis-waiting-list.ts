@@ -12,11 +12,12 @@ export function redisWaitingList(connection: () => Redis | Cluster, key: string)
     async find(ids, count) {
       const pipeline = connection().pipeline().llen(key);
       for (const id of ids) pipeline.lpos(key, id, 'RANK', -1, 'MAXLEN', count);
-      const [[lengthError, length], ...found] = (await pipeline.exec()) as [Error | null, number | null][];
+      type Reply = [Error | null, number | null];
+      const [[lengthError, length], ...found] = (await pipeline.exec()) as [Reply, ...Reply[]];
       if (lengthError) throw lengthError;
       const positions = new Map<string, number>();
       found.forEach(([, index], at) => {
-        if (typeof index === 'number' && typeof length === 'number') positions.set(ids[at], length - 1 - index);
+        if (typeof index === 'number') positions.set(ids[at], Number(length) - 1 - index);
       });
       return positions;
     },

@@ -78,6 +78,7 @@ export class FakePubSub {
   readonly subscribers: FakeSubscriber[] = [];
   publishFailure?: Error;
   subscribeFailure?: Error;
+  openFailure?: Error;
 
   readonly client = {
     publish: async (channel: string, message: string): Promise<number> => {
@@ -97,6 +98,7 @@ export class FakePubSub {
 
   /** QueueRedis#open */
   open(): FakeSubscriber {
+    if (this.openFailure) throw this.openFailure;
     const subscriber = new FakeSubscriber(this);
     this.subscribers.push(subscriber);
     return subscriber;
