@@ -219,7 +219,7 @@ describeWithKubectl(TITLE, () => {
 
   describe('the image', () => {
     const workloads: Array<[string, string, string[]]> = [
-      ['Deployment', 'mediagen-api', IMAGE_CMD],
+      ['Deployment', 'mediagen-api', scripts['start:api'].split(' ')],
       ['Deployment', 'mediagen-worker', scripts['start:worker'].split(' ')],
       ['Job', 'mediagen-migrate', scripts['migration:run'].split(' ')],
     ];
@@ -230,7 +230,7 @@ describeWithKubectl(TITLE, () => {
     });
 
     it('is one image for every workload', () => {
-      expect(IMAGE_CMD).toEqual(['node', 'dist/apps/api/apps/api/src/main.js']);
+      expect(IMAGE_CMD).toEqual(scripts['start:api'].split(' '));
       const images = new Set(workloads.map(([kind, name]) => container(kind, name).image));
       expect([...images]).toEqual(['registry.example.com/mediagen:0.1.0']);
     });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,8 +19,15 @@ import {
 } from './reference';
 
 // Run from the repository root, as the npm scripts do; the apps must be built.
-export const API_ENTRY = resolve('dist/apps/api/apps/api/src/main.js');
-export const WORKER_ENTRY = resolve('dist/apps/worker/apps/worker/src/main.js');
+/** The node arguments of a package.json start script (its flags, then its entry), so the bench runs what users run. */
+function startArguments(script: 'start:api' | 'start:worker'): string[] {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  const [, ...args] = scripts[script].split(' ');
+  return args.map((arg) => (arg.startsWith('-') ? arg : resolve(arg)));
+}
+
+export const API_START = startArguments('start:api');
+export const WORKER_START = startArguments('start:worker');
 /** This file's compiled sibling, which runs the reference roles when given one. */
 const REFERENCE_ENTRY = join(__dirname, 'run-bench.js');
 
@@ -170,8 +178,8 @@ export class Bench {
       mockLatencyMs: 0,
     });
     const baseUrl = `http://127.0.0.1:${port}`;
-    const api = this.resources.process('service api', [API_ENTRY], env, this.options.profile);
-    const worker = this.resources.process('service worker', [WORKER_ENTRY], env, this.options.profile);
+    const api = this.resources.process('service api', API_START, env, this.options.profile);
+    const worker = this.resources.process('service worker', WORKER_START, env, this.options.profile);
     return {
       name: 'service',
       table: 'jobs',

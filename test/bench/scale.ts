@@ -2,7 +2,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../support/loopback';
-import { API_ENTRY, round, serviceEnvironment, WORKER_ENTRY, waitForHttp } from './bench';
+import { API_START, round, serviceEnvironment, WORKER_START, waitForHttp } from './bench';
 import { BenchRun, runThenClean, writeResults } from './bench-run';
 import { load } from './load';
 import { type BenchProcess, machineBusySeconds } from './processes';
@@ -89,7 +89,7 @@ export class ScaleBench {
 
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    const api = this.resources.process('api', [API_ENTRY], this.environment(port, await freePort()));
+    const api = this.resources.process('api', API_START, this.environment(port, await freePort()));
     api.start();
     await waitForHttp(`${baseUrl}/health/ready`, api);
 
@@ -113,7 +113,7 @@ export class ScaleBench {
       const healthPort = await freePort();
       const worker = this.resources.process(
         `worker ${index}/${count}`,
-        [WORKER_ENTRY],
+        WORKER_START,
         this.environment(apiPort, healthPort),
       );
       worker.start();
