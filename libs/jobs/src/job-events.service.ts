@@ -25,7 +25,7 @@ export class JobEvents {
   ) {}
 
   async started(job: JobEntity): Promise<void> {
-    await this.notify(job.id, () => this.webhooks.schedule(job, 'start', this.present(job)));
+    await this.notify(job.id, () => this.webhooks.schedule(job, 'start', () => this.present(job)));
   }
 
   /** The job's status or progress changed, short of an end (see `finished`). */
@@ -38,7 +38,7 @@ export class JobEvents {
     await this.signals.announceFinished(job.id);
     await this.notify(job.id, async () => {
       this.metrics.jobFinished(job);
-      await this.webhooks.schedule(job, 'completed', this.present(job));
+      await this.webhooks.schedule(job, 'completed', () => this.present(job));
     });
   }
 

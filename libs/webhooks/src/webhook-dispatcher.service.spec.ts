@@ -56,7 +56,7 @@ describe('WebhookDispatcher', () => {
     const job: WebhookTarget = { id: 'job-1', webhook: { url: 'https://r.example.com/h', events: ['completed'] } };
 
     it('records the event with its payload and queues the delivery', async () => {
-      await dispatcher().schedule(job, 'completed', { status: 'succeeded' });
+      await dispatcher().schedule(job, 'completed', () => ({ status: 'succeeded' }));
 
       const [row] = deliveries.rows.values();
       expect(row).toMatchObject({
@@ -69,16 +69,18 @@ describe('WebhookDispatcher', () => {
     });
 
     it('does nothing for an event the job did not subscribe to, or a job without a webhook', async () => {
-      await dispatcher().schedule(job, 'start', {});
-      await dispatcher().schedule({ id: 'job-2', webhook: null }, 'completed', {});
+      const payload = jest.fn(() => ({}));
+      await dispatcher().schedule(job, 'start', payload);
+      await dispatcher().schedule({ id: 'job-2', webhook: null }, 'completed', payload);
 
+      expect(payload).not.toHaveBeenCalled();
       expect(deliveries.rows.size).toBe(0);
       expect(queue.enqueued).toEqual([]);
     });
 
     it('queues nothing the second time the same event is scheduled', async () => {
-      await dispatcher().schedule(job, 'completed', {});
-      await dispatcher().schedule(job, 'completed', {});
+      await dispatcher().schedule(job, 'completed', () => ({}));
+      await dispatcher().schedule(job, 'completed', () => ({}));
 
       expect(deliveries.rows.size).toBe(1);
       expect(queue.enqueued).toHaveLength(1);
@@ -89,7 +91,7 @@ describe('WebhookDispatcher', () => {
       const down = new Error('Connection is closed.');
       queue.enqueueFailure = down;
 
-      await dispatcher().schedule(job, 'completed', {});
+      await dispatcher().schedule(job, 'completed', () => ({}));
 
       const [row] = deliveries.rows.values();
       expect(row.jobId).toBe('job-1');

@@ -44,11 +44,17 @@ export class WebhookDispatcher {
 
   /**
    * Records the event with the job as it is now and queues its delivery; each (job, event) is
-   * delivered at most once, however often this is called.
+   * delivered at most once, however often this is called. `payload` is built only when the job
+   * subscribed to the event (most jobs have no webhook).
    */
-  async schedule(job: WebhookTarget, event: WebhookEvent, payload: Record<string, unknown>): Promise<void> {
+  async schedule(job: WebhookTarget, event: WebhookEvent, payload: () => Record<string, unknown>): Promise<void> {
     if (!job.webhook?.events.includes(event)) return;
-    const delivery = await this.deliveries.insertOnce({ jobId: job.id, event, url: job.webhook.url, payload });
+    const delivery = await this.deliveries.insertOnce({
+      jobId: job.id,
+      event,
+      url: job.webhook.url,
+      payload: payload(),
+    });
     if (!delivery) return;
     await this.queue.enqueue(delivery.id).catch((error: unknown) => {
       this.logger.error({ jobId: job.id, deliveryId: delivery.id, err: error }, 'Could not queue a webhook delivery');

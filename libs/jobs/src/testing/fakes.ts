@@ -428,9 +428,9 @@ export class FakeWebhooks {
     return this.staleRequeued;
   }
 
-  async schedule(job: { id: string }, event: string, payload: Record<string, unknown>): Promise<void> {
+  async schedule(job: { id: string }, event: string, payload: () => Record<string, unknown>): Promise<void> {
     if (this.scheduleFails) throw new Error('Redis down');
-    this.scheduled.push({ jobId: job.id, event, payload });
+    this.scheduled.push({ jobId: job.id, event, payload: payload() });
   }
 }
 
