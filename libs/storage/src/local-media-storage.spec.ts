@@ -141,6 +141,7 @@ describe('LocalMediaStorage', () => {
 
     await expect(storage.open('job-1/0.png/inner.png')).rejects.toMatchObject({ code: 'ENOTDIR' });
     await expect(storage.move('job-1/0.png/inner.png', 'job-1/1.png')).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(storage.removeAll('job-1/0.png/inner')).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 
   it('rule: local disk offers no direct URL (the api streams the file)', async () => {

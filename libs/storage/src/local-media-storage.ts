@@ -82,19 +82,30 @@ export class LocalMediaStorage extends MediaStorage {
       const created = await mkdir(dirname(target), { recursive: true });
       moved = created !== undefined && (await renameUnlessMissing(source, target));
     }
-    if (moved) await this.removeEmptyFolders(dirname(source));
+    if (moved) await this.removeEmptyFolders(dirname(source), target);
     return moved;
   }
 
   async removeAll(prefix: string): Promise<void> {
     const path = this.pathOf(prefix);
-    await rm(path, { recursive: true, force: true });
+    try {
+      await rm(path, { recursive: true });
+    } catch (error) {
+      // Nothing was there, so no folder above it was emptied.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
     await this.removeEmptyFolders(dirname(path));
   }
 
-  /** Folders hold no objects of their own: drop `folder` and its parents once empty, up to the root. */
-  private async removeEmptyFolders(folder: string): Promise<void> {
+  /**
+   * Folders hold no objects of their own: drop `folder` and its parents once empty, up to the root.
+   * A folder that holds `kept` is not empty: the climb stops below it rather than try.
+   */
+  private async removeEmptyFolders(folder: string, kept = ''): Promise<void> {
     for (let current = folder; current.startsWith(this.root + sep); current = dirname(current)) {
+      // Stryker disable next-line ConditionalExpression,MethodExpression: saves a failing rmdir: without it the rmdir of this folder (it holds `kept`) fails and the climb stops here all the same
+      if (kept.startsWith(current + sep)) return;
       try {
         await rmdir(current);
       } catch {
