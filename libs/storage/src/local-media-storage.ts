@@ -43,7 +43,7 @@ export class LocalMediaStorage extends MediaStorage {
       if (!output.closed) await new Promise<void>((closed) => output.once('close', () => closed()));
       await rm(partial, { force: true });
       // The folder itself may have been removed under us: the next save creates it again.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.partialDirReady = undefined;
+      if (isMissing(error)) this.partialDirReady = undefined;
       throw error;
     }
     return { key, contentType, bytes: digest.bytes, sha256: digest.hex() };
@@ -61,7 +61,7 @@ export class LocalMediaStorage extends MediaStorage {
       }
       return { stream: file.createReadStream(), bytes: info.size };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (isMissing(error)) return null;
       throw error;
     }
   }
@@ -92,7 +92,7 @@ export class LocalMediaStorage extends MediaStorage {
       await rm(path, { recursive: true });
     } catch (error) {
       // Nothing was there, so no folder above it was emptied.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (isMissing(error)) return;
       throw error;
     }
     await this.removeEmptyFolders(dirname(path));
@@ -129,7 +129,12 @@ async function renameUnlessMissing(source: string, target: string): Promise<bool
     await rename(source, target);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (isMissing(error)) return false;
     throw error;
   }
+}
+
+/** Whether a file system error says the path (or a folder on it) does not exist. */
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
