@@ -21,7 +21,10 @@ class CoveringTestFilesSequencer extends Sequencer {
 
   cacheResults(tests, results) {
     super.cacheResults(tests, results);
-    if (!this.namePattern) writeFileSync(this.recordFile, JSON.stringify(testNamesByFile(results)));
+    if (this.namePattern) return;
+    const record = testNamesByFile(results);
+    writeFileSync(this.recordFile, JSON.stringify(record));
+    records.set(this.recordFile, record);
   }
 
   covering(tests) {
@@ -34,11 +37,21 @@ class CoveringTestFilesSequencer extends Sequencer {
   }
 
   readRecord() {
-    try {
-      return JSON.parse(readFileSync(this.recordFile, 'utf8'));
-    } catch {
-      return undefined;
-    }
+    // Read once per runner process: the full run writes the record before any mutant runs.
+    const record = records.get(this.recordFile) ?? parsedOrUndefined(this.recordFile);
+    if (record) records.set(this.recordFile, record);
+    return record;
+  }
+}
+
+/** Each record read by this process, by its path. */
+const records = new Map();
+
+function parsedOrUndefined(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
   }
 }
 
