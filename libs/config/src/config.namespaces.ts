@@ -68,7 +68,11 @@ export const egressConfig = registerAs('egress', () => {
 
 export const databaseConfig = registerAs('database', () => {
   const env = environment();
-  return { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE };
+  return {
+    url: env.DATABASE_URL,
+    poolSize: env.DATABASE_POOL_SIZE,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+  };
 });
 
 /** A Redis node's address. */

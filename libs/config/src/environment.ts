@@ -168,6 +168,14 @@ export class Environment {
   @IntegerSetting({ min: 1 })
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * Runs the hot statements as named (server-side) prepared statements, so PostgreSQL parses and
+   * plans each once per connection. Off behind a pooler that cannot keep them (PgBouncer before 1.21).
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  DATABASE_PREPARED_STATEMENTS = true;
+
   @IsUrl({ ...urlOptions, protocols: ['redis', 'rediss'] })
   REDIS_URL = 'redis://127.0.0.1:6379';
 

@@ -1,6 +1,6 @@
 import { getMetadataArgsStorage } from 'typeorm';
 import { JobEntity } from './entities/job.entity';
-import { type JobRow, jobFromRow } from './job-row';
+import { JOB_COLUMNS, type JobRow, jobFromRow } from './job-row';
 
 /** JobEntity's columns as TypeORM maps them: database column name → entity property. */
 function entityColumns(): Map<string, string> {
@@ -22,5 +22,14 @@ describe('jobFromRow', () => {
 
   it('knows the entity has columns (the metadata is loaded)', () => {
     expect(entityColumns().get('max_attempts')).toBe('maxAttempts');
+  });
+});
+
+describe('JOB_COLUMNS', () => {
+  it('names every column of the entity, each once', () => {
+    const named = JOB_COLUMNS.split(', ');
+
+    expect(new Set(named).size).toBe(named.length);
+    expect([...named].sort()).toEqual([...entityColumns().keys()].sort());
   });
 });

@@ -9,7 +9,7 @@ import type {
 } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
 
-/** A `jobs` row as node-postgres returns it for `SELECT *` / `RETURNING *` (timestamps as Dates, jsonb parsed). */
+/** A `jobs` row as node-postgres returns it for `SELECT ${JOB_COLUMNS}` (timestamps as Dates, jsonb parsed). */
 export interface JobRow {
   id: string;
   owner: string;
@@ -34,6 +34,36 @@ export interface JobRow {
   outputs_expired_at: Date | null;
   updated_at: Date;
 }
+
+/**
+ * Every column of `jobs`, named rather than `*`: a column a later migration adds does not change
+ * what a statement returns, so a connection's prepared statements stay valid across the migration
+ * (PostgreSQL refuses to run a prepared `*` whose result columns changed).
+ */
+export const JOB_COLUMNS = [
+  'id',
+  'owner',
+  'idempotency_key',
+  'request_fingerprint',
+  'webhook',
+  'status',
+  'prompt',
+  'model',
+  'input',
+  'attempts',
+  'max_attempts',
+  'error',
+  'prediction_id',
+  'outputs',
+  'output_shape',
+  'progress',
+  'attempt_history',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'outputs_expired_at',
+  'updated_at',
+].join(', ');
 
 /**
  * The one place where a `jobs` row read with plain SQL (the hot paths of JobsRepository) becomes a

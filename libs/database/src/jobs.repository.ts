@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { type DatabaseConfig, databaseConfig } from '@app/config';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { Brackets, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
@@ -11,7 +12,8 @@ import type {
 } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
-import { type JobRow, jobFromRow } from './job-row';
+import { JOB_COLUMNS, type JobRow, jobFromRow } from './job-row';
+import { namedStatement } from './named-statement';
 
 export interface JobGuard {
   from: readonly JobStatus[];
@@ -85,22 +87,29 @@ export interface NewJob {
  * changes nothing instead of overwriting a newer or terminal state.
  *
  * The hot paths (submit, status reads, an attempt's writes) are one plain parameterised statement
- * each, `RETURNING *` where the row is needed, run on TypeORM's own pool and mapped by
- * `jobFromRow`. Statements stay unnamed (no server-side prepared statements), so the service
- * works behind PgBouncer in transaction mode. The rest goes through TypeORM.
+ * each, returning the row where it is needed, run on TypeORM's own pool and mapped by
+ * `jobFromRow`. They are named prepared statements unless DATABASE_PREPARED_STATEMENTS is off
+ * (for PgBouncer before 1.21 in transaction mode). The rest goes through TypeORM.
  */
 @Injectable()
 export class JobsRepository {
-  constructor(@InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>) {}
+  constructor(
+    @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
+    @Inject(databaseConfig.KEY) private readonly settings: Pick<DatabaseConfig, 'preparedStatements'>,
+  ) {}
 
   /** node-postgres's pool under TypeORM's PostgreSQL driver: same connections, settings and timeouts. */
   private get pool(): Pool {
     return (this.jobs.manager.connection.driver as unknown as { master: Pool }).master;
   }
 
+  private async query<Row extends object>(sql: string, params: unknown[]): Promise<Row[]> {
+    const { rows } = await this.pool.query<Row>(namedStatement(sql, params, this.settings.preparedStatements));
+    return rows;
+  }
+
   private async rows(sql: string, params: unknown[]): Promise<JobEntity[]> {
-    const { rows } = await this.pool.query<JobRow>(sql, params);
-    return rows.map(jobFromRow);
+    return (await this.query<JobRow>(sql, params)).map(jobFromRow);
   }
 
   private async row(sql: string, params: unknown[]): Promise<JobEntity | null> {
@@ -117,7 +126,7 @@ export class JobsRepository {
       `INSERT INTO jobs (owner, prompt, model, input, max_attempts, idempotency_key, request_fingerprint, webhook, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
        ON CONFLICT DO NOTHING
-       RETURNING *`,
+       RETURNING ${JOB_COLUMNS}`,
       [
         job.owner,
         job.prompt,
@@ -133,7 +142,7 @@ export class JobsRepository {
     const existing =
       job.idempotencyKey === null
         ? null
-        : await this.row('SELECT * FROM jobs WHERE owner = $1 AND idempotency_key = $2', [
+        : await this.row(`SELECT ${JOB_COLUMNS} FROM jobs WHERE owner = $1 AND idempotency_key = $2`, [
             job.owner,
             job.idempotencyKey,
           ]);
@@ -147,12 +156,12 @@ export class JobsRepository {
   }
 
   findById(id: string): Promise<JobEntity | null> {
-    return this.row('SELECT * FROM jobs WHERE id = $1', [id]);
+    return this.row(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id]);
   }
 
   /** The job if `owner` may see it. */
   findOwned(id: string, owner: string): Promise<JobEntity | null> {
-    return this.row('SELECT * FROM jobs WHERE id = $1 AND owner = $2', [id, owner]);
+    return this.row(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1 AND owner = $2`, [id, owner]);
   }
 
   /** One page of an owner's jobs, newest first, continuing after `after` (keyset pagination). */
@@ -197,7 +206,7 @@ export class JobsRepository {
               progress = NULL,
               updated_at = now()
         WHERE id = $1 AND status = ANY($2::text[]) AND attempts < max_attempts AND outputs = '[]'::jsonb
-        RETURNING *`,
+        RETURNING ${JOB_COLUMNS}`,
       [id, from],
     );
   }
@@ -266,7 +275,7 @@ export class JobsRepository {
     }
     const attempt = attemptParam === undefined ? '' : ` AND attempts = ${attemptParam}`;
     return this.row(
-      `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING *`,
+      `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING ${JOB_COLUMNS}`,
       params,
     );
   }
@@ -276,14 +285,14 @@ export class JobsRepository {
    * stored progress, or null when the attempt no longer runs.
    */
   async recordProgress(id: string, attempt: number, progress: ProgressChange): Promise<JobProgressRecord | null> {
-    const [rows] = (await this.jobs.query(
+    const rows = await this.query<{ progress: JobProgressRecord }>(
       `UPDATE jobs
           SET progress = jsonb_build_object('percent', $3::int, 'message', $4::text, 'updatedAt', ${ISO_NOW}),
               updated_at = now()
         WHERE id = $1 AND status = 'processing' AND attempts = $2
         RETURNING progress`,
       [id, attempt, progress.percent, progress.message],
-    )) as [{ progress: JobProgressRecord }[], number];
+    );
     return rows[0]?.progress ?? null;
   }
 
@@ -292,7 +301,7 @@ export class JobsRepository {
    * succeeded or was canceled), and clears its progress unless a later attempt runs.
    */
   async closeAttempt(id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
-    await this.jobs.query(
+    await this.query(
       `UPDATE jobs
           SET attempt_history = ${historyWithAttemptClosed('$2', '$3')},
               progress = CASE WHEN attempts = $2 THEN NULL ELSE progress END,

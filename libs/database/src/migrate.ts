@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { databaseConfig } from '../../config/src/config.namespaces';
-import { buildDataSourceOptions } from './data-source.options';
+import { buildDataSourceOptions, type DatabaseConnectionSettings } from './data-source.options';
 import { ensureDatabaseExists } from './ensure-database';
 
 /** Creates the database if needed and applies pending migrations. Returns the names applied. */
-export async function migrate(settings = databaseConfig()): Promise<string[]> {
+export async function migrate(settings: DatabaseConnectionSettings = databaseConfig()): Promise<string[]> {
   await ensureDatabaseExists(settings.url);
   const dataSource = new DataSource(buildDataSourceOptions(settings));
   await dataSource.initialize();
