@@ -59,22 +59,34 @@ describe('JobSignals', () => {
       const second = jest.fn();
       await signals.onCancelRequested(first);
       await signals.onCancelRequested(second);
+      // The same process also hears finishes and changes (an api that takes cancels): they are not cancels.
+      await signals.watch('j2', jest.fn());
 
       await signals.requestCancel('j1');
       await signals.announceFinished('j2');
+      await signals.announceChanged('j2');
 
       expect(first.mock.calls).toEqual([['j1']]);
       expect(second.mock.calls).toEqual([['j1']]);
     });
 
-    it('subscribes once, on first use, to both channels', async () => {
+    it('a process that only takes cancels (a worker) listens to cancels only', async () => {
       expect(redis.subscribers).toHaveLength(0);
 
       await signals.onCancelRequested(jest.fn());
-      await signals.nextFinish('j1');
 
       expect(redis.subscribers).toHaveLength(1);
-      expect([...redis.subscribers[0].channels]).toEqual(['pfx:signals:finished', 'pfx:signals:cancel']);
+      expect([...redis.subscribers[0].channels]).toEqual(['pfx:signals:cancel']);
+    });
+
+    it('one connection, each channel subscribed once, on first use', async () => {
+      await signals.onCancelRequested(jest.fn());
+      await signals.nextFinish('j1');
+      await signals.nextFinish('j2');
+      await signals.onCancelRequested(jest.fn());
+
+      expect(redis.subscribers).toHaveLength(1);
+      expect(redis.subscribers[0].subscribeCalls).toEqual([['pfx:signals:cancel'], ['pfx:signals:finished']]);
     });
   });
 
@@ -89,10 +101,13 @@ describe('JobSignals', () => {
       expect(await settled(wait.done)).toBe(true);
     });
 
-    it('ignores a cancel request for the same job', async () => {
+    it('ignores a cancel request and a change of the same job', async () => {
+      await signals.onCancelRequested(jest.fn());
+      await signals.watch('j2', jest.fn());
       const wait = await signals.nextFinish('j1');
 
       await signals.requestCancel('j1');
+      await signals.announceChanged('j1');
 
       expect(await settled(wait.done)).toBe(false);
     });
@@ -224,19 +239,24 @@ describe('JobSignals', () => {
       expect(redis.subscribers).toHaveLength(1);
     });
 
-    it('a failed subscription to changes is logged and tried again by the next watch', async () => {
+    it('a failed subscription to changes is logged once, and the next watch connects again', async () => {
       await signals.onCancelRequested(jest.fn());
       const refused = new Error('connect ECONNREFUSED');
       redis.subscribeFailure = refused;
 
       await expect(signals.watch('j1', jest.fn())).resolves.toEqual(expect.any(Function));
-      expect(warn).toHaveBeenCalledWith({ err: refused }, 'Could not subscribe to job changes');
+      expect(warn.mock.calls).toEqual([[{ err: refused }, 'Could not subscribe to job signals']]);
+      expect(redis.subscribers[0].disconnected).toBe(true);
 
       redis.subscribeFailure = undefined;
-      const listener = jest.fn();
+      const [listener, canceled] = [jest.fn(), jest.fn()];
       await signals.watch('j1', listener);
+      await signals.onCancelRequested(canceled);
       await signals.announceChanged('j1');
+      await signals.requestCancel('j1');
       expect(listener).toHaveBeenCalledTimes(1);
+      expect(canceled).toHaveBeenCalledWith('j1');
+      expect(redis.subscribers).toHaveLength(2);
     });
 
     it('without a subscription a watch still answers, and hears nothing', async () => {

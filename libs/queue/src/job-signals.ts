@@ -7,15 +7,16 @@ type CancelHandler = (jobId: string) => void;
 /**
  * Messages between processes over Redis pub/sub: "job X ended" (so any api replica can answer a
  * waiting request at once), "job X changed" (its status or progress: event streams re-read it)
- * and "cancel job X" (so whichever worker runs it stops). Connections are opened on first use; a
- * lost message is harmless, as waits time out and streams re-read PostgreSQL now and then.
+ * and "cancel job X" (so whichever worker runs it stops). The connection is opened, and each channel
+ * subscribed, on first use; a lost message is harmless, as waits time out and streams re-read
+ * PostgreSQL now and then.
  */
 @Injectable()
 export class JobSignals implements OnApplicationShutdown {
   private readonly logger = new Logger(JobSignals.name);
   private subscriber?: Redis | Cluster;
-  private subscribed?: Promise<void>;
-  private subscribedToChanges?: Promise<void>;
+  /** The channels this process listens to, each subscribed on first use. */
+  private readonly subscriptions = new Map<string, Promise<void>>();
   private readonly finishWaiters = new Map<string, Set<() => void>>();
   private readonly cancelHandlers: CancelHandler[] = [];
   private readonly watchers = new Map<string, Set<() => void>>();
@@ -40,8 +41,7 @@ export class JobSignals implements OnApplicationShutdown {
    * promise resolves (subscribed) until its unwatch function is called.
    */
   async watch(jobId: string, listener: () => void): Promise<() => void> {
-    await this.subscribe();
-    await this.subscribeToChanges();
+    await this.listen(this.finishedChannel, this.changedChannel);
     const listeners = this.watchers.get(jobId) ?? new Set();
     listeners.add(listener);
     this.watchers.set(jobId, listeners);
@@ -64,7 +64,7 @@ export class JobSignals implements OnApplicationShutdown {
   /** Resolves once the subscription is live, so no cancel sent afterwards is missed. */
   async onCancelRequested(handler: CancelHandler): Promise<void> {
     this.cancelHandlers.push(handler);
-    await this.subscribe();
+    await this.listen(this.cancelChannel);
   }
 
   /**
@@ -72,7 +72,7 @@ export class JobSignals implements OnApplicationShutdown {
    * finished or `stop()` is called, whichever comes first.
    */
   async nextFinish(jobId: string): Promise<{ done: Promise<void>; stop(): void }> {
-    await this.subscribe();
+    await this.listen(this.finishedChannel);
     let resolve!: () => void;
     const done = new Promise<void>((settle) => {
       resolve = settle;
@@ -100,35 +100,47 @@ export class JobSignals implements OnApplicationShutdown {
     }
   }
 
-  /** Subscribes once; a failure is logged and the next call tries again (waits then time out). */
-  private subscribe(): Promise<void> {
-    this.subscribed ??= this.connectSubscriber().catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'Could not subscribe to job signals');
-      this.subscriber?.disconnect();
-      this.subscriber = undefined;
-      this.subscribed = undefined;
-      this.subscribedToChanges = undefined;
-    });
-    return this.subscribed;
-  }
-
-  /** Only processes that watch jobs (the api) hear every change; a failure is logged, streams then re-read. */
-  private subscribeToChanges(): Promise<void> {
+  /**
+   * Subscribes to `channels`, each once, on first use: a worker, which only takes cancels, never
+   * hears every job's changes and ends. A failure is logged and drops the connection; the next
+   * use connects again (waits then time out and streams re-read PostgreSQL meanwhile).
+   */
+  private async listen(...channels: string[]): Promise<void> {
+    if (!this.subscriber) {
+      try {
+        this.subscriber = this.openSubscriber();
+      } catch (error) {
+        this.disconnect(error);
+        return;
+      }
+    }
     const subscriber = this.subscriber;
-    if (!subscriber) return Promise.resolve();
-    this.subscribedToChanges ??= subscriber.subscribe(this.changedChannel).then(
-      () => undefined,
-      (error: unknown) => {
-        this.logger.warn({ err: error }, 'Could not subscribe to job changes');
-        this.subscribedToChanges = undefined;
-      },
-    );
-    return this.subscribedToChanges;
+    await Promise.all(channels.map((channel) => this.subscribeTo(subscriber, channel)));
   }
 
-  private async connectSubscriber(): Promise<void> {
+  private subscribeTo(subscriber: Redis | Cluster, channel: string): Promise<void> {
+    let subscribed = this.subscriptions.get(channel);
+    if (!subscribed) {
+      subscribed = subscriber.subscribe(channel).then(
+        () => undefined,
+        (error: unknown) => {
+          if (this.subscriber === subscriber) this.disconnect(error);
+        },
+      );
+      this.subscriptions.set(channel, subscribed);
+    }
+    return subscribed;
+  }
+
+  private disconnect(error: unknown): void {
+    this.logger.warn({ err: error }, 'Could not subscribe to job signals');
+    this.subscriber?.disconnect();
+    this.subscriber = undefined;
+    this.subscriptions.clear();
+  }
+
+  private openSubscriber(): Redis | Cluster {
     const subscriber = this.redis.open();
-    this.subscriber = subscriber;
     subscriber.on('message', (channel: string, jobId: string) => {
       if (channel === this.cancelChannel) for (const handler of this.cancelHandlers) handler(jobId);
       if (channel === this.finishedChannel) for (const resolve of this.finishWaiters.get(jobId) ?? []) resolve();
@@ -136,6 +148,6 @@ export class JobSignals implements OnApplicationShutdown {
         for (const listener of this.watchers.get(jobId) ?? []) listener();
       }
     });
-    await subscriber.subscribe(this.finishedChannel, this.cancelChannel);
+    return subscriber;
   }
 }

@@ -107,6 +107,8 @@ export class FakePubSub {
 
 export class FakeSubscriber extends EventEmitter {
   readonly channels = new Set<string>();
+  /** The channels of each `subscribe` call, in order. */
+  readonly subscribeCalls: string[][] = [];
   disconnected = false;
 
   constructor(private readonly server: FakePubSub) {
@@ -114,6 +116,7 @@ export class FakeSubscriber extends EventEmitter {
   }
 
   async subscribe(...channels: string[]): Promise<void> {
+    this.subscribeCalls.push(channels);
     if (this.server.subscribeFailure) throw this.server.subscribeFailure;
     for (const channel of channels) this.channels.add(channel);
   }
