@@ -42,6 +42,16 @@ describe('LocalMediaStorage', () => {
     expect(await filesUnder(root)).toEqual(['job-b/0.png']);
   });
 
+  it('releases a source it could not write (a download is not left open)', async () => {
+    await storage.save('job-a/0.png', Readable.from([Buffer.from('first')]), 'image/png');
+    await rm(root, { recursive: true, force: true });
+    const source = Readable.from([Buffer.from('lost')]);
+
+    await expect(storage.save('job-b/0.png', source, 'image/png')).rejects.toThrow();
+
+    expect(source.destroyed).toBe(true);
+  });
+
   it('moves into a folder that does not exist yet', async () => {
     await storage.save('job-a/staging/attempt-1/0.png', Readable.from([Buffer.from('bytes')]), 'image/png');
 
