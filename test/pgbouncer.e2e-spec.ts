@@ -8,7 +8,8 @@ import { useService } from './support/service';
 // different server connection, so nothing may rely on session state (named prepared statements,
 // advisory locks, LISTEN, SET). The api and the worker each keep DATABASE_POOL_SIZE (5) client
 // connections; PgBouncer serves them all with 2 server connections. Debian's PgBouncer (1.18) cannot
-// keep named prepared statements, so they are off, as the README says to set them there.
+// keep named prepared statements: the flow runs with them off, as the README says to set them there,
+// and again with them left on, which the first refused statement turns off.
 
 const describeWithPgBouncer = pgbouncerFound || process.env.CI ? describe : describe.skip;
 const TITLE = pgbouncerFound
@@ -18,7 +19,8 @@ const TITLE = pgbouncerFound
 let database: IsolatedDatabase;
 let pgbouncer: RunningPgBouncer;
 let connections: ServerConnections;
-const env: Record<string, string> = { MOCK_LATENCY_MS: '300', DATABASE_PREPARED_STATEMENTS: 'false' };
+const unnamed: Record<string, string> = { MOCK_LATENCY_MS: '300', DATABASE_PREPARED_STATEMENTS: 'false' };
+const preparedLeftOn: Record<string, string> = { MOCK_LATENCY_MS: '300' };
 
 interface ServerConnections {
   /** The most connections to the database seen at once. */
@@ -56,7 +58,7 @@ describeWithPgBouncer(TITLE, () => {
     // Migrations go straight to PostgreSQL (as the Kubernetes Job may); the apps go through PgBouncer.
     database = await createIsolatedDatabase('pgbouncer');
     pgbouncer = await startPgBouncer(database.url);
-    env.DATABASE_URL = pgbouncer.url;
+    for (const env of [unnamed, preparedLeftOn]) env.DATABASE_URL = pgbouncer.url;
     connections = await watchServerConnections(database.url);
   });
 
@@ -66,7 +68,10 @@ describeWithPgBouncer(TITLE, () => {
     await database?.drop();
   });
 
-  describe('api and worker', () => {
+  describe.each([
+    ['api and worker, DATABASE_PREPARED_STATEMENTS=false', unnamed],
+    ['api and worker, prepared statements left on', preparedLeftOn],
+  ])('%s', (_, env) => {
     const running = useService(env);
 
     itRunsTheJobFlow(() => running.service);

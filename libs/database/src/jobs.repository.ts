@@ -1,5 +1,5 @@
 import { type DatabaseConfig, databaseConfig } from '@app/config';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { Brackets, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
@@ -13,7 +13,7 @@ import type {
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
 import { JOB_COLUMNS, type JobRow, jobFromRow } from './job-row';
-import { namedStatement } from './named-statement';
+import { NamedStatements } from './named-statement';
 
 export interface JobGuard {
   from: readonly JobStatus[];
@@ -89,14 +89,26 @@ export interface NewJob {
  * The hot paths (submit, status reads, an attempt's writes) are one plain parameterised statement
  * each, returning the row where it is needed, run on TypeORM's own pool and mapped by
  * `jobFromRow`. They are named prepared statements unless DATABASE_PREPARED_STATEMENTS is off
- * (for PgBouncer before 1.21 in transaction mode). The rest goes through TypeORM.
+ * or PostgreSQL shows a pooler in between cannot keep them (see NamedStatements). The rest goes
+ * through TypeORM.
  */
 @Injectable()
 export class JobsRepository {
+  private readonly logger = new Logger(JobsRepository.name);
+  private readonly statements: NamedStatements;
+
   constructor(
     @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
-    @Inject(databaseConfig.KEY) private readonly settings: Pick<DatabaseConfig, 'preparedStatements'>,
-  ) {}
+    @Inject(databaseConfig.KEY) settings: Pick<DatabaseConfig, 'preparedStatements'>,
+  ) {
+    this.statements = new NamedStatements(settings.preparedStatements, (error) => {
+      this.logger.warn(
+        { err: error },
+        'PostgreSQL lost a prepared statement (a pooler in transaction mode, such as PgBouncer before 1.21?): ' +
+          'statements run unnamed from now on; set DATABASE_PREPARED_STATEMENTS=false',
+      );
+    });
+  }
 
   /** node-postgres's pool under TypeORM's PostgreSQL driver: same connections, settings and timeouts. */
   private get pool(): Pool {
@@ -104,7 +116,7 @@ export class JobsRepository {
   }
 
   private async query<Row extends object>(sql: string, params: unknown[]): Promise<Row[]> {
-    const { rows } = await this.pool.query<Row>(namedStatement(sql, params, this.settings.preparedStatements));
+    const { rows } = await this.statements.run(sql, params, (query) => this.pool.query<Row>(query));
     return rows;
   }
 
