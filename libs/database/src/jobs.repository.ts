@@ -59,6 +59,33 @@ function historyWithAttemptClosed(attempt: string, error: string): string {
                ELSE attempt_history END`;
 }
 
+// The fixed hot statements, built once: each is prepared under a name derived from its text.
+const INSERT_JOB = `INSERT INTO jobs (owner, prompt, model, input, max_attempts, idempotency_key, request_fingerprint, webhook, status)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
+  ON CONFLICT DO NOTHING
+  RETURNING ${JOB_COLUMNS}`;
+const SELECT_BY_IDEMPOTENCY_KEY = `SELECT ${JOB_COLUMNS} FROM jobs WHERE owner = $1 AND idempotency_key = $2`;
+const SELECT_BY_ID = `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`;
+const SELECT_OWNED = `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1 AND owner = $2`;
+const BEGIN_ATTEMPT = `UPDATE jobs
+  SET status = 'processing', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
+      attempt_history = attempt_history || jsonb_build_array(jsonb_build_object(
+        'attempt', attempts + 1, 'startedAt', ${ISO_NOW}, 'endedAt', NULL, 'error', NULL)),
+      progress = NULL,
+      updated_at = now()
+  WHERE id = $1 AND status = ANY($2::text[]) AND attempts < max_attempts AND outputs = '[]'::jsonb
+  RETURNING ${JOB_COLUMNS}`;
+const RECORD_PROGRESS = `UPDATE jobs
+  SET progress = jsonb_build_object('percent', $3::int, 'message', $4::text, 'updatedAt', ${ISO_NOW}),
+      updated_at = now()
+  WHERE id = $1 AND status = 'processing' AND attempts = $2
+  RETURNING progress`;
+const CLOSE_ATTEMPT = `UPDATE jobs
+  SET attempt_history = ${historyWithAttemptClosed('$2', '$3')},
+      progress = CASE WHEN attempts = $2 THEN NULL ELSE progress END,
+      updated_at = now()
+  WHERE id = $1 AND attempt_history @> jsonb_build_array(jsonb_build_object('attempt', $2::int, 'endedAt', NULL))`;
+
 export interface JobListQuery {
   owner: string;
   statuses?: JobStatus[];
@@ -134,30 +161,19 @@ export class JobsRepository {
    * read only when the insert gave way to it.
    */
   async insertOnce(job: NewJob): Promise<{ job: JobEntity; created: boolean }> {
-    const inserted = await this.row(
-      `INSERT INTO jobs (owner, prompt, model, input, max_attempts, idempotency_key, request_fingerprint, webhook, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
-       ON CONFLICT DO NOTHING
-       RETURNING ${JOB_COLUMNS}`,
-      [
-        job.owner,
-        job.prompt,
-        job.model,
-        JSON.stringify(job.input),
-        job.maxAttempts,
-        job.idempotencyKey,
-        job.requestFingerprint,
-        jsonOrNull(job.webhook),
-      ],
-    );
+    const inserted = await this.row(INSERT_JOB, [
+      job.owner,
+      job.prompt,
+      job.model,
+      JSON.stringify(job.input),
+      job.maxAttempts,
+      job.idempotencyKey,
+      job.requestFingerprint,
+      jsonOrNull(job.webhook),
+    ]);
     if (inserted) return { job: inserted, created: true };
     const existing =
-      job.idempotencyKey === null
-        ? null
-        : await this.row(`SELECT ${JOB_COLUMNS} FROM jobs WHERE owner = $1 AND idempotency_key = $2`, [
-            job.owner,
-            job.idempotencyKey,
-          ]);
+      job.idempotencyKey === null ? null : await this.row(SELECT_BY_IDEMPOTENCY_KEY, [job.owner, job.idempotencyKey]);
     if (!existing) throw new Error('Job row vanished right after its insert');
     return { job: existing, created: false };
   }
@@ -168,12 +184,12 @@ export class JobsRepository {
   }
 
   findById(id: string): Promise<JobEntity | null> {
-    return this.row(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id]);
+    return this.row(SELECT_BY_ID, [id]);
   }
 
   /** The job if `owner` may see it. */
   findOwned(id: string, owner: string): Promise<JobEntity | null> {
-    return this.row(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1 AND owner = $2`, [id, owner]);
+    return this.row(SELECT_OWNED, [id, owner]);
   }
 
   /** One page of an owner's jobs, newest first, continuing after `after` (keyset pagination). */
@@ -210,17 +226,7 @@ export class JobsRepository {
    * `attempts` is the attempt number every later write of this attempt must name.
    */
   beginAttempt(id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {
-    return this.row(
-      `UPDATE jobs
-          SET status = 'processing', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
-              attempt_history = attempt_history || jsonb_build_array(jsonb_build_object(
-                'attempt', attempts + 1, 'startedAt', ${ISO_NOW}, 'endedAt', NULL, 'error', NULL)),
-              progress = NULL,
-              updated_at = now()
-        WHERE id = $1 AND status = ANY($2::text[]) AND attempts < max_attempts AND outputs = '[]'::jsonb
-        RETURNING ${JOB_COLUMNS}`,
-      [id, from],
-    );
+    return this.row(BEGIN_ATTEMPT, [id, from]);
   }
 
   /** Ended jobs whose media is still kept, that ended before `cutoff`, oldest first. */
@@ -297,14 +303,12 @@ export class JobsRepository {
    * stored progress, or null when the attempt no longer runs.
    */
   async recordProgress(id: string, attempt: number, progress: ProgressChange): Promise<JobProgressRecord | null> {
-    const rows = await this.query<{ progress: JobProgressRecord }>(
-      `UPDATE jobs
-          SET progress = jsonb_build_object('percent', $3::int, 'message', $4::text, 'updatedAt', ${ISO_NOW}),
-              updated_at = now()
-        WHERE id = $1 AND status = 'processing' AND attempts = $2
-        RETURNING progress`,
-      [id, attempt, progress.percent, progress.message],
-    );
+    const rows = await this.query<{ progress: JobProgressRecord }>(RECORD_PROGRESS, [
+      id,
+      attempt,
+      progress.percent,
+      progress.message,
+    ]);
     return rows[0]?.progress ?? null;
   }
 
@@ -313,14 +317,7 @@ export class JobsRepository {
    * succeeded or was canceled), and clears its progress unless a later attempt runs.
    */
   async closeAttempt(id: string, attempt: number, error: JobErrorRecord | null): Promise<void> {
-    await this.query(
-      `UPDATE jobs
-          SET attempt_history = ${historyWithAttemptClosed('$2', '$3')},
-              progress = CASE WHEN attempts = $2 THEN NULL ELSE progress END,
-              updated_at = now()
-        WHERE id = $1 AND attempt_history @> jsonb_build_array(jsonb_build_object('attempt', $2::int, 'endedAt', NULL))`,
-      [id, attempt, JSON.stringify(error)],
-    );
+    await this.query(CLOSE_ATTEMPT, [id, attempt, JSON.stringify(error)]);
   }
 }
 
