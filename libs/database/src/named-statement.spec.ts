@@ -1,28 +1,5 @@
 import type { QueryConfig } from 'pg';
-import { NamedStatements, namedStatement } from './named-statement';
-
-describe('namedStatement', () => {
-  const select = 'SELECT id FROM jobs WHERE id = $1';
-
-  it('names a prepared statement after its text, the same name every time', () => {
-    const first = namedStatement(select, ['a'], true);
-    const again = namedStatement(select, ['b'], true);
-
-    expect(first).toEqual({ name: expect.stringMatching(/^mediagen_[0-9a-f]{24}$/), text: select, values: ['a'] });
-    expect(again.name).toBe(first.name);
-    expect(again.values).toEqual(['b']);
-  });
-
-  it('gives different texts different names', () => {
-    const other = namedStatement('SELECT id FROM jobs WHERE owner = $1', [], true);
-
-    expect(other.name).not.toBe(namedStatement(select, [], true).name);
-  });
-
-  it('leaves the statement unnamed when prepared statements are off', () => {
-    expect(namedStatement(select, ['a'], false)).toEqual({ text: select, values: ['a'] });
-  });
-});
+import { NamedStatements } from './named-statement';
 
 describe('NamedStatements', () => {
   const text = 'SELECT id FROM jobs WHERE id = $1';
@@ -46,7 +23,20 @@ describe('NamedStatements', () => {
 
     await expect(statements.run(text, ['a'], database.execute)).resolves.toBe('rows');
 
-    expect(database.queries).toEqual([{ name: expect.stringMatching(/^mediagen_/), text, values: ['a'] }]);
+    expect(database.queries).toEqual([{ name: expect.stringMatching(/^mediagen_[0-9a-f]{24}$/), text, values: ['a'] }]);
+  });
+
+  it('names a statement after its text: the same name every time, another for another text', async () => {
+    const database = fakeDatabase();
+    const statements = new NamedStatements(true, jest.fn());
+
+    await statements.run(text, ['a'], database.execute);
+    await statements.run(text, ['b'], database.execute);
+    await statements.run('SELECT id FROM jobs WHERE owner = $1', [], database.execute);
+
+    const [first, again, other] = database.queries;
+    expect(again).toEqual({ name: first.name, text, values: ['b'] });
+    expect(other.name).not.toBe(first.name);
   });
 
   it('runs them unnamed when disabled, and passes a refusal on (nothing to fall back from)', async () => {

@@ -11,37 +11,32 @@ const REFUSED_BY_POOLER = new Set(['26000', '42P05']);
 const namesByText = new Map<string, string>();
 
 /**
- * The query `text` with `values`; when `prepared`, named after its text. node-postgres then has
- * each connection parse a named statement once and only bind and run it afterwards, so
- * PostgreSQL skips parsing and planning on every later call. The same text always gets the same
- * name and different texts different ones (node-postgres refuses one name for two texts).
- */
-export function namedStatement(text: string, values: unknown[], prepared: boolean): QueryConfig {
-  return prepared ? { name: statementName(text), text, values } : { text, values };
-}
-
-/**
- * Runs statements named (prepared) while `enabled`, until the database shows that something in
- * between cannot keep them: the refused statement runs again unnamed (it never ran), `onRefused`
+ * Runs statements named after their text while `enabled`, so node-postgres has each connection
+ * parse one once and only bind and run it afterwards (PostgreSQL skips parsing and planning on
+ * every later call). The same text always gets the same name and different texts different ones
+ * (node-postgres refuses one name for two texts). Once the database shows that something in
+ * between cannot keep them, the refused statement runs again unnamed (it never ran), `onRefused`
  * is told once, and every later statement of the process is unnamed.
  */
 export class NamedStatements {
-  private refused = false;
+  private prepared: boolean;
 
   constructor(
-    private readonly enabled: boolean,
+    enabled: boolean,
     private readonly onRefused: (error: unknown) => void,
-  ) {}
+  ) {
+    this.prepared = enabled;
+  }
 
   async run<T>(text: string, values: unknown[], execute: (query: QueryConfig) => Promise<T>): Promise<T> {
-    const prepared = this.enabled && !this.refused;
+    const named = this.prepared;
     try {
-      return await execute(namedStatement(text, values, prepared));
+      return await execute(named ? { name: statementName(text), text, values } : { text, values });
     } catch (error) {
-      if (!prepared || !REFUSED_BY_POOLER.has((error as { code?: string }).code ?? '')) throw error;
-      if (!this.refused) this.onRefused(error);
-      this.refused = true;
-      return execute(namedStatement(text, values, false));
+      if (!named || !REFUSED_BY_POOLER.has((error as { code?: string }).code ?? '')) throw error;
+      if (this.prepared) this.onRefused(error);
+      this.prepared = false;
+      return execute({ text, values });
     }
   }
 }
