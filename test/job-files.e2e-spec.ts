@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { Job } from './support/jobs-client';
@@ -58,6 +58,28 @@ describe("a job's files", () => {
     expect(await running.service.client.job(job.id)).toMatchObject({ status: 'processing', attempts: 2, outputs: [] });
     expect(await filesOf(job.id)).toEqual([]);
     await cancel(job.id);
+  });
+
+  it('claimed by a release before the flat layout, and not published, are published from its staging folder', async () => {
+    const done = await running.service.client.waitUntilDone(
+      (await running.service.client.submit({ prompt: 'claimed by an older release', input: SMALL })).id,
+    );
+    const folder = join(process.env.STORAGE_LOCAL_DIR as string, done.id);
+    const bytes = await readFile(join(folder, '0.png'));
+    // As an older worker left it: outputs claimed under staging/attempt-1/, the row still processing.
+    await mkdir(join(folder, 'staging', 'attempt-1'), { recursive: true });
+    await rename(join(folder, '0.png'), join(folder, 'staging', 'attempt-1', '0.png'));
+    await running.service.api
+      .get(DataSource)
+      .query("UPDATE jobs SET status = 'processing', completed_at = NULL WHERE id = $1", [done.id]);
+    await (await running.service.queue.getJob(done.id))?.remove();
+
+    await running.service.queue.add('generate', { jobId: done.id }, { jobId: done.id });
+
+    const job = await running.service.client.waitUntilDone(done.id);
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await filesOf(job.id)).toEqual(['0.png']);
+    expect((await readFile(join(folder, '0.png'))).equals(bytes)).toBe(true);
   });
 
   it('are all removed when the job is canceled while it runs', async () => {

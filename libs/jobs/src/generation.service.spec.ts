@@ -60,12 +60,12 @@ describe('GenerationService', () => {
       expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
       expect(jobs.row().completedAt).not.toBeNull();
       expect(jobs.row().outputs).toEqual([
-        { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging/attempt-1/0.png' },
-        { file: '1.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging/attempt-1/1.png' },
+        { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging-1-0.png' },
+        { file: '1.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging-1-1.png' },
       ]);
       expect(jobs.row().outputShape).toEqual([{ $output: 0 }, { $output: 1 }]);
       expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/1.png']);
-      expect(storage.removed).toEqual(['job-1/staging']);
+      expect(storage.removed).toEqual(['job-1/staging-']);
       expect(events.log).toEqual(['started job-1', 'finished job-1']);
     });
 
@@ -119,9 +119,9 @@ describe('GenerationService', () => {
 
   describe('failure recording', () => {
     it('queues a retryable failure again while attempts are left, removing what the attempt staged', async () => {
-      storage.put('job-1/staging/attempt-0/0.png');
+      storage.put('job-1/staging-0-0.png');
       generate.mockImplementation(async () => {
-        storage.put('job-1/staging/attempt-1/0.png', 'partial');
+        storage.put('job-1/staging-1-0.png', 'partial');
         throw new GenerationError('upstream_unavailable', 'down', { retryable: true });
       });
 
@@ -139,7 +139,7 @@ describe('GenerationService', () => {
         error: { code: 'upstream_unavailable', message: 'down', retryable: true },
         completedAt: null,
       });
-      expect(storage.removed).toEqual(['job-1/staging/attempt-1']);
+      expect(storage.removed).toEqual(['job-1/staging-1-']);
       expect(events.log).toEqual(['started job-1']);
     });
 
@@ -157,7 +157,7 @@ describe('GenerationService', () => {
       ['a permanent error on the first attempt', {}, false],
     ])('fails the job for %s, removing every file and announcing the end', async (_case, overrides, retryable) => {
       build(overrides);
-      storage.put('job-1/staging/attempt-1/0.png');
+      storage.put('job-1/staging-1-0.png');
       failWith(new GenerationError('prediction_failed', 'no', { retryable }));
 
       const failure = await run();
@@ -218,7 +218,7 @@ describe('GenerationService', () => {
       await expect(service.runAttempt('job-1')).resolves.toBeUndefined();
 
       expect(jobs.row()).toMatchObject({ status: 'processing', attempts: 2, error: null });
-      expect(storage.removed).toEqual(['job-1/staging/attempt-1']);
+      expect(storage.removed).toEqual(['job-1/staging-1-']);
     });
 
     it('removes every file when the job was canceled while its attempt failed', async () => {
@@ -247,7 +247,7 @@ describe('GenerationService', () => {
       expect(failure).toBeInstanceOf(AttemptInterruptedError);
       expect(failure).toMatchObject({ jobId: 'job-1' });
       expect(jobs.row()).toMatchObject({ status: 'queued', attempts: 0, error: null });
-      expect(storage.removed).toEqual(['job-1/staging/attempt-1']);
+      expect(storage.removed).toEqual(['job-1/staging-1-']);
     });
 
     it('removes every file of a canceled job and records nothing', async () => {
@@ -343,18 +343,18 @@ describe('GenerationService', () => {
 
     it('settles an unrecorded attempt a newer attempt replaced by removing only its staging', async () => {
       build({ status: 'processing', attempts: 2 });
-      storage.put('job-1/staging/attempt-1/0.png');
+      storage.put('job-1/staging-1-0.png');
 
       await service.runAttempt('job-1', { unrecordedAttempt: 1 });
 
-      expect(storage.removed[0]).toBe('job-1/staging/attempt-1');
+      expect(storage.removed[0]).toBe('job-1/staging-1-');
       expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 3 });
     });
 
     it('settles an unrecorded attempt of an ended job by keeping only its published files', async () => {
       build({ status: 'succeeded', attempts: 1, outputs: [OUTPUT] });
       storage.put('job-1/0.png');
-      storage.put('job-1/staging/attempt-1/1.png');
+      storage.put('job-1/staging-1-1.png');
 
       await service.runAttempt('job-1', { unrecordedAttempt: 1 });
 
@@ -411,7 +411,7 @@ describe('GenerationService', () => {
 
     it('finishes publishing outputs an attempt claimed but did not publish', async () => {
       build({ status: 'processing', attempts: 2, outputs: [OUTPUT] });
-      storage.put('job-1/staging/attempt-2/0.png');
+      storage.put('job-1/staging-2-0.png');
 
       await service.runAttempt('job-1');
 
@@ -421,7 +421,7 @@ describe('GenerationService', () => {
     });
 
     it.each([
-      ['succeeded', ['job-1/staging']],
+      ['succeeded', ['job-1/staging-']],
       ['failed', ['job-1']],
       ['canceled', ['job-1']],
     ] as const)('tidies a %s job: only a succeeded job keeps its published files', async (status, removed) => {
@@ -479,7 +479,7 @@ describe('GenerationService', () => {
 
     it('removes the files when the job was canceled between the claim and its completion', async () => {
       const job = jobs.add({ status: 'canceled', attempts: 1, outputs: [OUTPUT] });
-      storage.put('job-1/staging/attempt-1/0.png');
+      storage.put('job-1/staging-1-0.png');
 
       expect(await service.completeClaim(job)).toBe(false);
 
@@ -489,7 +489,7 @@ describe('GenerationService', () => {
 
     it('keeps the published files when a claim is completed a second time', async () => {
       const job = jobs.add({ status: 'processing', attempts: 1, outputs: [OUTPUT] });
-      storage.put('job-1/staging/attempt-1/0.png');
+      storage.put('job-1/staging-1-0.png');
       expect(await service.completeClaim(job)).toBe(true);
 
       expect(await service.completeClaim(job)).toBe(false);
@@ -537,14 +537,14 @@ describe('GenerationService', () => {
   describe('after losing the job', () => {
     it('removes what it staged when the sweep already put the job back in the queue', async () => {
       generate.mockImplementation(async () => {
-        storage.put('job-1/staging/attempt-1/0.png');
+        storage.put('job-1/staging-1-0.png');
         jobs.row().status = 'queued';
         throw new GenerationError('upstream_unavailable', 'down', { retryable: true });
       });
 
       await run();
 
-      expect(storage.removed[0]).toBe('job-1/staging/attempt-1');
+      expect(storage.removed[0]).toBe('job-1/staging-1-');
     });
 
     it('removes what it staged when a newer attempt claimed the job', async () => {
@@ -555,7 +555,7 @@ describe('GenerationService', () => {
 
       await service.runAttempt('job-1');
 
-      expect(storage.removed).toEqual(['job-1/staging/attempt-1']);
+      expect(storage.removed).toEqual(['job-1/staging-1-']);
       expect(jobs.row()).toMatchObject({ status: 'processing', attempts: 2 });
     });
 
@@ -580,7 +580,7 @@ describe('GenerationService', () => {
 
     it('publishes nothing of a claimed job that was canceled, and removes every file', async () => {
       build({ status: 'canceled', attempts: 1, outputs: [OUTPUT] });
-      storage.put('job-1/staging/attempt-1/0.png');
+      storage.put('job-1/staging-1-0.png');
 
       await service.runAttempt('job-1');
 
@@ -611,7 +611,7 @@ describe('GenerationService', () => {
   describe('failUnavailable', () => {
     it('fails a job whose outage outlasted its ceiling with infrastructure_unavailable', async () => {
       build({ status: 'processing', attempts: 1 });
-      storage.put('job-1/staging/attempt-1/0.png');
+      storage.put('job-1/staging-1-0.png');
 
       await service.failUnavailable('job-1');
 

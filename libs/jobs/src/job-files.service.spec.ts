@@ -12,16 +12,16 @@ describe('JobFiles', () => {
     files = new JobFiles(storage);
   });
 
-  it("stages an output under its attempt's prefix, named by its index, and describes what was stored", async () => {
+  it("stages an output under its attempt's staged name, by its index, in the job's folder, and describes what was stored", async () => {
     const output = await files.stage('job-1', 2, 1, png(12), roomy());
 
     expect(output).toEqual({
       file: '1.png',
       contentType: 'image/png',
       bytes: 12,
-      sha256: 'sha-of-job-1/staging/attempt-2/1.png',
+      sha256: 'sha-of-job-1/staging-2-1.png',
     });
-    expect(storage.keys()).toEqual(['job-1/staging/attempt-2/1.png']);
+    expect(storage.keys()).toEqual(['job-1/staging-2-1.png']);
   });
 
   it("fails the save once the job's outputs outgrow the budget", async () => {
@@ -32,13 +32,34 @@ describe('JobFiles', () => {
   });
 
   it("publishes the claiming attempt's outputs and drops every attempt's staging", async () => {
-    storage.put('job-1/staging/attempt-2/0.png', 'mine');
-    storage.put('job-1/staging/attempt-1/0.png', 'stale');
+    storage.put('job-1/staging-2-0.png', 'mine');
+    storage.put('job-1/staging-1-0.png', 'stale');
+    storage.put('job-1/staging-12-0.png', 'stale too');
 
     await files.publish('job-1', 2, [{ file: '0.png', contentType: 'image/png', bytes: 4, sha256: 'x' }]);
 
     expect(storage.keys()).toEqual(['job-1/0.png']);
     expect(storage.objects.get('job-1/0.png')?.toString()).toBe('mine');
+  });
+
+  it('publishes a claim staged by a release before the flat layout, and drops its staging folder', async () => {
+    storage.put('job-1/staging/attempt-2/0.png', 'mine');
+    storage.put('job-1/staging/attempt-2/1.png', 'mine too');
+    storage.put('job-1/staging/attempt-1/0.png', 'stale');
+    const outputs = ['0.png', '1.png'].map((file) => ({ file, contentType: 'image/png', bytes: 4, sha256: 'x' }));
+
+    await files.publish('job-1', 2, outputs);
+
+    expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/1.png']);
+    expect(storage.objects.get('job-1/1.png')?.toString()).toBe('mine too');
+  });
+
+  it('leaves the legacy staging folder alone when nothing was staged there (one listing less per job)', async () => {
+    storage.put('job-1/staging-1-0.png', 'mine');
+
+    await files.publish('job-1', 1, [{ file: '0.png', contentType: 'image/png', bytes: 4, sha256: 'x' }]);
+
+    expect(storage.removed).toEqual(['job-1/staging-']);
   });
 
   it('publishes again harmlessly (outputs an earlier call moved are skipped)', async () => {
@@ -52,11 +73,12 @@ describe('JobFiles', () => {
 
   it('discards one attempt, all staging, or every file of the job', async () => {
     storage.put('job-1/0.png');
-    storage.put('job-1/staging/attempt-1/0.png');
-    storage.put('job-1/staging/attempt-2/0.png');
+    storage.put('job-1/staging-1-0.png');
+    storage.put('job-1/staging-1-1.png');
+    storage.put('job-1/staging-10-0.png');
 
     await files.discardAttempt('job-1', 1);
-    expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/staging/attempt-2/0.png']);
+    expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/staging-10-0.png']);
     await files.discardStaging('job-1');
     expect(storage.keys()).toEqual(['job-1/0.png']);
     await files.discardAll('job-1');

@@ -1,13 +1,13 @@
 import { pipeline } from 'node:stream';
 import type { JobOutputRecord } from '@app/database';
 import type { GeneratedMedia } from '@app/generator';
-import { MediaStorage, mediaKey, stagedKey, stagingPrefix } from '@app/storage';
+import { legacyStagedKey, legacyStagingFolder, MediaStorage, mediaKey, stagedKey, stagingPrefix } from '@app/storage';
 import { Injectable } from '@nestjs/common';
 import type { OutputBudget } from './output-budget';
 
 /**
  * The one place where a job's files are written, published and removed. An attempt writes its
- * outputs under its own staging prefix, which no media URL reaches; only the attempt that claimed
+ * outputs under its own staged names, which no media URL reaches; only the attempt that claimed
  * the job's row publishes them (moves them to `{jobId}/{file}`), and whatever any other attempt
  * wrote is removed. So a stale attempt can never overwrite or add to the files of the job.
  */
@@ -15,7 +15,7 @@ import type { OutputBudget } from './output-budget';
 export class JobFiles {
   constructor(private readonly storage: MediaStorage) {}
 
-  /** Writes output number `index` of `attempt` to its staging prefix, within the job's budget. */
+  /** Writes output number `index` of `attempt` under its staged name, within the job's budget. */
   async stage(
     jobId: string,
     attempt: number,
@@ -35,18 +35,25 @@ export class JobFiles {
    * Idempotent: outputs moved by an earlier, interrupted call are skipped.
    */
   async publish(jobId: string, attempt: number, outputs: JobOutputRecord[]): Promise<void> {
-    for (const { file } of outputs) await this.storage.move(stagedKey(jobId, attempt, file), mediaKey(jobId, file));
+    let stagedByLegacyRelease = false;
+    for (const { file } of outputs) {
+      const target = mediaKey(jobId, file);
+      if (await this.storage.move(stagedKey(jobId, attempt, file), target)) continue;
+      // A release before the flat layout staged it (its worker claimed the job, then stopped).
+      if (await this.storage.move(legacyStagedKey(jobId, attempt, file), target)) stagedByLegacyRelease = true;
+    }
     await this.discardStaging(jobId);
+    if (stagedByLegacyRelease) await this.storage.removeAll(legacyStagingFolder(jobId));
   }
 
   /** Removes what `attempt` staged. */
   async discardAttempt(jobId: string, attempt: number): Promise<void> {
-    await this.storage.removeAll(stagingPrefix(jobId, attempt));
+    await this.storage.removeStartingWith(stagingPrefix(jobId, attempt));
   }
 
   /** Removes what every attempt staged, published outputs excepted. */
   async discardStaging(jobId: string): Promise<void> {
-    await this.storage.removeAll(stagingPrefix(jobId));
+    await this.storage.removeStartingWith(stagingPrefix(jobId));
   }
 
   /** Removes every file of the job (it failed or was canceled). */

@@ -161,7 +161,7 @@ describe('ReconciliationService.sweep', () => {
 
   it('fails a job whose last attempt was lost through GenerationService.failExhausted (attempts_exhausted, files removed, end announced)', async () => {
     lost({ id: 'job-1', status: 'processing', attempts: 3, maxAttempts: 3 });
-    storage.put('job-1/staging/attempt-3/0.png');
+    storage.put('job-1/staging-3-0.png');
 
     const report = await sweeper.sweep(NOW);
 
@@ -214,7 +214,7 @@ describe('ReconciliationService.sweep', () => {
 
   it('publishes outputs an attempt claimed before it died, and counts them', async () => {
     lost({ id: 'job-1', status: 'processing', attempts: 1, outputs: [OUTPUT] });
-    storage.put('job-1/staging/attempt-1/0.png');
+    storage.put('job-1/staging-1-0.png');
 
     const report = await sweeper.sweep(NOW);
 

@@ -1,5 +1,13 @@
 export { LocalMediaStorage } from './local-media-storage';
-export { InvalidMediaKeyError, isSafeSegment, mediaKey, stagedKey, stagingPrefix } from './media-key';
+export {
+  InvalidMediaKeyError,
+  isSafeSegment,
+  legacyStagedKey,
+  legacyStagingFolder,
+  mediaKey,
+  stagedKey,
+  stagingPrefix,
+} from './media-key';
 export { DOWNLOAD_CONTENT_TYPE, type MediaServing, mediaServing, SERVED_CONTENT_TYPES } from './media-serving';
 export { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
 export type { S3StorageSettings } from './s3-media-storage';

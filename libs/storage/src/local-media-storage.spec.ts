@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalMediaStorage } from './local-media-storage';
-import { InvalidMediaKeyError, isSafeSegment, mediaKey, stagedKey, stagingPrefix } from './media-key';
+import {
+  InvalidMediaKeyError,
+  isSafeSegment,
+  legacyStagedKey,
+  legacyStagingFolder,
+  mediaKey,
+  stagedKey,
+  stagingPrefix,
+} from './media-key';
 import { failingSource } from './media-storage.contract';
 
 /** Every file under `dir`, as paths relative to it. */
@@ -94,28 +102,55 @@ describe('LocalMediaStorage', () => {
   describe('rule: folders hold no objects of their own, so emptied ones go, up to the root', () => {
     const save = (key: string) => storage.save(key, Readable.from([Buffer.from('x')]), 'image/png');
 
-    it('a move drops the staging folders it emptied, and keeps the job folder that still holds files', async () => {
+    it('a move from a staged name keeps the job folder, which now holds the output', async () => {
       await save(stagedKey('job-1', 1, '0.png'));
 
       expect(await storage.move(stagedKey('job-1', 1, '0.png'), 'job-1/0.png')).toBe(true);
+
+      expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+    });
+
+    it('a move from a legacy staging folder drops the folders it emptied, and keeps the job folder', async () => {
+      await save(legacyStagedKey('job-1', 1, '0.png'));
+
+      expect(await storage.move(legacyStagedKey('job-1', 1, '0.png'), 'job-1/0.png')).toBe(true);
 
       expect(existsSync(join(root, 'job-1', 'staging'))).toBe(false);
       expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
     });
 
-    it('a move keeps a staging folder that still holds another output', async () => {
-      await save(stagedKey('job-1', 1, '0.png'));
-      await save(stagedKey('job-1', 1, '1.png'));
+    it('a move keeps a legacy staging folder that still holds another output', async () => {
+      await save(legacyStagedKey('job-1', 1, '0.png'));
+      await save(legacyStagedKey('job-1', 1, '1.png'));
 
-      await storage.move(stagedKey('job-1', 1, '0.png'), 'job-1/0.png');
+      await storage.move(legacyStagedKey('job-1', 1, '0.png'), 'job-1/0.png');
 
       expect(await filesUnder(join(root, 'job-1'))).toEqual(['0.png', join('staging', 'attempt-1', '1.png')]);
     });
 
-    it('removing the last folder of a job drops the job folder, never the root', async () => {
+    it('removing the last staged outputs of a job drops the job folder, never the root', async () => {
+      await save(stagedKey('job-1', 2, '0.png'));
+      await save(stagedKey('job-1', 2, '1.png'));
+
+      await storage.removeStartingWith(stagingPrefix('job-1'));
+
+      expect(existsSync(join(root, 'job-1'))).toBe(false);
+      expect(existsSync(root)).toBe(true);
+    });
+
+    it('removing staged outputs keeps the job folder while it holds a published one', async () => {
+      await save('job-1/0.png');
       await save(stagedKey('job-1', 2, '0.png'));
 
-      await storage.removeAll(stagingPrefix('job-1'));
+      await storage.removeStartingWith(stagingPrefix('job-1', 2));
+
+      expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+    });
+
+    it('removing the last folder of a job drops the job folder, never the root', async () => {
+      await save(legacyStagedKey('job-1', 2, '0.png'));
+
+      await storage.removeAll(legacyStagingFolder('job-1'));
 
       expect(existsSync(join(root, 'job-1'))).toBe(false);
       expect(existsSync(root)).toBe(true);
@@ -188,9 +223,14 @@ describe('mediaKey', () => {
 
 describe('staging keys', () => {
   it('rule: an attempt stages its outputs inside the job folder, under a name the media route never serves', () => {
-    expect(stagingPrefix('job-1')).toBe('job-1/staging');
-    expect(stagingPrefix('job-1', 3)).toBe('job-1/staging/attempt-3');
-    expect(stagedKey('job-1', 3, '0.png')).toBe('job-1/staging/attempt-3/0.png');
+    expect(stagingPrefix('job-1')).toBe('job-1/staging-');
+    expect(stagingPrefix('job-1', 3)).toBe('job-1/staging-3-');
+    expect(stagedKey('job-1', 3, '0.png')).toBe('job-1/staging-3-0.png');
+  });
+
+  it('names where releases before the flat layout staged outputs', () => {
+    expect(legacyStagedKey('job-1', 3, '0.png')).toBe('job-1/staging/attempt-3/0.png');
+    expect(legacyStagingFolder('job-1')).toBe('job-1/staging');
   });
 
   it('rule: a refused key says which key, under its own error name', () => {

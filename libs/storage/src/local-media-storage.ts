@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertSafeKey, InvalidMediaKeyError } from './media-key';
 import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
@@ -82,7 +82,7 @@ export class LocalMediaStorage extends MediaStorage {
     const source = this.pathOf(from);
     const target = this.pathOf(to);
     // One rename: atomic, and it replaces what was at `to`. Its folder usually exists already (a
-    // job's staging sits inside the job's folder), so it is created only when the rename says so.
+    // job's staged outputs sit in the job's folder), so it is created only when the rename says so.
     let moved = await renameUnlessMissing(source, target);
     if (!moved) {
       // Either nothing is at `from` (moved already) or `to`'s folder is missing: mkdir says which
@@ -104,6 +104,24 @@ export class LocalMediaStorage extends MediaStorage {
       throw error;
     }
     await this.removeEmptyFolders(dirname(path));
+  }
+
+  async removeStartingWith(keyPrefix: string): Promise<void> {
+    const path = this.pathOf(keyPrefix);
+    const folder = dirname(path);
+    const start = basename(path);
+    let names: string[];
+    try {
+      names = (await readdir(folder, { withFileTypes: true }))
+        .filter((entry) => entry.isFile() && entry.name.startsWith(start))
+        .map((entry) => entry.name);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    if (names.length === 0) return;
+    await Promise.all(names.map((name) => unlinkUnlessMissing(join(folder, name))));
+    await this.removeEmptyFolders(folder);
   }
 
   /**
@@ -139,6 +157,15 @@ async function renameUnlessMissing(source: string, target: string): Promise<bool
   } catch (error) {
     if (isMissing(error)) return false;
     throw error;
+  }
+}
+
+/** Removes a file; one already gone (removed concurrently) is fine. */
+async function unlinkUnlessMissing(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
   }
 }
 

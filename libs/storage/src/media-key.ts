@@ -24,15 +24,36 @@ export function assertSafeKey(key: string): void {
 }
 
 /**
- * Where attempt `attempt` of job `jobId` writes its outputs until it may publish them: inside the
- * job's folder, so removing the job removes them too, but under no name the media route serves
- * (published outputs are `{jobId}/{index}.{ext}`). Without `attempt`: the staging of every attempt.
+ * Where attempt `attempt` of job `jobId` keeps output `file` until it may publish it: in the job's
+ * folder beside the published outputs, so removing the job removes it too and staging needs no
+ * folders of its own, under a name the media route never serves (it serves the `{index}.{ext}`
+ * files the job's row lists).
  */
-export function stagingPrefix(jobId: string, attempt?: number): string {
-  return attempt === undefined ? mediaKey(jobId, 'staging') : mediaKey(jobId, 'staging', `attempt-${attempt}`);
+export function stagedKey(jobId: string, attempt: number, file: string): string {
+  return mediaKey(jobId, `${stagedNameStart(attempt)}${file}`);
 }
 
-/** The staged copy of output `file` of attempt `attempt` (published as `{jobId}/{file}`). */
-export function stagedKey(jobId: string, attempt: number, file: string): string {
+/**
+ * The start of the keys of what `attempt` staged (`job-1/staging-3-`, which `job-1/staging-30-…`
+ * does not start with); without `attempt`, of what any attempt staged. For `removeStartingWith`.
+ */
+export function stagingPrefix(jobId: string, attempt?: number): string {
+  return mediaKey(jobId, stagedNameStart(attempt));
+}
+
+function stagedNameStart(attempt?: number): string {
+  return attempt === undefined ? 'staging-' : `staging-${attempt}-`;
+}
+
+/**
+ * Where releases before the flat staging layout staged an output (`{jobId}/staging/attempt-N/`):
+ * a job such a release claimed but did not publish is published from there.
+ */
+export function legacyStagedKey(jobId: string, attempt: number, file: string): string {
   return mediaKey(jobId, 'staging', `attempt-${attempt}`, file);
+}
+
+/** The folder every legacy staged output of a job is in. */
+export function legacyStagingFolder(jobId: string): string {
+  return mediaKey(jobId, 'staging');
 }

@@ -170,6 +170,33 @@ export function describeMediaStorageContract(name: string, setup: () => Promise<
       });
     });
 
+    describe('removeStartingWith', () => {
+      it('removes the objects directly in the folder whose names start so, and nothing else', async () => {
+        await save(`${job}/staging-2-0.png`, 'a');
+        await save(`${job}/staging-2-1.png`, 'b');
+        const kept = {
+          [`${job}/staging-20-0.png`]: 'another attempt',
+          [`${job}/0.png`]: 'published',
+          [`${job}/staging-2-x/0.png`]: 'in a folder below',
+        };
+        for (const [key, text] of Object.entries(kept)) await save(key, text);
+
+        await storage.removeStartingWith(`${job}/staging-2-`);
+
+        await expect(storage.open(`${job}/staging-2-0.png`)).resolves.toBeNull();
+        await expect(storage.open(`${job}/staging-2-1.png`)).resolves.toBeNull();
+        for (const [key, text] of Object.entries(kept)) expect((await readStored(key)).toString()).toBe(text);
+      });
+
+      it('is fine when nothing matches, or the folder does not exist', async () => {
+        await save(`${job}/0.png`, 'published');
+
+        await expect(storage.removeStartingWith(`${job}/staging-`)).resolves.toBeUndefined();
+        await expect(storage.removeStartingWith(`${randomUUID()}/staging-`)).resolves.toBeUndefined();
+        expect((await readStored(`${job}/0.png`)).toString()).toBe('published');
+      });
+    });
+
     describe('move', () => {
       it('moves an object to its new key, byte for byte, leaving nothing at the old one', async () => {
         const content = randomBytes(70_000);
@@ -245,6 +272,10 @@ export function describeMediaStorageContract(name: string, setup: () => Promise<
 
       it.each(unsafeKeys)('refuses to remove everything under %j', async (key) => {
         await expect(storage.removeAll(key)).rejects.toBeInstanceOf(InvalidMediaKeyError);
+      });
+
+      it.each(unsafeKeys)('refuses to remove what starts with %j', async (key) => {
+        await expect(storage.removeStartingWith(key)).rejects.toBeInstanceOf(InvalidMediaKeyError);
       });
     });
   });

@@ -32,6 +32,13 @@ export abstract class MediaStorage {
   abstract removeAll(prefix: string): Promise<void>;
 
   /**
+   * Removes every object directly in the folder of `keyPrefix` whose name starts with its last
+   * segment: `job-1/staging-2-` removes `job-1/staging-2-0.png`, not `job-1/0.png` nor anything in
+   * a folder below `job-1`. Nothing there is fine.
+   */
+  abstract removeStartingWith(keyPrefix: string): Promise<void>;
+
+  /**
    * A time-limited URL clients can download the object from directly, answering with the content
    * type and disposition of `serving`; or null when the api should stream it itself (local disk).
    */

@@ -103,8 +103,18 @@ export class S3MediaStorage extends MediaStorage {
   }
 
   async removeAll(prefix: string): Promise<void> {
+    await this.removeListed({ Prefix: `${this.objectKey(prefix)}/` });
+  }
+
+  async removeStartingWith(keyPrefix: string): Promise<void> {
+    // The delimiter keeps the listing to the prefix's own folder: keys below it are only summarised.
+    await this.removeListed({ Prefix: this.objectKey(keyPrefix), Delimiter: '/' });
+  }
+
+  /** Deletes every object a listing of the bucket with `filter` names. */
+  private async removeListed(filter: { Prefix: string; Delimiter?: string }): Promise<void> {
     const Bucket = this.settings.bucket;
-    const pages = paginateListObjectsV2({ client: this.client }, { Bucket, Prefix: `${this.objectKey(prefix)}/` });
+    const pages = paginateListObjectsV2({ client: this.client }, { Bucket, ...filter });
     // A listing page holds at most 1000 keys, which is also the most one DeleteObjects call accepts.
     for await (const page of pages) {
       const objects = (page.Contents ?? []).flatMap(({ Key }) => (Key ? [{ Key }] : []));

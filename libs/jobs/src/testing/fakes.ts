@@ -265,6 +265,14 @@ export class MemoryStorage extends MediaStorage {
     for (const key of this.objects.keys()) if (key.startsWith(`${prefix}/`)) this.objects.delete(key);
   }
 
+  async removeStartingWith(keyPrefix: string): Promise<void> {
+    this.removed.push(keyPrefix);
+    const folder = keyPrefix.slice(0, keyPrefix.lastIndexOf('/') + 1);
+    for (const key of this.objects.keys()) {
+      if (key.startsWith(keyPrefix) && !key.slice(folder.length).includes('/')) this.objects.delete(key);
+    }
+  }
+
   async directUrl(key: string, serving: MediaServing): Promise<string | null> {
     return `https://bucket.example/${key}?type=${serving.contentType}`;
   }
