@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -145,6 +145,13 @@ describe('LocalMediaStorage', () => {
       await storage.removeStartingWith(stagingPrefix('job-1', 2));
 
       expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+    });
+
+    it('removing staged outputs reports a file-system error other than a missing folder', async () => {
+      await mkdir(root, { recursive: true });
+      await symlink(join(root, 'job-1'), join(root, 'job-1'));
+
+      await expect(storage.removeStartingWith(stagingPrefix('job-1'))).rejects.toMatchObject({ code: 'ELOOP' });
     });
 
     it('removing the last folder of a job drops the job folder, never the root', async () => {

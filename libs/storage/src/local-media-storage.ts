@@ -119,6 +119,7 @@ export class LocalMediaStorage extends MediaStorage {
       if (isMissing(error)) return;
       throw error;
     }
+    // Stryker disable next-line ConditionalExpression: saves an rmdir: without it the climb tries the folder, which holds the published outputs, and stops there all the same
     if (names.length === 0) return;
     await Promise.all(names.map((name) => unlinkUnlessMissing(join(folder, name))));
     await this.removeEmptyFolders(folder);
