@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { freePort } from '../support/loopback';
 import { BenchRun } from './bench-run';
 import { type LoadResult, load } from './load';
-import { type BenchProcess, cpuSecondsOf, machineBusySeconds } from './processes';
+import { type BenchProcess, cpuSecondsOf, machineBusySeconds, postgresCpuByPid } from './processes';
 import { type ProfileSummary, profileDuring } from './profiler';
 import {
   CREATE_REFERENCE_TABLE,
@@ -388,11 +388,7 @@ export class Bench {
 
   /** CPU seconds so far of the system's processes and of each PostgreSQL backend on the bench database. */
   private async cpuSnapshot(system: System): Promise<Map<string, number>> {
-    // The backends on the bench database and the server's own processes (WAL writer, checkpointer…).
-    const { rows } = await this.resources.database().query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity
-        WHERE (datname = current_database() OR backend_type <> 'client backend') AND pid <> pg_backend_pid()`,
-    );
+    const postgres = await postgresCpuByPid(this.resources.database());
     const bench = process.cpuUsage();
     const snapshot = new Map([
       ['api', system.api.cpuSeconds()],
@@ -402,7 +398,7 @@ export class Bench {
       ['machine', machineBusySeconds()],
       ['wall', performance.now() / 1000],
     ]);
-    for (const { pid } of rows) snapshot.set(`postgres ${pid}`, cpuSecondsOf(pid));
+    for (const [pid, seconds] of postgres) snapshot.set(`postgres ${pid}`, seconds);
     return snapshot;
   }
 

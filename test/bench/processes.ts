@@ -1,7 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { Client } from 'pg';
 
 const SAMPLE_INTERVAL_MS = 200;
 const STOP_TIMEOUT_MS = 10_000;
@@ -130,16 +131,63 @@ export class BenchProcess {
   }
 }
 
-/** CPU time (user + system) of process `pid` so far, in seconds; 0 if it is gone. */
-export function cpuSecondsOf(pid: number): number {
+/** CPU time (user + system) of process `pid` (or of its thread `thread`) so far, in seconds; 0 if it is gone. */
+export function cpuSecondsOf(pid: number, thread?: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread ? `/proc/${pid}/task/${thread}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return 0;
   }
+}
+
+/** A process's CPU seconds so far, in all and by kind of thread (the rest: inspector, timers). */
+export interface ThreadCpu {
+  total: number;
+  main: number;
+  /** V8's helper threads: garbage collection and compilation. */
+  gc: number;
+  /** libuv's thread pool: file system, zlib, DNS. */
+  libuv: number;
+}
+
+/** CPU seconds of process `pid` so far, by thread (from /proc/<pid>/task); zeros if it is gone. */
+export function threadCpuSeconds(pid: number): ThreadCpu {
+  const use: ThreadCpu = { total: 0, main: 0, gc: 0, libuv: 0 };
+  let threads: string[] = [];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return use;
+  }
+  for (const thread of threads) {
+    const seconds = cpuSecondsOf(pid, thread);
+    let name = '';
+    try {
+      name = readFileSync(`/proc/${pid}/task/${thread}/comm`, 'utf8').trim();
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    use.total += seconds;
+    if (Number(thread) === pid) use.main += seconds;
+    else if (name.startsWith('V8')) use.gc += seconds;
+    else if (name.startsWith('libuv')) use.libuv += seconds;
+  }
+  return use;
+}
+
+/**
+ * CPU seconds so far of each PostgreSQL process that serves `db`'s database (its other
+ * connections), and of the server's own processes (WAL writer, checkpointer…), by pid.
+ */
+export async function postgresCpuByPid(db: Client): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity
+      WHERE (datname = current_database() OR backend_type <> 'client backend') AND pid <> pg_backend_pid()`,
+  );
+  return new Map(rows.map(({ pid }) => [pid, cpuSecondsOf(pid)]));
 }
 
 /** CPU time the whole machine spent busy so far (all cores, everything but idle and I/O wait), in seconds. */
