@@ -50,6 +50,15 @@ describe('LocalMediaStorage', () => {
     expect(await filesUnder(root)).toEqual(['job-b/0.png']);
   });
 
+  it('releases a source whose folder it could not make', async () => {
+    await storage.save('job-a', Readable.from([Buffer.from('a file where the folder should be')]), 'image/png');
+    const source = Readable.from([Buffer.from('lost')]);
+
+    await expect(storage.save('job-a/0.png', source, 'image/png')).rejects.toThrow();
+
+    expect(source.destroyed).toBe(true);
+  });
+
   it('releases a source it could not write (a download is not left open)', async () => {
     await storage.save('job-a/0.png', Readable.from([Buffer.from('first')]), 'image/png');
     await rm(root, { recursive: true, force: true });

@@ -20,12 +20,6 @@ export class LocalMediaStorage extends MediaStorage {
 
   async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    this.partialDirReady ??= mkdir(this.partialDir, { recursive: true }).catch((error: unknown) => {
-      this.partialDirReady = undefined;
-      throw error;
-    });
-    await this.partialDirReady;
     // Write to a temporary file and rename it into place, so readers never see a half-written
     // file, a re-run replaces the old file in one step, and a crash mid-write leaves nothing in
     // the job's folder (the `.partial` folder is not reachable through any media key).
@@ -34,6 +28,12 @@ export class LocalMediaStorage extends MediaStorage {
     let bytes = 0;
     let file: FileHandle | undefined;
     try {
+      await mkdir(dirname(path), { recursive: true });
+      this.partialDirReady ??= mkdir(this.partialDir, { recursive: true }).catch((error: unknown) => {
+        this.partialDirReady = undefined;
+        throw error;
+      });
+      await this.partialDirReady;
       file = await open(partial, 'w');
       // One file handle and a plain loop rather than a chain of streams: most outputs are a
       // chunk or a few, for which the streams' setup cost more than the write itself.
