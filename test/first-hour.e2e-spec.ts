@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { AppProcess, ENTRIES } from './support/app-process';
 import { freePort, listenOnLoopback } from './support/loopback';
+import { deleteKeys } from './support/redis-keys';
 import { withPath } from './support/scratch-databases';
 import { TcpProxy } from './support/tcp-proxy';
 import { TEST_DATABASE_URL } from './support/test-database';
@@ -15,6 +16,8 @@ function start(app: 'api' | 'worker', env: Record<string, string>): AppProcess {
 afterEach(async () => {
   await Promise.all(running.splice(0).map((app) => app.stop()));
 });
+// The apps share the file's key prefix (from the environment): what they left goes with it.
+afterAll(() => deleteKeys(`${process.env.QUEUE_PREFIX}:*`));
 
 /** No stack trace, no raw error dump: every line is one JSON log entry or one plain sentence. */
 function expectNoStackTraces(app: AppProcess): void {

@@ -4,6 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { EnvironmentOverrides } from './support/environment-overrides';
+import { deleteKeys } from './support/redis-keys';
 
 // Operators change RETENTION_INTERVAL_MS and restart: the next run must follow the new interval,
 // not the schedule a worker with the old interval left in Redis.
@@ -26,8 +27,9 @@ describe('retention schedule across restarts', () => {
   });
 
   afterAll(async () => {
-    await maintenance.obliterate({ force: true });
     await maintenance.close();
+    // Every key the workers left under the file's prefix: the schedule, the other queues' meta.
+    await deleteKeys(`${process.env.QUEUE_PREFIX}:*`);
   });
 
   async function restartWorker(intervalMs?: number): Promise<void> {
