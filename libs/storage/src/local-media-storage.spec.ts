@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalMediaStorage } from './local-media-storage';
 import {
   InvalidMediaKeyError,
@@ -195,6 +196,22 @@ describe('LocalMediaStorage', () => {
     expect(during).toHaveLength(1);
     expect(during[0]).toMatch(/^\.partial\/[\w-]+\.partial$/);
     expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+  });
+
+  it('rule: the first save removes partial files a crashed writer left, and only those over an hour old', async () => {
+    const partials = join(root, '.partial');
+    await mkdir(partials, { recursive: true });
+    const [stale, young] = [join(partials, 'crashed.partial'), join(partials, 'being-written.partial')];
+    await writeFile(stale, 'left by a crash');
+    await writeFile(young, 'another worker writes it now');
+    const longAgo = new Date(Date.now() - 61 * 60 * 1000);
+    await utimes(stale, longAgo, longAgo);
+
+    await storage.save('job-1/0.png', Readable.from([Buffer.from('x')]), 'image/png');
+
+    for (let waited = 0; existsSync(stale) && waited < 2000; waited += 20) await sleep(20);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(young)).toBe(true);
   });
 
   it('rule: only a missing file means "not there"; other file system errors surface', async () => {

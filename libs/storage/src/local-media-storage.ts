@@ -1,15 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertSafeKey, InvalidMediaKeyError } from './media-key';
 import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
 
+/** A partial file this old was left by a writer that crashed: a save takes seconds at most. */
+const STALE_PARTIAL_MS = 60 * 60 * 1000;
+
 /** Keeps media as files under one root folder (`generated_images/` by default). */
 export class LocalMediaStorage extends MediaStorage {
   private readonly root: string;
   private readonly partialDir: string;
-  /** The `.partial` folder exists (created on first use, again if it went missing). */
+  /**
+   * The `.partial` folder exists (created on first use, again if it went missing); what crashed
+   * writers left in it is removed then.
+   */
   private partialDirReady?: Promise<unknown>;
 
   constructor(root: string) {
@@ -29,10 +35,13 @@ export class LocalMediaStorage extends MediaStorage {
     let file: FileHandle | undefined;
     try {
       await mkdir(dirname(path), { recursive: true });
-      this.partialDirReady ??= mkdir(this.partialDir, { recursive: true }).catch((error: unknown) => {
-        this.partialDirReady = undefined;
-        throw error;
-      });
+      this.partialDirReady ??= mkdir(this.partialDir, { recursive: true }).then(
+        () => void this.removeStalePartials(),
+        (error: unknown) => {
+          this.partialDirReady = undefined;
+          throw error;
+        },
+      );
       await this.partialDirReady;
       file = await open(partial, 'w');
       // One file handle and a plain loop rather than a chain of streams: most outputs are a
@@ -123,6 +132,16 @@ export class LocalMediaStorage extends MediaStorage {
     if (names.length === 0) return;
     await Promise.all(names.map((name) => unlinkUnlessMissing(join(folder, name))));
     await this.removeEmptyFolders(folder);
+  }
+
+  /** Best effort, in the background: a file that cannot be read or removed now is left for next time. */
+  private async removeStalePartials(): Promise<void> {
+    const names = await readdir(this.partialDir).catch(() => []);
+    for (const name of names) {
+      const path = join(this.partialDir, name);
+      const info = await stat(path).catch(() => null);
+      if (info && Date.now() - info.mtimeMs > STALE_PARTIAL_MS) await unlinkUnlessMissing(path).catch(() => undefined);
+    }
   }
 
   /**
