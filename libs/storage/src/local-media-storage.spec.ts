@@ -198,7 +198,7 @@ describe('LocalMediaStorage', () => {
     expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
   });
 
-  it('rule: the first save removes partial files a crashed writer left, and only those over an hour old', async () => {
+  it('rule: the first save removes partial files a crashed writer left, and only those not written to for an hour', async () => {
     const partials = join(root, '.partial');
     await mkdir(partials, { recursive: true });
     const [stale, young] = [join(partials, 'crashed.partial'), join(partials, 'being-written.partial')];

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { assertSafeKey, InvalidMediaKeyError } from './media-key';
 import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
 
-/** A partial file this old was left by a writer that crashed: a save takes seconds at most. */
+/** A partial file not written to for this long was left by a writer that died (a live one writes as its data comes). */
 const STALE_PARTIAL_MS = 60 * 60 * 1000;
 
 /** Keeps media as files under one root folder (`generated_images/` by default). */
