@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { freePort } from '../support/loopback';
 import { BenchRun } from './bench-run';
 import { type LoadResult, load } from './load';
-import { type BenchProcess, cpuSecondsOf, machineBusySeconds, postgresCpuByPid } from './processes';
+import { type BenchProcess, cpuSecondsOf, machineBusySeconds, postgresCpuBetween, postgresCpuByPid } from './processes';
 import { type ProfileSummary, profileDuring } from './profiler';
 import {
   CREATE_REFERENCE_TABLE,
@@ -60,6 +60,12 @@ export interface BenchOptions {
   /** CPU-profile each phase's warm-up (never the measured part) and report where the time went. */
   profile: boolean;
   log: (line: string) => void;
+}
+
+/** CPU seconds so far, by process name, and of each PostgreSQL process by pid. */
+interface CpuSnapshot {
+  processes: Map<string, number>;
+  postgres: Map<number, number>;
 }
 
 /** CPU time (user + system) per request or job, in milliseconds, by process. */
@@ -387,10 +393,10 @@ export class Bench {
   }
 
   /** CPU seconds so far of the system's processes and of each PostgreSQL backend on the bench database. */
-  private async cpuSnapshot(system: System): Promise<Map<string, number>> {
+  private async cpuSnapshot(system: System): Promise<CpuSnapshot> {
     const postgres = await postgresCpuByPid(this.resources.database());
     const bench = process.cpuUsage();
-    const snapshot = new Map([
+    const processes = new Map([
       ['api', system.api.cpuSeconds()],
       ['worker', system.worker.cpuSeconds()],
       ['bench', (bench.user + bench.system) / 1e6],
@@ -398,16 +404,13 @@ export class Bench {
       ['machine', machineBusySeconds()],
       ['wall', performance.now() / 1000],
     ]);
-    for (const [pid, seconds] of postgres) snapshot.set(`postgres ${pid}`, seconds);
-    return snapshot;
+    return { processes, postgres };
   }
 
-  private async cpuSince(system: System, before: Map<string, number>, count: number): Promise<CpuUse> {
+  private async cpuSince(system: System, before: CpuSnapshot, count: number): Promise<CpuUse> {
     const after = await this.cpuSnapshot(system);
-    const used = (key: string) => Math.max(0, (after.get(key) ?? 0) - (before.get(key) ?? 0));
-    const postgres = [...after.keys()]
-      .filter((key) => key.startsWith('postgres '))
-      .reduce((sum, key) => sum + used(key), 0);
+    const used = (key: string) => Math.max(0, (after.processes.get(key) ?? 0) - (before.processes.get(key) ?? 0));
+    const postgres = postgresCpuBetween(before.postgres, after.postgres);
     const perItem = (seconds: number) => (count > 0 ? round((seconds * 1000) / count, 3) : 0);
     const ours = used('api') + used('worker') + used('bench') + used('redis') + postgres;
     const otherShare = Math.max(0, used('machine') - ours) / (used('wall') * cpus().length);

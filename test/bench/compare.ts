@@ -8,7 +8,7 @@ import { freePort } from '../support/loopback';
 import { round, serviceEnvironment, waitForHttp } from './bench';
 import { BenchRun } from './bench-run';
 import { load } from './load';
-import { type BenchProcess, postgresCpuByPid, threadCpuSeconds } from './processes';
+import { type BenchProcess, postgresCpuBetween, postgresCpuByPid, threadCpuSeconds } from './processes';
 import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
 
 // `npm run bench -- compare before=../old-checkout after=. reference`: the worker of each built
@@ -133,9 +133,6 @@ export class CompareBench {
     await worker.stop();
 
     const count = after.done - before.done;
-    // Backends that ended meanwhile are left out, as in the main bench.
-    let postgres = 0;
-    for (const [pid, seconds] of after.postgres) postgres += Math.max(0, seconds - (before.postgres.get(pid) ?? 0));
     const perJob = (seconds: number) => round((seconds * 1000) / count, 3);
     const thread = (kind: ThreadKind) => perJob(after.threads[kind] - before.threads[kind]);
     return {
@@ -145,7 +142,7 @@ export class CompareBench {
       main: thread('main'),
       gc: thread('gc'),
       libuv: thread('libuv'),
-      postgresMs: perJob(postgres),
+      postgresMs: perJob(postgresCpuBetween(before.postgres, after.postgres)),
     };
   }
 

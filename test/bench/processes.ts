@@ -190,6 +190,13 @@ export async function postgresCpuByPid(db: Client): Promise<Map<number, number>>
   return new Map(rows.map(({ pid }) => [pid, cpuSecondsOf(pid)]));
 }
 
+/** CPU seconds PostgreSQL spent between two `postgresCpuByPid` snapshots; backends gone by the second are left out. */
+export function postgresCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let seconds = 0;
+  for (const [pid, now] of after) seconds += Math.max(0, now - (before.get(pid) ?? 0));
+  return seconds;
+}
+
 /** CPU time the whole machine spent busy so far (all cores, everything but idle and I/O wait), in seconds. */
 export function machineBusySeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
