@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { Job } from './support/jobs-client';
 import { useService } from './support/service';
@@ -36,7 +36,7 @@ describe("a job's files", () => {
   const cancel = async (id: string) =>
     (await running.service.client.api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } })).response;
 
-  it('are exactly the outputs of the attempt that succeeded', async () => {
+  it('are exactly the outputs of the attempt that succeeded, kept under its names and served under theirs', async () => {
     const submitted = await running.service.client.submit({
       prompt: 'two outputs',
       input: { ...SMALL, num_outputs: 2 },
@@ -45,7 +45,11 @@ describe("a job's files", () => {
     const job = await running.service.client.waitUntilDone(submitted.id);
 
     expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
-    expect(await filesOf(job.id)).toEqual(['0.png', '1.png']);
+    expect(job.outputs.map((output) => output.file)).toEqual(['0.png', '1.png']);
+    expect(await filesOf(job.id)).toEqual(['attempt-1-0.png', 'attempt-1-1.png']);
+    const second = await running.service.client.media(job.outputs[1].url);
+    const kept = await readFile(join(process.env.STORAGE_LOCAL_DIR as string, job.id, 'attempt-1-1.png'));
+    expect(Buffer.from(await second.arrayBuffer()).equals(kept)).toBe(true);
   });
 
   it('are never written by an attempt that lost its job to a newer attempt', async () => {
@@ -60,18 +64,24 @@ describe("a job's files", () => {
     await cancel(job.id);
   });
 
-  it('claimed by a release before the flat layout, and not published, are published from its staging folder', async () => {
+  it.each([
+    ['in its folder (staging-1-0.png)', 'staging-1-0.png'],
+    ['in a staging folder (staging/attempt-1/0.png)', join('staging', 'attempt-1', '0.png')],
+  ])('claimed by an older release that staged them %s, and not published, are published', async (_case, staged) => {
     const done = await running.service.client.waitUntilDone(
-      (await running.service.client.submit({ prompt: 'claimed by an older release', input: SMALL })).id,
+      (await running.service.client.submit({ prompt: `claimed by an older release: ${staged}`, input: SMALL })).id,
     );
     const folder = join(process.env.STORAGE_LOCAL_DIR as string, done.id);
-    const bytes = await readFile(join(folder, '0.png'));
-    // As an older worker left it: outputs claimed under staging/attempt-1/, the row still processing.
-    await mkdir(join(folder, 'staging', 'attempt-1'), { recursive: true });
-    await rename(join(folder, '0.png'), join(folder, 'staging', 'attempt-1', '0.png'));
-    await running.service.api
-      .get(DataSource)
-      .query("UPDATE jobs SET status = 'processing', completed_at = NULL WHERE id = $1", [done.id]);
+    const bytes = await readFile(join(folder, 'attempt-1-0.png'));
+    // As an older worker left it: outputs staged and claimed (listed without where they are kept), the row still processing.
+    await mkdir(dirname(join(folder, staged)), { recursive: true });
+    await rename(join(folder, 'attempt-1-0.png'), join(folder, staged));
+    await running.service.api.get(DataSource).query(
+      `UPDATE jobs SET status = 'processing', completed_at = NULL,
+         outputs = (SELECT jsonb_agg(output - 'storedAs') FROM jsonb_array_elements(outputs) AS output)
+       WHERE id = $1`,
+      [done.id],
+    );
     await (await running.service.queue.getJob(done.id))?.remove();
 
     await running.service.queue.add('generate', { jobId: done.id }, { jobId: done.id });
@@ -79,7 +89,8 @@ describe("a job's files", () => {
     const job = await running.service.client.waitUntilDone(done.id);
     expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await filesOf(job.id)).toEqual(['0.png']);
-    expect((await readFile(join(folder, '0.png'))).equals(bytes)).toBe(true);
+    const served = await running.service.client.media(job.outputs[0].url);
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
   });
 
   it('are all removed when the job is canceled while it runs', async () => {

@@ -227,7 +227,7 @@ describe('media in S3 (presigned URLs)', () => {
 
       expect(redirect.status).toBe(302);
       expectSecurityHeaders(redirect);
-      expect(location).toContain(`/media/serving/${(running.job as Job).id}/${fileOf(output)}`);
+      expect(location).toContain(`/media/serving/${(running.job as Job).id}/attempt-1-${fileOf(output)}`);
       await expectServedAs(await fetch(location as string), output, expected);
     },
   );

@@ -355,13 +355,13 @@ describe('PostgreSQL unavailable to the worker', () => {
 
     expect(job).toMatchObject({ status: 'succeeded', attempts: 2, error: null });
     expect(job.outputs).toHaveLength(1);
-    expect(await filesOf(job.id)).toEqual(['0.png']);
+    expect(await filesOf(job.id)).toEqual(['attempt-2-0.png']);
   }, 40_000);
 
   it('gives back an attempt whose outcome could not be recorded, keeping only the winning files', async () => {
     const submitted = await client.submit({ prompt: 'outage while generating', input: { ...SMALL, num_outputs: 2 } });
     await waitForStatus(client, submitted.id, 'processing');
-    // The attempt generates for 1.5 s; it cannot claim or record anything when it ends.
+    // The attempt generates for 1.5 s; it cannot record anything when it ends.
     await proxy.close();
     await sleep(3000);
     await proxy.start();
@@ -369,7 +369,7 @@ describe('PostgreSQL unavailable to the worker', () => {
     const job = await client.waitUntilDone(submitted.id, 30_000);
 
     expect(job).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
-    expect(await filesOf(job.id)).toEqual(['0.png', '1.png']);
+    expect(await filesOf(job.id)).toEqual(['attempt-1-0.png', 'attempt-1-1.png']);
     for (const output of job.outputs) {
       const media = await client.media(output.url);
       expect(Buffer.from(await media.arrayBuffer()).length).toBe(output.bytes);

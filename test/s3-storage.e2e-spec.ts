@@ -54,7 +54,7 @@ describe('media in S3', () => {
 
     expect(job.status).toBe('succeeded');
     expect(redirect.status).toBe(302);
-    expect(location).toContain(`/media/e2e/${job.id}/0.png`);
+    expect(location).toContain(`/media/e2e/${job.id}/attempt-1-0.png`);
     expect(location).toContain('X-Amz-Expires=120');
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('image/png');

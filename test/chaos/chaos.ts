@@ -64,7 +64,7 @@ interface JobRow {
   attempts: number;
   max_attempts: number;
   error: { code: string; retryable: boolean } | null;
-  outputs: { file: string; bytes: number; sha256: string }[];
+  outputs: { file: string; storedAs?: string; bytes: number; sha256: string }[];
 }
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
@@ -313,22 +313,18 @@ async function verify(
   };
 }
 
+/** Where the job's folder keeps an output: under the name of the attempt that wrote it. */
+const storedName = (output: JobRow['outputs'][number]) => output.storedAs ?? output.file;
+
 /** The job's folder holds exactly its recorded outputs, byte for byte. */
 async function outputsMatch(mediaDir: string, row: JobRow): Promise<boolean> {
   const folder = join(mediaDir, row.id);
   const files = await readdir(folder).catch(() => []);
-  if (
-    row.outputs.length === 0 ||
-    files.sort().join() !==
-      row.outputs
-        .map((output) => output.file)
-        .sort()
-        .join()
-  ) {
+  if (row.outputs.length === 0 || files.sort().join() !== row.outputs.map(storedName).sort().join()) {
     return false;
   }
   for (const output of row.outputs) {
-    const body = await readFile(join(folder, output.file));
+    const body = await readFile(join(folder, storedName(output)));
     if (body.length !== output.bytes || createHash('sha256').update(body).digest('hex') !== output.sha256) return false;
   }
   return true;

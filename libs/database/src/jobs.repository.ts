@@ -221,8 +221,8 @@ export class JobsRepository {
   /**
    * Starts the next attempt in one statement: moves the job to `processing`, counts the attempt,
    * opens its history entry and clears the previous attempt's progress, unless the job is in none
-   * of `from`, has no attempt left, or an attempt already claimed it with its outputs (that
-   * attempt's publication must be finished instead). Returns the row as it now is, or null; its
+   * of `from`, has no attempt left, or an attempt of an older release claimed it with its outputs
+   * (that attempt's publication must be finished instead). Returns the row as it now is, or null; its
    * `attempts` is the attempt number every later write of this attempt must name.
    */
   beginAttempt(id: string, from: readonly JobStatus[]): Promise<JobEntity | null> {

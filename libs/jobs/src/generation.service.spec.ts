@@ -60,12 +60,24 @@ describe('GenerationService', () => {
       expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
       expect(jobs.row().completedAt).not.toBeNull();
       expect(jobs.row().outputs).toEqual([
-        { file: '0.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging-1-0.png' },
-        { file: '1.png', contentType: 'image/png', bytes: 10, sha256: 'sha-of-job-1/staging-1-1.png' },
+        {
+          file: '0.png',
+          storedAs: 'attempt-1-0.png',
+          contentType: 'image/png',
+          bytes: 10,
+          sha256: 'sha-of-job-1/attempt-1-0.png',
+        },
+        {
+          file: '1.png',
+          storedAs: 'attempt-1-1.png',
+          contentType: 'image/png',
+          bytes: 10,
+          sha256: 'sha-of-job-1/attempt-1-1.png',
+        },
       ]);
       expect(jobs.row().outputShape).toEqual([{ $output: 0 }, { $output: 1 }]);
-      expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/1.png']);
-      expect(storage.removed).toEqual(['job-1/staging-']);
+      expect(storage.keys()).toEqual(['job-1/attempt-1-0.png', 'job-1/attempt-1-1.png']);
+      expect(storage.removed).toEqual([]);
       expect(events.log).toEqual(['started job-1', 'finished job-1']);
     });
 
@@ -96,6 +108,17 @@ describe('GenerationService', () => {
       expect(events.log).toEqual(['finished job-1']);
     });
 
+    it('removes what earlier attempts whose workers died left behind, once the job succeeds', async () => {
+      build({ attempts: 2 });
+      storage.put('job-1/attempt-1-0.png');
+      storage.put('job-1/attempt-2-0.png');
+      storage.put('job-1/staging-2-0.png');
+
+      await service.runAttempt('job-1');
+
+      expect(storage.keys()).toEqual(['job-1/attempt-3-0.png', 'job-1/attempt-3-1.png']);
+    });
+
     it('clears the error an earlier attempt recorded once the job succeeds', async () => {
       build({ attempts: 1, error: { code: 'upstream_unavailable', message: 'down', retryable: true } });
 
@@ -118,10 +141,10 @@ describe('GenerationService', () => {
   });
 
   describe('failure recording', () => {
-    it('queues a retryable failure again while attempts are left, removing what the attempt staged', async () => {
-      storage.put('job-1/staging-0-0.png');
+    it('queues a retryable failure again while attempts are left, removing what the attempt wrote', async () => {
+      storage.put('job-1/attempt-10-0.png');
       generate.mockImplementation(async () => {
-        storage.put('job-1/staging-1-0.png', 'partial');
+        storage.put('job-1/attempt-1-0.png', 'partial');
         throw new GenerationError('upstream_unavailable', 'down', { retryable: true });
       });
 
@@ -139,7 +162,7 @@ describe('GenerationService', () => {
         error: { code: 'upstream_unavailable', message: 'down', retryable: true },
         completedAt: null,
       });
-      expect(storage.removed).toEqual(['job-1/staging-1-']);
+      expect(storage.keys()).toEqual(['job-1/attempt-10-0.png']);
       expect(events.log).toEqual(['started job-1']);
     });
 
@@ -157,7 +180,7 @@ describe('GenerationService', () => {
       ['a permanent error on the first attempt', {}, false],
     ])('fails the job for %s, removing every file and announcing the end', async (_case, overrides, retryable) => {
       build(overrides);
-      storage.put('job-1/staging-1-0.png');
+      storage.put('job-1/attempt-1-0.png');
       failWith(new GenerationError('prediction_failed', 'no', { retryable }));
 
       const failure = await run();
@@ -218,7 +241,7 @@ describe('GenerationService', () => {
       await expect(service.runAttempt('job-1')).resolves.toBeUndefined();
 
       expect(jobs.row()).toMatchObject({ status: 'processing', attempts: 2, error: null });
-      expect(storage.removed).toEqual(['job-1/staging-1-']);
+      expect(storage.removed).toEqual(['job-1/attempt-1-']);
     });
 
     it('removes every file when the job was canceled while its attempt failed', async () => {
@@ -235,7 +258,7 @@ describe('GenerationService', () => {
   });
 
   describe('stopping an attempt', () => {
-    it('hands the attempt back when a shutdown aborts it, removing only what it staged', async () => {
+    it('hands the attempt back when a shutdown aborts it, removing only what it wrote', async () => {
       const controller = new AbortController();
       generate.mockImplementation(async () => {
         controller.abort(ABORT_REASONS.shutdown);
@@ -247,7 +270,7 @@ describe('GenerationService', () => {
       expect(failure).toBeInstanceOf(AttemptInterruptedError);
       expect(failure).toMatchObject({ jobId: 'job-1' });
       expect(jobs.row()).toMatchObject({ status: 'queued', attempts: 0, error: null });
-      expect(storage.removed).toEqual(['job-1/staging-1-']);
+      expect(storage.removed).toEqual(['job-1/attempt-1-']);
     });
 
     it('removes every file of a canceled job and records nothing', async () => {
@@ -309,7 +332,7 @@ describe('GenerationService', () => {
       await expect(service.runAttempt('job-1')).rejects.toBe(bug);
     });
 
-    it('gives back an attempt that could not claim the job, and the retry keeps only its own files', async () => {
+    it('gives back an attempt that could not record its success, and the retry keeps only its own files', async () => {
       generate.mockImplementationOnce(async () => {
         jobs.failNextWrite = { applied: false };
         return [png(), png()];
@@ -322,11 +345,11 @@ describe('GenerationService', () => {
       await service.runAttempt('job-1', { unrecordedAttempt: 1 });
 
       expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 1 });
-      expect(storage.keys()).toEqual(['job-1/0.png']);
-      expect(storage.objects.get('job-1/0.png')?.length).toBe(7);
+      expect(storage.keys()).toEqual(['job-1/attempt-1-0.png']);
+      expect(storage.objects.get('job-1/attempt-1-0.png')?.length).toBe(7);
     });
 
-    it('keeps a claim the database applied but could not confirm, and finishes publishing it', async () => {
+    it('keeps a success the database recorded but could not confirm, and announces it', async () => {
       generate.mockImplementationOnce(async () => {
         jobs.failNextWrite = { applied: true };
         return [png()];
@@ -337,29 +360,30 @@ describe('GenerationService', () => {
 
       expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 1 });
       expect(generate).toHaveBeenCalledTimes(1);
-      expect(storage.keys()).toEqual(['job-1/0.png']);
+      expect(storage.keys()).toEqual(['job-1/attempt-1-0.png']);
       expect(events.log).toEqual(['started job-1', 'finished job-1']);
     });
 
-    it('settles an unrecorded attempt a newer attempt replaced by removing only its staging', async () => {
+    it('settles an unrecorded attempt a newer attempt replaced by removing only its files', async () => {
       build({ status: 'processing', attempts: 2 });
-      storage.put('job-1/staging-1-0.png');
+      storage.put('job-1/attempt-1-0.png');
 
       await service.runAttempt('job-1', { unrecordedAttempt: 1 });
 
-      expect(storage.removed[0]).toBe('job-1/staging-1-');
+      expect(storage.removed[0]).toBe('job-1/attempt-1-');
       expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 3 });
     });
 
-    it('settles an unrecorded attempt of an ended job by keeping only its published files', async () => {
-      build({ status: 'succeeded', attempts: 1, outputs: [OUTPUT] });
-      storage.put('job-1/0.png');
-      storage.put('job-1/staging-1-1.png');
+    it('settles an unrecorded attempt of a job a newer attempt ended by keeping only its outputs', async () => {
+      build({ status: 'succeeded', attempts: 2, outputs: [{ ...OUTPUT, storedAs: 'attempt-2-0.png' }] });
+      storage.put('job-1/attempt-2-0.png');
+      storage.put('job-1/attempt-1-1.png');
 
       await service.runAttempt('job-1', { unrecordedAttempt: 1 });
 
-      expect(storage.keys()).toEqual(['job-1/0.png']);
+      expect(storage.keys()).toEqual(['job-1/attempt-2-0.png']);
       expect(generate).not.toHaveBeenCalled();
+      expect(events.log).toEqual([]);
     });
 
     it.each([
@@ -409,23 +433,24 @@ describe('GenerationService', () => {
       expect(generate).not.toHaveBeenCalled();
     });
 
-    it('finishes publishing outputs an attempt claimed but did not publish', async () => {
+    it('finishes publishing outputs an attempt of an older release claimed but did not publish', async () => {
       build({ status: 'processing', attempts: 2, outputs: [OUTPUT] });
       storage.put('job-1/staging-2-0.png');
 
       await service.runAttempt('job-1');
 
       expect(jobs.row()).toMatchObject({ status: 'succeeded', attempts: 2 });
+      expect(jobs.row().completedAt).not.toBeNull();
       expect(storage.keys()).toEqual(['job-1/0.png']);
       expect(events.log).toEqual(['finished job-1']);
     });
 
     it.each([
-      ['succeeded', ['job-1/staging-']],
+      ['succeeded', ['job-1/attempt-1-', 'job-1/staging-']],
       ['failed', ['job-1']],
       ['canceled', ['job-1']],
-    ] as const)('tidies a %s job: only a succeeded job keeps its published files', async (status, removed) => {
-      build({ status, attempts: 1 });
+    ] as const)('tidies a %s job: only a succeeded job keeps its outputs', async (status, removed) => {
+      build({ status, attempts: 2 });
 
       await service.runAttempt('job-1');
 
@@ -452,7 +477,7 @@ describe('GenerationService', () => {
     });
   });
 
-  describe('the claim and publication', () => {
+  describe('the outcome and the files', () => {
     it('writes no file when the job moved on to a newer attempt while it generated', async () => {
       generate.mockImplementationOnce(async () => {
         jobs.row().attempts += 1;
@@ -477,7 +502,7 @@ describe('GenerationService', () => {
       expect(storage.removed).toEqual(['job-1']);
     });
 
-    it('removes the files when the job was canceled between the claim and its completion', async () => {
+    it("removes the files when the job was canceled between an older release's claim and its completion", async () => {
       const job = jobs.add({ status: 'canceled', attempts: 1, outputs: [OUTPUT] });
       storage.put('job-1/staging-1-0.png');
 
@@ -530,24 +555,41 @@ describe('GenerationService', () => {
       await service.runAttempt('job-1');
 
       expect(jobs.row()).toMatchObject({ status: 'succeeded' });
-      expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/1.png']);
+      expect(storage.keys()).toEqual(['job-1/attempt-1-0.png', 'job-1/attempt-1-1.png']);
     });
   });
 
   describe('after losing the job', () => {
-    it('removes what it staged when the sweep already put the job back in the queue', async () => {
+    it('removes what it wrote when the sweep already put the job back in the queue', async () => {
       generate.mockImplementation(async () => {
-        storage.put('job-1/staging-1-0.png');
+        storage.put('job-1/attempt-1-0.png');
         jobs.row().status = 'queued';
         throw new GenerationError('upstream_unavailable', 'down', { retryable: true });
       });
 
       await run();
 
-      expect(storage.removed[0]).toBe('job-1/staging-1-');
+      expect(storage.removed[0]).toBe('job-1/attempt-1-');
     });
 
-    it('removes what it staged when a newer attempt claimed the job', async () => {
+    it('removes what it wrote when a newer attempt succeeded meanwhile', async () => {
+      generate.mockImplementationOnce(async () => {
+        Object.assign(jobs.row(), {
+          status: 'succeeded',
+          attempts: 2,
+          outputs: [{ ...OUTPUT, storedAs: 'attempt-2-0.png' }],
+        });
+        storage.put('job-1/attempt-2-0.png');
+        return [png()];
+      });
+
+      await service.runAttempt('job-1');
+
+      expect(storage.keys()).toEqual(['job-1/attempt-2-0.png']);
+      expect(events.log).toEqual(['started job-1']);
+    });
+
+    it('removes what it wrote when a newer attempt of an older release claimed the job', async () => {
       generate.mockImplementationOnce(async () => {
         Object.assign(jobs.row(), { attempts: 2, outputs: [OUTPUT] });
         return [png()];
@@ -555,7 +597,7 @@ describe('GenerationService', () => {
 
       await service.runAttempt('job-1');
 
-      expect(storage.removed).toEqual(['job-1/staging-1-']);
+      expect(storage.removed).toEqual(['job-1/attempt-1-']);
       expect(jobs.row()).toMatchObject({ status: 'processing', attempts: 2 });
     });
 
@@ -580,7 +622,7 @@ describe('GenerationService', () => {
 
     it('publishes nothing of a claimed job that was canceled, and removes every file', async () => {
       build({ status: 'canceled', attempts: 1, outputs: [OUTPUT] });
-      storage.put('job-1/staging-1-0.png');
+      storage.put('job-1/attempt-1-0.png');
 
       await service.runAttempt('job-1');
 
@@ -611,7 +653,7 @@ describe('GenerationService', () => {
   describe('failUnavailable', () => {
     it('fails a job whose outage outlasted its ceiling with infrastructure_unavailable', async () => {
       build({ status: 'processing', attempts: 1 });
-      storage.put('job-1/staging-1-0.png');
+      storage.put('job-1/attempt-1-0.png');
 
       await service.failUnavailable('job-1');
 
@@ -631,7 +673,10 @@ describe('GenerationService', () => {
 
     it.each([
       ['has ended', { status: 'succeeded' as const, attempts: 1 }],
-      ['was claimed by an attempt', { status: 'processing' as const, attempts: 1, outputs: [OUTPUT] }],
+      [
+        'was claimed by an attempt of an older release',
+        { status: 'processing' as const, attempts: 1, outputs: [OUTPUT] },
+      ],
     ])('leaves a job alone that %s', async (_case, overrides) => {
       build(overrides);
 

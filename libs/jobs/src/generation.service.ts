@@ -56,10 +56,11 @@ const HANDED_BACK: JobErrorRecord = {
 };
 
 /**
- * Runs one attempt of a job: generate, stage every output, claim the row, publish, record the
- * outcome. The row decides everything: an attempt counts once `beginAttempt` recorded it, only
- * the attempt the row names may write, and `failed` is written only when the error is permanent
- * or no attempt is left.
+ * Runs one attempt of a job: generate, write every output under the attempt's own names, record
+ * the outcome. The row decides everything: an attempt counts once `beginAttempt` recorded it, only
+ * the attempt the row names may write, a job succeeds in the one guarded write that lists its
+ * outputs (after they are written), and `failed` is written only when the error is permanent or no
+ * attempt is left.
  */
 @Injectable()
 export class GenerationService {
@@ -108,19 +109,16 @@ export class GenerationService {
   }
 
   /**
-   * Finishes the publication of outputs an attempt claimed but did not publish (its worker died
-   * after the claim): moves them into place and marks the job succeeded.
+   * Finishes the publication of outputs that an attempt of a release before attempt-named outputs
+   * claimed but did not publish (its worker died after the claim): moves them into place and marks
+   * the job succeeded.
    */
   async completeClaim(job: JobEntity): Promise<boolean> {
-    await this.files.publish(job.id, job.attempts, job.outputs);
+    await this.files.publishClaimed(job.id, job.attempts, job.outputs);
     const scope = this.scope(job.id, job.attempts);
     const succeeded = await this.recordChange(scope, { status: 'succeeded', error: null, markCompleted: true });
-    if (succeeded) {
-      scope.log.log('Attempt succeeded', { outputs: job.outputs.length });
-      await this.events.finished(succeeded);
-    } else if ((await this.jobs.findById(job.id))?.status === 'canceled') {
-      await this.files.discardAll(job.id);
-    }
+    if (succeeded) await this.announceSuccess(scope, succeeded);
+    else if ((await this.jobs.findById(job.id))?.status === 'canceled') await this.files.discardAll(job.id);
     return succeeded !== null;
   }
 
@@ -146,14 +144,21 @@ export class GenerationService {
       if (failure) throw failure;
       return;
     }
-    // The claim: from now on no other attempt can begin, and only this one publishes.
-    const claimed = await this.recordChange(scope, {
-      status: 'processing',
+    const succeeded = await this.recordChange(scope, {
+      status: 'succeeded',
       outputs: outputs.records,
       outputShape: outputs.shape,
+      error: null,
+      markCompleted: true,
     });
-    if (!claimed) return this.tidyAfterLoss(scope);
-    await this.completeClaim(claimed);
+    if (!succeeded) return this.tidyAfterLoss(scope);
+    await this.announceSuccess(scope, succeeded);
+    await this.files.discardEarlierAttempts(jobId, attempt);
+  }
+
+  private async announceSuccess(scope: AttemptScope, job: JobEntity): Promise<void> {
+    scope.log.log('Attempt succeeded', { outputs: job.outputs.length });
+    await this.events.finished(job);
   }
 
   private async generate(
@@ -200,13 +205,13 @@ export class GenerationService {
       throw error;
     }
     // Every save settles before the attempt moves on, so a failed one leaves no write behind
-    // that could land after its staging is removed.
-    const staged = await Promise.allSettled(
-      media.map((item, index) => this.files.stage(job.id, attempt, index, item, budget)),
+    // that could land after the attempt's files are removed.
+    const saved = await Promise.allSettled(
+      media.map((item, index) => this.files.save(job.id, attempt, index, item, budget)),
     );
-    const failed = staged.find((result) => result.status === 'rejected');
+    const failed = saved.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    return { records: staged.map((result) => (result as PromiseFulfilledResult<JobOutputRecord>).value), shape };
+    return { records: saved.map((result) => (result as PromiseFulfilledResult<JobOutputRecord>).value), shape };
   }
 
   /** Records why the attempt failed; returns the error for the queue to act on, or null if the job moved on. */
@@ -258,13 +263,14 @@ export class GenerationService {
   /**
    * Gives back an attempt that began but could not record its outcome, so it does not count, and
    * removes what it wrote. If its outcome was recorded after all (the database applied the write
-   * but could not confirm it), that stands instead.
+   * but could not confirm it), that stands instead, and a success is announced now.
    */
   private async settleUnrecorded(scope: AttemptScope): Promise<void> {
     const { jobId, attempt } = scope;
     const job = await this.jobs.findById(jobId);
     if (!job) return;
-    if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
+    if (job.status === 'succeeded' && job.attempts === attempt) await this.announceSuccess(scope, job);
+    else if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
       const givenBack = await this.recordChange(scope, { status: 'queued', attempts: attempt - 1 });
       if (givenBack) {
         scope.log.warn('Gave back an attempt whose outcome could not be recorded');
@@ -279,7 +285,7 @@ export class GenerationService {
   private async settleUnstartable(jobId: string): Promise<void> {
     const job = await this.jobs.findById(jobId);
     if (!job) return;
-    if (isClaimed(job) && job.status === 'processing') await this.completeClaim(job);
+    if (isClaimed(job)) await this.completeClaim(job);
     else if (isTerminal(job.status)) await this.tidyEnded(job);
     // A job delivered again after its last attempt was lost (say, its worker was killed) ends here.
     else if (isFinalAttempt(job.attempts, job.maxAttempts)) await this.failExhausted(job);
@@ -300,17 +306,20 @@ export class GenerationService {
     return true;
   }
 
-  /** After `attempt` lost the job: removes what it staged, unless the row still counts on it. */
+  /** After `attempt` lost the job: removes what it wrote (a job that ended is tidied as a whole). */
   private async tidyAfterLoss({ jobId, attempt }: AttemptScope): Promise<void> {
     const job = await this.jobs.findById(jobId);
     if (!job) return;
     if (isTerminal(job.status)) await this.tidyEnded(job);
-    else if (!(isClaimed(job) && job.attempts === attempt)) await this.files.discardAttempt(jobId, attempt);
+    else await this.files.discardAttempt(jobId, attempt);
   }
 
-  /** An ended job keeps only its published outputs: nothing at all unless it succeeded. */
+  /**
+   * An ended job keeps only its outputs: nothing at all unless it succeeded, and then only the
+   * succeeding attempt's (the last one: no attempt begins after a success).
+   */
   private async tidyEnded(job: JobEntity): Promise<void> {
-    if (job.status === 'succeeded') await this.files.discardStaging(job.id);
+    if (job.status === 'succeeded') await this.files.discardEarlierAttempts(job.id, job.attempts);
     else await this.files.discardAll(job.id);
   }
 
@@ -357,9 +366,12 @@ export class GenerationService {
   }
 }
 
-/** An attempt claimed the row with its outputs; only that attempt's publication may follow. */
+/**
+ * An attempt of a release before attempt-named outputs claimed the row with its outputs (it stayed
+ * processing); only that attempt's publication may follow.
+ */
 function isClaimed(job: JobEntity): boolean {
-  return job.outputs.length > 0;
+  return job.status === 'processing' && job.outputs.length > 0;
 }
 
 function describeFailure(thrown: unknown): AttemptFailure {

@@ -29,8 +29,8 @@ export interface JobView {
 }
 
 /**
- * The outputs a job offers. An attempt records its outputs when it claims the job, before it
- * publishes the files; they belong to the job only once it succeeded.
+ * The outputs a job offers: only once it succeeded (a job an older release's attempt claimed lists
+ * its outputs while still processing, before they are published).
  */
 export function publishedOutputs(job: JobEntity): JobOutputRecord[] {
   return job.status === 'succeeded' ? job.outputs : [];

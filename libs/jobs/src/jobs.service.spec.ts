@@ -410,20 +410,31 @@ describe('JobsService', () => {
       ).rejects.toThrow(JobNotFoundError);
     });
 
-    it('offers the storage direct URL of an output', async () => {
+    const written = { ...OUTPUT, storedAs: 'attempt-2-0.png' };
+
+    it('offers the storage direct URL of an output, where the attempt that wrote it keeps it', async () => {
       const serving = { contentType: 'image/png', disposition: 'inline' };
 
-      await expect(service.directOutputUrl('job-1', OUTPUT, serving)).resolves.toBe(
-        'https://bucket.example/job-1/0.png?type=image/png',
+      await expect(service.directOutputUrl('job-1', written, serving)).resolves.toBe(
+        'https://bucket.example/job-1/attempt-2-0.png?type=image/png',
       );
     });
 
-    it('opens a stored output, and reports a missing file as not found', async () => {
-      storage.put('job-1/0.png', 'image');
+    it('opens a stored output where the attempt that wrote it keeps it, and reports a missing file as not found', async () => {
+      storage.put('job-1/attempt-2-0.png', 'image');
+
+      const media = await service.openOutput('job-1', written);
+      expect(media.bytes).toBe(5);
+      await expect(service.openOutput('job-1', { ...written, storedAs: 'attempt-3-0.png' })).rejects.toThrow(
+        MediaNotFoundError,
+      );
+    });
+
+    it('opens an output an older release published under its file name', async () => {
+      storage.put('job-1/0.png', 'older');
 
       const media = await service.openOutput('job-1', OUTPUT);
       expect(media.bytes).toBe(5);
-      await expect(service.openOutput('job-1', { ...OUTPUT, file: '1.png' })).rejects.toThrow(MediaNotFoundError);
     });
   });
 });

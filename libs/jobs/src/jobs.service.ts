@@ -18,7 +18,7 @@ import {
 } from '@app/database';
 import { type InputProblem, MediaGenerator, modelAllowance } from '@app/generator';
 import { GenerationQueueProducer, settlesWithin } from '@app/queue';
-import { isSafeSegment, type MediaObject, type MediaServing, MediaStorage, mediaKey } from '@app/storage';
+import { isSafeSegment, type MediaObject, type MediaServing, MediaStorage } from '@app/storage';
 import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from './job-cursor';
@@ -31,6 +31,7 @@ import {
   MediaNotFoundError,
 } from './jobs.errors';
 import { MediaCapabilities } from './media-capabilities';
+import { outputKey } from './output-key';
 import { fingerprint } from './request-fingerprint';
 
 export interface SubmitJobCommand {
@@ -217,11 +218,11 @@ export class JobsService {
 
   /** Where to send the client instead of streaming the file, when the storage offers one (S3). */
   directOutputUrl(jobId: string, output: JobOutputRecord, serving: MediaServing): Promise<string | null> {
-    return this.storage.directUrl(mediaKey(jobId, output.file), serving);
+    return this.storage.directUrl(outputKey(jobId, output), serving);
   }
 
   async openOutput(jobId: string, output: JobOutputRecord): Promise<MediaObject> {
-    const media = await this.storage.open(mediaKey(jobId, output.file));
+    const media = await this.storage.open(outputKey(jobId, output));
     if (!media) throw new MediaNotFoundError(jobId, output.file);
     return media;
   }

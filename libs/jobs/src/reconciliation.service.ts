@@ -11,7 +11,7 @@ export interface SweepReport {
   checked: number;
   requeued: number;
   failed: number;
-  /** Claimed outputs whose attempt died before publishing them, published now. */
+  /** Outputs an older release's attempt claimed, then died before publishing, published now. */
   published: number;
   deliveriesRequeued: number;
 }
@@ -68,7 +68,8 @@ export class ReconciliationService {
   }
 
   private async recover(job: JobEntity): Promise<'requeued' | 'failed' | 'published' | null> {
-    // An attempt claimed the job with its outputs, then died: only publishing them may follow.
+    // An attempt of a release before attempt-named outputs claimed the job with its outputs, then
+    // died: only publishing them may follow.
     // Stryker disable next-line ConditionalExpression: a row with claimed outputs is always processing (a claim writes processing; a claimed row only ends), so the status test cannot change the outcome
     if (job.status === 'processing' && job.outputs.length > 0) {
       return (await this.generation.completeClaim(job)) ? 'published' : null;

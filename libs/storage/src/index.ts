@@ -1,5 +1,7 @@
 export { LocalMediaStorage } from './local-media-storage';
 export {
+  attemptOutputName,
+  attemptOutputPrefix,
   InvalidMediaKeyError,
   isSafeSegment,
   legacyStagedKey,

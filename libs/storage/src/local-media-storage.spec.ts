@@ -6,6 +6,8 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalMediaStorage } from './local-media-storage';
 import {
+  attemptOutputName,
+  attemptOutputPrefix,
   InvalidMediaKeyError,
   isSafeSegment,
   legacyStagedKey,
@@ -148,13 +150,13 @@ describe('LocalMediaStorage', () => {
       expect(existsSync(root)).toBe(true);
     });
 
-    it('removing staged outputs keeps the job folder while it holds a published one', async () => {
-      await save('job-1/0.png');
-      await save(stagedKey('job-1', 2, '0.png'));
+    it("removing an attempt's outputs keeps the job folder while it holds another's", async () => {
+      await save(`job-1/${attemptOutputName(1, '0.png')}`);
+      await save(`job-1/${attemptOutputName(2, '0.png')}`);
 
-      await storage.removeStartingWith(stagingPrefix('job-1', 2));
+      await storage.removeStartingWith(attemptOutputPrefix('job-1', 1));
 
-      expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+      expect(await filesUnder(root)).toEqual([join('job-1', 'attempt-2-0.png')]);
     });
 
     it('removing staged outputs reports a file-system error other than a missing folder', async () => {
@@ -254,10 +256,15 @@ describe('mediaKey', () => {
   });
 });
 
-describe('staging keys', () => {
-  it('rule: an attempt stages its outputs inside the job folder, under a name the media route never serves', () => {
+describe("an attempt's keys", () => {
+  it("rule: an attempt writes its outputs inside the job folder, under names of its own that no other attempt's start with", () => {
+    expect(attemptOutputName(3, '0.png')).toBe('attempt-3-0.png');
+    expect(attemptOutputPrefix('job-1', 3)).toBe('job-1/attempt-3-');
+    expect(attemptOutputName(30, '0.png').startsWith('attempt-3-')).toBe(false);
+  });
+
+  it('names where releases before attempt-named outputs staged outputs', () => {
     expect(stagingPrefix('job-1')).toBe('job-1/staging-');
-    expect(stagingPrefix('job-1', 3)).toBe('job-1/staging-3-');
     expect(stagedKey('job-1', 3, '0.png')).toBe('job-1/staging-3-0.png');
   });
 

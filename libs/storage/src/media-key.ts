@@ -24,30 +24,46 @@ export function assertSafeKey(key: string): void {
 }
 
 /**
- * Where attempt `attempt` of job `jobId` keeps output `file` until it may publish it: in the job's
- * folder beside the published outputs, so removing the job removes it too and staging needs no
- * folders of its own, under a name the media route never serves (it serves the `{index}.{ext}`
- * files the job's row lists).
+ * The name under which attempt `attempt` writes output `file` in the job's folder
+ * (`attempt-2-0.png`). The output stays there: the media route serves it once the job's row lists
+ * it, which only the attempt's own guarded write marking the job succeeded does.
+ */
+export function attemptOutputName(attempt: number, file: string): string {
+  return `${attemptNameStart(attempt)}${file}`;
+}
+
+/**
+ * The start of the keys of what `attempt` wrote (`job-1/attempt-3-`, which `job-1/attempt-30-…`
+ * does not start with). For `removeStartingWith`.
+ */
+export function attemptOutputPrefix(jobId: string, attempt: number): string {
+  return mediaKey(jobId, attemptNameStart(attempt));
+}
+
+function attemptNameStart(attempt: number): string {
+  return `attempt-${attempt}-`;
+}
+
+/**
+ * Where attempts of releases before attempt-named outputs staged output `file` until they could
+ * publish it (move it to `{jobId}/{file}`): a job such a release claimed but did not publish is
+ * published from there.
  */
 export function stagedKey(jobId: string, attempt: number, file: string): string {
-  return mediaKey(jobId, `${stagedNameStart(attempt)}${file}`);
+  return mediaKey(jobId, `${STAGED_NAME_START}${attempt}-${file}`);
 }
+
+/** The start of the keys of what any attempt of those releases staged. For `removeStartingWith`. */
+export function stagingPrefix(jobId: string): string {
+  return mediaKey(jobId, STAGED_NAME_START);
+}
+
+const STAGED_NAME_START = 'staging-';
 
 /**
- * The start of the keys of what `attempt` staged (`job-1/staging-3-`, which `job-1/staging-30-…`
- * does not start with); without `attempt`, of what any attempt staged. For `removeStartingWith`.
- */
-export function stagingPrefix(jobId: string, attempt?: number): string {
-  return mediaKey(jobId, stagedNameStart(attempt));
-}
-
-function stagedNameStart(attempt?: number): string {
-  return attempt === undefined ? 'staging-' : `staging-${attempt}-`;
-}
-
-/**
- * Where releases before the flat staging layout staged an output (`{jobId}/staging/attempt-N/`):
- * a job such a release claimed but did not publish is published from there.
+ * Where releases before the flat staging layout of `stagedKey` staged an output
+ * (`{jobId}/staging/attempt-N/`): a job such a release claimed but did not publish is published
+ * from there.
  */
 export function legacyStagedKey(jobId: string, attempt: number, file: string): string {
   return mediaKey(jobId, 'staging', `attempt-${attempt}`, file);

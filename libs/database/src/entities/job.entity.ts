@@ -25,8 +25,13 @@ export interface JobWebhookRecord {
 export type JobOutputShape = unknown;
 
 export interface JobOutputRecord {
-  /** File name inside the job's storage folder, e.g. `0.png`. */
+  /** The output's public file name, e.g. `0.png`. */
   file: string;
+  /**
+   * The name it is kept under in the job's storage folder, e.g. `attempt-2-0.png`: the attempt
+   * that wrote it. Absent for outputs published before attempt-named outputs, kept under `file`.
+   */
+  storedAs?: string;
   contentType: string;
   bytes: number;
   sha256: string;
