@@ -13,8 +13,8 @@ import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } 
 
 // `npm run bench -- compare before=../old-checkout after=. reference`: the worker of each built
 // checkout (and, with the word `reference`, the reference's worker) runs the same batch of queued
-// jobs alone, one system after the other, round after round, so drift on a noisy machine spreads
-// over all of them. It prints the median per system of jobs per second and of CPU per job: the
+// jobs alone, one system after the other, round after round (each round starting with the next
+// system), so drift on a noisy machine spreads over all of them. It prints the median per system of jobs per second and of CPU per job: the
 // worker's, by thread (main, V8's GC helpers, libuv's pool), and PostgreSQL's. For changes too
 // small for `npm run bench` to show in one run.
 
@@ -71,9 +71,15 @@ export class CompareBench {
     const db = await this.resources.open();
     await db.query(CREATE_REFERENCE_TABLE);
     const rounds = new Map<string, CompareRow[]>(this.contenders.map(({ name }) => [name, []]));
+    const turns = this.contenders.map((contender, index) => ({
+      contender,
+      prefix: `${this.options.queuePrefix}-${index}`,
+    }));
     for (let round = 1; round <= this.options.rounds; round += 1) {
-      for (const [index, contender] of this.contenders.entries()) {
-        const row = await this.measure(db, contender, `${this.options.queuePrefix}-${index}`);
+      // Each round starts with the next system: the first of a round runs while the disk still
+      // works off what the round before removed, and no system should always be the one to pay.
+      for (const { contender, prefix } of rotated(turns, round - 1)) {
+        const row = await this.measure(db, contender, prefix);
         this.options.log(`round ${round} ${format(row)}`);
         rounds.get(contender.name)?.push(row);
       }
@@ -183,6 +189,12 @@ function contender(system: string): Contender {
     queue: 'generation',
     ready: (process, port) => waitForHttp(`http://127.0.0.1:${port}/health/ready`, process),
   };
+}
+
+/** `items` starting from item number `by` (wrapping around). */
+function rotated<T>(items: T[], by: number): T[] {
+  const start = by % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
 }
 
 function median(rows: CompareRow[]): CompareRow {
