@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalMediaStorage } from './local-media-storage';
 import {
   attemptOutputName,
@@ -43,11 +42,10 @@ describe('LocalMediaStorage', () => {
     await rm(sandbox, { recursive: true, force: true });
   });
 
-  it('saves again once its whole folder was removed under it (the next save recreates what it needs)', async () => {
+  it('saves once its whole folder was removed under it (the save makes the folders it needs)', async () => {
     await storage.save('job-a/0.png', Readable.from([Buffer.from('first')]), 'image/png');
     await rm(root, { recursive: true, force: true });
 
-    await expect(storage.save('job-b/0.png', Readable.from([Buffer.from('lost')]), 'image/png')).rejects.toThrow();
     await storage.save('job-b/0.png', Readable.from([Buffer.from('second')]), 'image/png');
 
     expect(await filesUnder(root)).toEqual(['job-b/0.png']);
@@ -62,14 +60,14 @@ describe('LocalMediaStorage', () => {
     expect(source.destroyed).toBe(true);
   });
 
-  it('releases a source it could not write (a download is not left open)', async () => {
-    await storage.save('job-a/0.png', Readable.from([Buffer.from('first')]), 'image/png');
-    await rm(root, { recursive: true, force: true });
+  it('releases a source whose file it could not open (a download is not left open), leaving what is there', async () => {
+    await mkdir(join(root, 'job-a', '0.png'), { recursive: true });
     const source = Readable.from([Buffer.from('lost')]);
 
-    await expect(storage.save('job-b/0.png', source, 'image/png')).rejects.toThrow();
+    await expect(storage.save('job-a/0.png', source, 'image/png')).rejects.toMatchObject({ code: 'EISDIR' });
 
     expect(source.destroyed).toBe(true);
+    expect(existsSync(join(root, 'job-a', '0.png'))).toBe(true);
   });
 
   it('moves into a folder that does not exist yet', async () => {
@@ -88,26 +86,27 @@ describe('LocalMediaStorage', () => {
     expect((await readFile(join(root, 'job-1', '0.png'))).equals(Buffer.concat(chunks))).toBe(true);
   });
 
-  it('replaces an earlier file saved under the same key, leaving no partial files behind', async () => {
+  it('replaces an earlier file saved under the same key, leaving no other file behind', async () => {
     await storage.save('job-1/0.png', Readable.from([Buffer.from('first version, rather long')]), 'image/png');
     await storage.save('job-1/0.png', Readable.from([Buffer.from('second')]), 'image/png');
 
     expect(await readdir(join(root, 'job-1'))).toEqual(['0.png']);
+    expect((await readFile(join(root, 'job-1', '0.png'))).toString()).toBe('second');
   });
 
   describe('a source stream that fails mid-way', () => {
-    it('leaves neither the target nor a partial file behind', async () => {
+    it('leaves no file behind, not even the part it wrote', async () => {
       await storage.save('job-1/0.png', failingSource(), 'image/png').catch(() => undefined);
 
       expect(await filesUnder(root)).toEqual([]);
     });
 
-    it('leaves only the previous file when a replacement fails', async () => {
+    it('leaves no file behind when it replaced one', async () => {
       await storage.save('job-1/0.png', Readable.from([Buffer.from('good')]), 'image/png');
 
       await storage.save('job-1/0.png', failingSource(), 'image/png').catch(() => undefined);
 
-      expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
+      expect(await filesUnder(root)).toEqual([]);
     });
   });
 
@@ -176,7 +175,7 @@ describe('LocalMediaStorage', () => {
     });
   });
 
-  it('rule: a save in progress writes under .partial, outside every job folder', async () => {
+  it('rule: a save writes in place, in the folder of its key, and nowhere else', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -195,25 +194,8 @@ describe('LocalMediaStorage', () => {
     release();
     await saving;
 
-    expect(during).toHaveLength(1);
-    expect(during[0]).toMatch(/^\.partial\/[\w-]+\.partial$/);
-    expect(await filesUnder(root)).toEqual([join('job-1', '0.png')]);
-  });
-
-  it('rule: the first save removes partial files a crashed writer left, and only those not written to for an hour', async () => {
-    const partials = join(root, '.partial');
-    await mkdir(partials, { recursive: true });
-    const [stale, young] = [join(partials, 'crashed.partial'), join(partials, 'being-written.partial')];
-    await writeFile(stale, 'left by a crash');
-    await writeFile(young, 'another worker writes it now');
-    const longAgo = new Date(Date.now() - 61 * 60 * 1000);
-    await utimes(stale, longAgo, longAgo);
-
-    await storage.save('job-1/0.png', Readable.from([Buffer.from('x')]), 'image/png');
-
-    for (let waited = 0; existsSync(stale) && waited < 2000; waited += 20) await sleep(20);
-    expect(existsSync(stale)).toBe(false);
-    expect(existsSync(young)).toBe(true);
+    expect(during).toEqual([join('job-1', '0.png')]);
+    expect((await readFile(join(root, 'job-1', '0.png'))).toString()).toBe('first halfsecond half');
   });
 
   it('rule: only a missing file means "not there"; other file system errors surface', async () => {

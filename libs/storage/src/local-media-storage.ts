@@ -1,49 +1,30 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertSafeKey, InvalidMediaKeyError } from './media-key';
 import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
 
-/** A partial file not written to for this long was left by a writer that died (a live one writes as its data comes). */
-const STALE_PARTIAL_MS = 60 * 60 * 1000;
-
 /** Keeps media as files under one root folder (`generated_images/` by default). */
 export class LocalMediaStorage extends MediaStorage {
   private readonly root: string;
-  private readonly partialDir: string;
-  /**
-   * The `.partial` folder exists (created on first use, again if it went missing); what crashed
-   * writers left in it is removed then.
-   */
-  private partialDirReady?: Promise<unknown>;
 
   constructor(root: string) {
     super();
     this.root = resolve(root);
-    this.partialDir = join(this.root, '.partial');
   }
 
   async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
     const path = this.pathOf(key);
-    // Write to a temporary file and rename it into place, so readers never see a half-written
-    // file, a re-run replaces the old file in one step, and a crash mid-write leaves nothing in
-    // the job's folder (the `.partial` folder is not reachable through any media key).
-    const partial = join(this.partialDir, `${randomUUID()}.partial`);
     const digest = createHash('sha256');
     let bytes = 0;
     let file: FileHandle | undefined;
     try {
       await mkdir(dirname(path), { recursive: true });
-      this.partialDirReady ??= mkdir(this.partialDir, { recursive: true }).then(
-        () => void this.removeStalePartials(),
-        (error: unknown) => {
-          this.partialDirReady = undefined;
-          throw error;
-        },
-      );
-      await this.partialDirReady;
-      file = await open(partial, 'w');
+      // Written in place, with no temporary file to rename: callers save under keys nothing
+      // reads before the save is done (a job lists its outputs only after), and a failed save
+      // removes what it wrote.
+      file = await open(path, 'w');
       // One file handle and a plain loop rather than a chain of streams: most outputs are a
       // chunk or a few, for which the streams' setup cost more than the write itself.
       for await (const chunk of content as AsyncIterable<Buffer>) {
@@ -53,14 +34,15 @@ export class LocalMediaStorage extends MediaStorage {
       }
       await file.close();
       file = undefined;
-      await rename(partial, path);
     } catch (error) {
       // The source is not read to its end: release it (a download's connection, say).
       content.destroy();
-      await file?.close().catch(() => undefined);
-      await rm(partial, { force: true });
-      // The folder itself may have been removed under us: the next save creates it again.
-      if (isMissing(error)) this.partialDirReady = undefined;
+      if (file) {
+        await file.close().catch(() => undefined);
+        // What it wrote is no object: nothing is left under the key.
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: `force` matters only when the file vanished meanwhile (its attempt's files were removed), which no test can time
+        await rm(path, { force: true });
+      }
       throw error;
     }
     return { key, contentType, bytes, sha256: digest.digest('hex') };
@@ -132,16 +114,6 @@ export class LocalMediaStorage extends MediaStorage {
     if (names.length === 0) return;
     await Promise.all(names.map((name) => unlinkUnlessMissing(join(folder, name))));
     await this.removeEmptyFolders(folder);
-  }
-
-  /** Best effort, in the background: a file that cannot be read or removed now is left for next time. */
-  private async removeStalePartials(): Promise<void> {
-    const names = await readdir(this.partialDir).catch(() => []);
-    for (const name of names) {
-      const path = join(this.partialDir, name);
-      const info = await stat(path).catch(() => null);
-      if (info && Date.now() - info.mtimeMs > STALE_PARTIAL_MS) await unlinkUnlessMissing(path).catch(() => undefined);
-    }
   }
 
   /**

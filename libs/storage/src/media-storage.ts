@@ -15,7 +15,12 @@ export interface MediaObject {
 
 /** Where generated media lives. Keys are `/`-separated relative paths such as `{jobId}/0.png`. */
 export abstract class MediaStorage {
-  /** Stores `content` under `key`, replacing any earlier object, and reports its size and digest. */
+  /**
+   * Stores `content` under `key`, replacing any earlier object, and reports its size and digest.
+   * Until it resolves, what is under `key` may be incomplete (local disk writes in place): save
+   * under keys nothing reads before the save is done. A failed save leaves no part of `content`
+   * under `key`.
+   */
   abstract save(key: string, content: Readable, contentType: string): Promise<StoredMedia>;
 
   /** Opens a stored object for reading, or returns null when it does not exist. */
