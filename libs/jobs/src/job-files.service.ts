@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream';
 import type { JobOutputRecord } from '@app/database';
 import type { GeneratedMedia } from '@app/generator';
 import {
@@ -35,9 +34,8 @@ export class JobFiles {
   ): Promise<JobOutputRecord> {
     const file = `${index}.${media.extension}`;
     const storedAs = attemptOutputName(attempt, file);
-    // The meter fails (and so fails the save) once the job's outputs outgrow the budget.
-    const metered = pipeline(media.content, budget.meter(), () => undefined);
-    const stored = await this.storage.save(mediaKey(jobId, storedAs), metered, media.contentType);
+    // The budget fails the save once the job's outputs outgrow it.
+    const stored = await this.storage.save(mediaKey(jobId, storedAs), media.content, media.contentType, budget.count);
     return { file, storedAs, contentType: stored.contentType, bytes: stored.bytes, sha256: stored.sha256 };
   }
 

@@ -1,18 +1,14 @@
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { OutputLimitExceededError } from './jobs.errors';
 import { OutputBudget } from './output-budget';
 
-async function pour(budget: OutputBudget, sizes: number[]): Promise<number> {
-  let received = 0;
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      callback();
-    },
-  });
-  await pipeline(Readable.from(sizes.map((size) => Buffer.alloc(size))), budget.meter(), sink);
-  return received;
+/** Counts chunks of `sizes` bytes as a save would; the bytes counted before the budget refused one. */
+function pour(budget: OutputBudget, sizes: number[]): number {
+  let counted = 0;
+  for (const size of sizes) {
+    budget.count(size);
+    counted += size;
+  }
+  return counted;
 }
 
 describe('OutputBudget (what a job may keep)', () => {
@@ -34,17 +30,22 @@ describe('OutputBudget (what a job may keep)', () => {
     });
   });
 
-  it('passes bytes through up to maxTotalBytes in total', async () => {
-    expect(await pour(new OutputBudget({ maxCount: 4, maxTotalBytes: 10 }), [4, 6])).toBe(10);
+  it('counts bytes up to maxTotalBytes in total', () => {
+    expect(pour(new OutputBudget({ maxCount: 4, maxTotalBytes: 10 }), [4, 6])).toBe(10);
   });
 
-  it('fails the stream, as output_too_large, once the outputs together exceed maxTotalBytes', async () => {
+  it('refuses a chunk, as output_too_large, once the outputs together exceed maxTotalBytes', () => {
     const budget = new OutputBudget({ maxCount: 4, maxTotalBytes: 10 });
-    await pour(budget, [6]);
+    pour(budget, [6]);
 
-    await expect(pour(budget, [4, 1])).rejects.toMatchObject({
-      code: 'output_too_large',
-      message: "The job's outputs exceed 10 bytes in total",
-    });
+    expect(() => pour(budget, [4, 1])).toThrow(
+      expect.objectContaining({ code: 'output_too_large', message: "The job's outputs exceed 10 bytes in total" }),
+    );
+  });
+
+  it('counts for the save it is handed to as a meter, unbound', () => {
+    const { count } = new OutputBudget({ maxCount: 4, maxTotalBytes: 1 });
+
+    expect(() => count(2)).toThrow(OutputLimitExceededError);
   });
 });

@@ -1,4 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { OutputLimitExceededError } from './jobs.errors';
 
 export interface JobOutputLimits {
@@ -26,22 +25,17 @@ export class OutputBudget {
     }
   }
 
-  /** A pass-through stream that fails once the job's outputs together exceed the byte limit. */
-  meter(): Transform {
-    return new Transform({
-      transform: (chunk: Buffer, _encoding, callback: TransformCallback) => {
-        this.bytes += chunk.length;
-        if (this.bytes > this.limits.maxTotalBytes) {
-          callback(
-            new OutputLimitExceededError(
-              'output_too_large',
-              `The job's outputs exceed ${this.limits.maxTotalBytes} bytes in total`,
-            ),
-          );
-          return;
-        }
-        callback(null, chunk);
-      },
-    });
-  }
+  /**
+   * Counts `bytes` more of the job's outputs (a chunk on its way into storage: a ChunkMeter);
+   * throws once they together exceed the byte limit.
+   */
+  readonly count = (bytes: number): void => {
+    this.bytes += bytes;
+    if (this.bytes > this.limits.maxTotalBytes) {
+      throw new OutputLimitExceededError(
+        'output_too_large',
+        `The job's outputs exceed ${this.limits.maxTotalBytes} bytes in total`,
+      );
+    }
+  };
 }

@@ -3,7 +3,7 @@ import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, unlink } from
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertSafeKey, InvalidMediaKeyError } from './media-key';
-import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
+import { type ChunkMeter, type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
 
 /** Keeps media as files under one root folder (`generated_images/` by default). */
 export class LocalMediaStorage extends MediaStorage {
@@ -14,7 +14,7 @@ export class LocalMediaStorage extends MediaStorage {
     this.root = resolve(root);
   }
 
-  async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
+  async save(key: string, content: Readable, contentType: string, meter?: ChunkMeter): Promise<StoredMedia> {
     const path = this.pathOf(key);
     const digest = createHash('sha256');
     let bytes = 0;
@@ -28,6 +28,7 @@ export class LocalMediaStorage extends MediaStorage {
       // One file handle and a plain loop rather than a chain of streams: most outputs are a
       // chunk or a few, for which the streams' setup cost more than the write itself.
       for await (const chunk of content as AsyncIterable<Buffer>) {
+        meter?.(chunk.length);
         digest.update(chunk);
         bytes += chunk.length;
         await file.writeFile(chunk);

@@ -235,6 +235,34 @@ export function describeMediaStorageContract(name: string, setup: () => Promise<
       });
     });
 
+    describe('a meter', () => {
+      it('is told the size of each chunk, and the save stores them all', async () => {
+        const sizes: number[] = [];
+        const chunks = [Buffer.alloc(3, 1), Buffer.alloc(70_000, 2)];
+
+        const stored = await storage.save(`${job}/0.png`, slowly(chunks), 'image/png', (bytes) => sizes.push(bytes));
+
+        expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(70_003);
+        expect(stored.bytes).toBe(70_003);
+      });
+
+      it('that refuses a chunk fails the save with its error, leaving nothing and releasing the source', async () => {
+        const source = slowly([Buffer.from('fine'), Buffer.from('too much')]);
+        const refusal = new Error('over budget');
+        let seen = 0;
+
+        await expect(
+          storage.save(`${job}/0.png`, source, 'image/png', (bytes) => {
+            seen += bytes;
+            if (seen > 4) throw refusal;
+          }),
+        ).rejects.toBe(refusal);
+
+        await expect(storage.open(`${job}/0.png`)).resolves.toBeNull();
+        expect(source.destroyed).toBe(true);
+      });
+    });
+
     describe('a source stream that fails mid-way', () => {
       it('makes save reject with the stream error', async () => {
         await expect(storage.save(`${job}/0.png`, failingSource(), 'image/png')).rejects.toThrow(

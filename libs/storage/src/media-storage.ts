@@ -13,6 +13,12 @@ export interface MediaObject {
   bytes: number;
 }
 
+/**
+ * Told the size of each chunk of a save before it is stored; by throwing it fails the save (a
+ * byte budget, say) with its error.
+ */
+export type ChunkMeter = (bytes: number) => void;
+
 /** Where generated media lives. Keys are `/`-separated relative paths such as `{jobId}/0.png`. */
 export abstract class MediaStorage {
   /**
@@ -21,7 +27,7 @@ export abstract class MediaStorage {
    * under keys nothing reads before the save is done. A failed save leaves no part of `content`
    * under `key`.
    */
-  abstract save(key: string, content: Readable, contentType: string): Promise<StoredMedia>;
+  abstract save(key: string, content: Readable, contentType: string, meter?: ChunkMeter): Promise<StoredMedia>;
 
   /** Opens a stored object for reading, or returns null when it does not exist. */
   abstract open(key: string): Promise<MediaObject | null>;

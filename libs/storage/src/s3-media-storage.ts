@@ -14,7 +14,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DigestStream } from './digest-stream';
 import { assertSafeKey } from './media-key';
 import type { MediaServing } from './media-serving';
-import { type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
+import { type ChunkMeter, type MediaObject, MediaStorage, type StoredMedia } from './media-storage';
 
 export interface S3StorageSettings {
   bucket: string;
@@ -50,8 +50,8 @@ export class S3MediaStorage extends MediaStorage {
     return new S3Client({ region, endpoint, forcePathStyle, credentials });
   }
 
-  async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
-    const digest = new DigestStream();
+  async save(key: string, content: Readable, contentType: string, meter?: ChunkMeter): Promise<StoredMedia> {
+    const digest = new DigestStream(meter);
     // Upload streams the body in parts (5 MiB each, a few in flight), so the whole file is never buffered.
     // A body that fails before its end is never completed: S3 keeps the previous object, if any.
     const upload = new Upload({

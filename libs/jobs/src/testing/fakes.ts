@@ -13,7 +13,7 @@ import type {
 } from '@app/database';
 import type { GeneratedMedia } from '@app/generator';
 import type { QueuedJob } from '@app/queue';
-import { type MediaObject, type MediaServing, MediaStorage, type StoredMedia } from '@app/storage';
+import { type ChunkMeter, type MediaObject, type MediaServing, MediaStorage, type StoredMedia } from '@app/storage';
 import { Logger } from '@nestjs/common';
 
 /** A fake handed to a constructor that wants the real class: only the methods a spec uses exist. */
@@ -238,9 +238,12 @@ export class MemoryStorage extends MediaStorage {
   readonly removed: string[] = [];
   failSave?: (key: string) => boolean;
 
-  async save(key: string, content: Readable, contentType: string): Promise<StoredMedia> {
+  async save(key: string, content: Readable, contentType: string, meter?: ChunkMeter): Promise<StoredMedia> {
     const chunks: Buffer[] = [];
-    for await (const chunk of content) chunks.push(Buffer.from(chunk));
+    for await (const chunk of content) {
+      meter?.(chunk.length);
+      chunks.push(Buffer.from(chunk));
+    }
     if (this.failSave?.(key)) throw new Error(`disk full at ${key}`);
     const body = Buffer.concat(chunks);
     this.objects.set(key, body);
