@@ -6,6 +6,9 @@ describe('JobFiles', () => {
   let storage: MemoryStorage;
   let files: JobFiles;
   const roomy = () => new OutputBudget({ maxCount: 4, maxTotalBytes: 100 });
+  const holding = (...keys: string[]) => {
+    for (const key of keys) storage.put(key);
+  };
 
   beforeEach(() => {
     storage = new MemoryStorage();
@@ -73,10 +76,7 @@ describe('JobFiles', () => {
   });
 
   it("discards one attempt's files, or every file of the job", async () => {
-    storage.put('job-1/0.png');
-    storage.put('job-1/attempt-1-0.png');
-    storage.put('job-1/attempt-1-1.png');
-    storage.put('job-1/attempt-10-0.png');
+    holding('job-1/0.png', 'job-1/attempt-1-0.png', 'job-1/attempt-1-1.png', 'job-1/attempt-10-0.png');
 
     await files.discardAttempt('job-1', 1);
     expect(storage.keys()).toEqual(['job-1/0.png', 'job-1/attempt-10-0.png']);
@@ -85,11 +85,13 @@ describe('JobFiles', () => {
   });
 
   it('discards what earlier attempts and older releases left, keeping the given attempt and published outputs', async () => {
-    storage.put('job-1/0.png');
-    storage.put('job-1/attempt-1-0.png');
-    storage.put('job-1/attempt-2-0.png');
-    storage.put('job-1/attempt-3-0.png');
-    storage.put('job-1/staging-1-0.png');
+    holding(
+      'job-1/0.png',
+      'job-1/attempt-1-0.png',
+      'job-1/attempt-2-0.png',
+      'job-1/attempt-3-0.png',
+      'job-1/staging-1-0.png',
+    );
 
     await files.discardEarlierAttempts('job-1', 3);
 
