@@ -269,8 +269,11 @@ export class GenerationService {
     const { jobId, attempt } = scope;
     const job = await this.jobs.findById(jobId);
     if (!job) return;
-    if (job.status === 'succeeded' && job.attempts === attempt) await this.announceSuccess(scope, job);
-    else if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
+    if (job.status === 'succeeded' && job.attempts === attempt) {
+      await this.announceSuccess(scope, job);
+      return this.tidyEnded(job);
+    }
+    if (job.status === 'processing' && job.attempts === attempt && !isClaimed(job)) {
       const givenBack = await this.recordChange(scope, { status: 'queued', attempts: attempt - 1 });
       if (givenBack) {
         scope.log.warn('Gave back an attempt whose outcome could not be recorded');
