@@ -32,6 +32,23 @@ describe('job lifecycle guards', () => {
     expect(row.id).toBe(job.id);
   });
 
+  it('answers a submit with the job exactly as its row reads back', async () => {
+    const jobs = service.api.get(JobsRepository);
+    const { job, created } = await jobs.insertOnce({
+      owner: 'lifecycle-owner',
+      prompt: 'as stored',
+      model: 'owner/model',
+      input: { width: 24, nested: { list: [1, 2.5, 'three', null], flag: true }, seed: 3 },
+      maxAttempts: 3,
+      idempotencyKey: 'as-stored-key',
+      requestFingerprint: 'as-stored-fingerprint',
+      webhook: { url: 'https://example.com/hook', events: ['start', 'completed'] },
+    });
+
+    expect(created).toBe(true);
+    expect(job).toStrictEqual(await jobs.findById(job.id));
+  });
+
   it('ignores a late attempt once the job is terminal', async () => {
     const done = await finishedJob('late attempt');
 

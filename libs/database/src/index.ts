@@ -14,12 +14,12 @@ export {
 } from './entities/job.entity';
 export { JOB_STATUSES, type JobStatus } from './entities/job-status';
 export { DELIVERY_STATUSES, type DeliveryStatus, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+export type { NewJob } from './job-row';
 export {
   type JobChange,
   type JobGuard,
   type JobListQuery,
   JobsRepository,
-  type NewJob,
   type ProgressChange,
 } from './jobs.repository';
 export { migrate } from './migrate';

@@ -1,6 +1,6 @@
 import { getMetadataArgsStorage } from 'typeorm';
 import { JobEntity } from './entities/job.entity';
-import { JOB_COLUMNS, type JobRow, jobFromRow } from './job-row';
+import { INSERTED_COLUMNS, JOB_COLUMNS, type JobRow, jobFromInsert, jobFromRow } from './job-row';
 
 /** JobEntity's columns as TypeORM maps them: database column name → entity property. */
 function entityColumns(): Map<string, string> {
@@ -31,5 +31,47 @@ describe('JOB_COLUMNS', () => {
 
     expect(new Set(named).size).toBe(named.length);
     expect([...named].sort()).toEqual([...entityColumns().keys()].sort());
+  });
+});
+
+describe('jobFromInsert', () => {
+  const newJob = {
+    owner: 'key:3f2a',
+    prompt: 'a red fox',
+    model: 'owner/model',
+    input: { seed: 7 },
+    maxAttempts: 3,
+    idempotencyKey: 'order-42',
+    requestFingerprint: 'fingerprint',
+    webhook: { url: 'https://example.com/hook', events: ['completed' as const] },
+  };
+  const inserted = { id: 'the id', created_at: new Date(1000), updated_at: new Date(2000) };
+
+  it('gives every property of the entity a value', () => {
+    const job = jobFromInsert(newJob, inserted);
+
+    expect(Object.keys(job).sort()).toEqual([...entityColumns().values()].sort());
+  });
+
+  it('takes what the database decided from the inserted row, and the request from the new job', () => {
+    expect(jobFromInsert(newJob, inserted)).toMatchObject({
+      id: 'the id',
+      createdAt: new Date(1000),
+      updatedAt: new Date(2000),
+      owner: 'key:3f2a',
+      prompt: 'a red fox',
+      model: 'owner/model',
+      input: { seed: 7 },
+      maxAttempts: 3,
+      idempotencyKey: 'order-42',
+      requestFingerprint: 'fingerprint',
+      webhook: newJob.webhook,
+      status: 'queued',
+      attempts: 0,
+    });
+  });
+
+  it('is given back exactly the columns the database decides', () => {
+    expect(INSERTED_COLUMNS.split(', ')).toEqual(Object.keys(inserted));
   });
 });

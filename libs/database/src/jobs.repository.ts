@@ -3,16 +3,18 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { Brackets, IsNull, LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
-import type {
-  JobErrorRecord,
-  JobOutputRecord,
-  JobOutputShape,
-  JobProgressRecord,
-  JobWebhookRecord,
-} from './entities/job.entity';
+import type { JobErrorRecord, JobOutputRecord, JobOutputShape, JobProgressRecord } from './entities/job.entity';
 import { JobEntity } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
-import { JOB_COLUMNS, type JobRow, jobFromRow } from './job-row';
+import {
+  INSERTED_COLUMNS,
+  type InsertedJobRow,
+  JOB_COLUMNS,
+  type JobRow,
+  jobFromInsert,
+  jobFromRow,
+  type NewJob,
+} from './job-row';
 import { NamedStatements } from './named-statement';
 
 export interface JobGuard {
@@ -63,7 +65,7 @@ function historyWithAttemptClosed(attempt: string, error: string): string {
 const INSERT_JOB = `INSERT INTO jobs (owner, prompt, model, input, max_attempts, idempotency_key, request_fingerprint, webhook, status)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
   ON CONFLICT DO NOTHING
-  RETURNING ${JOB_COLUMNS}`;
+  RETURNING ${INSERTED_COLUMNS}`;
 const SELECT_BY_IDEMPOTENCY_KEY = `SELECT ${JOB_COLUMNS} FROM jobs WHERE owner = $1 AND idempotency_key = $2`;
 const SELECT_BY_ID = `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`;
 const SELECT_OWNED = `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1 AND owner = $2`;
@@ -95,17 +97,6 @@ export interface JobListQuery {
   /** The last job of the previous page. */
   after?: { createdAt: Date; id: string };
   limit: number;
-}
-
-export interface NewJob {
-  owner: string;
-  prompt: string;
-  model: string;
-  input: Record<string, unknown>;
-  maxAttempts: number;
-  idempotencyKey: string | null;
-  requestFingerprint: string | null;
-  webhook: JobWebhookRecord | null;
 }
 
 /**
@@ -161,7 +152,7 @@ export class JobsRepository {
    * read only when the insert gave way to it.
    */
   async insertOnce(job: NewJob): Promise<{ job: JobEntity; created: boolean }> {
-    const inserted = await this.row(INSERT_JOB, [
+    const [inserted] = await this.query<InsertedJobRow>(INSERT_JOB, [
       job.owner,
       job.prompt,
       job.model,
@@ -171,7 +162,7 @@ export class JobsRepository {
       job.requestFingerprint,
       jsonOrNull(job.webhook),
     ]);
-    if (inserted) return { job: inserted, created: true };
+    if (inserted) return { job: jobFromInsert(job, inserted), created: true };
     const existing =
       job.idempotencyKey === null ? null : await this.row(SELECT_BY_IDEMPOTENCY_KEY, [job.owner, job.idempotencyKey]);
     if (!existing) throw new Error('Job row vanished right after its insert');
