@@ -7,21 +7,25 @@ import type { Client } from 'pg';
 import { freePort } from '../support/loopback';
 import { round, serviceEnvironment, waitForHttp } from './bench';
 import { BenchRun } from './bench-run';
-import { load } from './load';
-import { type BenchProcess, postgresCpuBetween, postgresCpuByPid, threadCpuSeconds } from './processes';
+import { type LoadRequest, type LoadResult, load } from './load';
+import { type BenchProcess, cpuSecondsOf, postgresCpuBetween, postgresCpuByPid, threadCpuSeconds } from './processes';
 import { CREATE_REFERENCE_TABLE, READY_LINE, REFERENCE_QUEUE, REFERENCE_TABLE } from './reference';
 
-// `npm run bench -- compare before=../old-checkout after=. reference`: the worker of each built
-// checkout (and, with the word `reference`, the reference's worker) runs the same batch of queued
-// jobs alone, one system after the other, round after round (each round starting with the next
-// system), so drift on a noisy machine spreads over all of them. It prints the median per system of jobs per second and of CPU per job: the
-// worker's, by thread (main, V8's GC helpers, libuv's pool), and PostgreSQL's. For changes too
-// small for `npm run bench` to show in one run.
+// `npm run bench -- compare before=../old-checkout after=. reference`: each built checkout (and,
+// with the word `reference`, the reference) queues the same batch of jobs through its api, has the
+// api read each job's status once, then its worker runs the batch alone; one system after the
+// other, round after round (each round starting with the next system), so drift on a noisy
+// machine spreads over all of them. It prints the median per system of the api's CPU per submit
+// and per status read, and of jobs per second and CPU per job: the worker's, by thread (main, V8's
+// GC helpers, libuv's pool), and PostgreSQL's. For changes too small for `npm run bench` to show
+// in one run.
 
 const INPUT = { width: 16, height: 16 };
 /** Measured between these shares of the batch done: start-up and the tail are left out. */
 const FROM_SHARE = 0.1;
 const TO_SHARE = 0.9;
+/** Clients of the api phases. */
+const CONNECTIONS = 16;
 
 export interface CompareOptions {
   postgresUrl: string;
@@ -45,7 +49,8 @@ interface Contender {
   ready(process: BenchProcess, port: number): Promise<void>;
 }
 
-export type CompareRow = { system: string } & Record<'jobsPerSecond' | 'cpuMs' | 'postgresMs' | ThreadKind, number>;
+export type CompareRow = { system: string } & Record<Measure, number>;
+type Measure = 'submitApiMs' | 'statusApiMs' | 'jobsPerSecond' | 'cpuMs' | 'postgresMs' | ThreadKind;
 type ThreadKind = 'main' | 'gc' | 'libuv';
 
 export class CompareBench {
@@ -93,9 +98,12 @@ export class CompareBench {
 
   private async measure(db: Client, contender: Contender, prefix: string): Promise<CompareRow> {
     const { jobs, concurrency, poolSize, redisUrl } = this.options;
-    await db.query(`TRUNCATE ${contender.table} CASCADE`);
-    const queue = new Queue(contender.queue, { connection: { url: redisUrl }, prefix });
-    await queue.obliterate({ force: true }).finally(() => queue.close());
+    const empty = async () => {
+      await db.query(`TRUNCATE ${contender.table} CASCADE`);
+      const queue = new Queue(contender.queue, { connection: { url: redisUrl }, prefix });
+      await queue.obliterate({ force: true }).finally(() => queue.close());
+    };
+    await empty();
 
     const [port, healthPort] = [await freePort(), await freePort()];
     const mediaDir = join(this.mediaRoot, contender.name);
@@ -114,12 +122,26 @@ export class CompareBench {
     const api = this.resources.process(`${contender.name} api`, contender.apiArgs, env);
     api.start();
     await contender.ready(api, port);
-    const body = JSON.stringify({ prompt: 'bench compare', input: INPUT });
-    await load(
-      `http://127.0.0.1:${port}`,
-      { method: 'POST', path: '/v1/generate', body },
-      { connections: 16, amount: jobs },
-    );
+    const apiUrl = `http://127.0.0.1:${port}`;
+    const submit = {
+      method: 'POST' as const,
+      path: '/v1/generate',
+      body: JSON.stringify({ prompt: 'bench compare', input: INPUT }),
+    };
+    const ids = async () =>
+      (await db.query<{ id: string }>(`SELECT id FROM ${contender.table}`)).rows.map(({ id }) => id);
+    const status = (of: string[]) => {
+      let next = 0;
+      return { method: 'GET' as const, path: () => `/v1/status/${of[next++ % of.length]}` };
+    };
+    const drive = (request: LoadRequest, amount: number) => load(apiUrl, request, { connections: CONNECTIONS, amount });
+    // A first pass over both routes has the api's code compiled; its jobs are then removed.
+    await drive(submit, jobs);
+    await drive(status(await ids()), jobs * 2);
+    await empty();
+    const submitApiMs = await apiCpuPerRequest(api, () => drive(submit, jobs));
+    const queued = status(await ids());
+    const statusApiMs = await apiCpuPerRequest(api, () => drive(queued, jobs * 2));
     await api.stop();
 
     const worker = this.resources.process(`${contender.name} worker`, contender.workerArgs, env);
@@ -143,6 +165,8 @@ export class CompareBench {
     const thread = (kind: ThreadKind) => perJob(after.threads[kind] - before.threads[kind]);
     return {
       system: contender.name,
+      submitApiMs,
+      statusApiMs,
       jobsPerSecond: round(count / ((after.at - before.at) / 1000), 1),
       cpuMs: perJob(after.threads.total - before.threads.total),
       main: thread('main'),
@@ -155,6 +179,15 @@ export class CompareBench {
   private async until(done: () => Promise<number>, count: number): Promise<void> {
     while ((await done()) < count) await sleep(20);
   }
+}
+
+/** The api's CPU time per request answered with a 2xx while `drive` runs, in milliseconds. */
+async function apiCpuPerRequest(api: BenchProcess, drive: () => Promise<LoadResult>): Promise<number> {
+  const before = cpuSecondsOf(api.pid ?? 0);
+  const result = await drive();
+  if (result.failed > 0)
+    throw new Error(`${api.name}: ${result.failed} requests failed (${JSON.stringify(result.statusCodes)})`);
+  return round(((cpuSecondsOf(api.pid ?? 0) - before) * 1000) / result.ok, 4);
 }
 
 /** `reference`, or `name=checkout`: a built checkout of the service (its package.json start scripts). */
@@ -198,10 +231,11 @@ function rotated<T>(items: T[], by: number): T[] {
 }
 
 function median(rows: CompareRow[]): CompareRow {
-  const middle = (key: Exclude<keyof CompareRow, 'system'>) =>
-    rows.map((row) => row[key]).sort((a, b) => a - b)[Math.floor(rows.length / 2)];
+  const middle = (key: Measure) => rows.map((row) => row[key]).sort((a, b) => a - b)[Math.floor(rows.length / 2)];
   return {
     system: rows[0].system,
+    submitApiMs: middle('submitApiMs'),
+    statusApiMs: middle('statusApiMs'),
     jobsPerSecond: middle('jobsPerSecond'),
     cpuMs: middle('cpuMs'),
     main: middle('main'),
@@ -213,7 +247,8 @@ function median(rows: CompareRow[]): CompareRow {
 
 export function format(row: CompareRow): string {
   return (
-    `${row.system.padEnd(12)} ${String(row.jobsPerSecond).padStart(7)} jobs/s  worker ${row.cpuMs} ms/job ` +
+    `${row.system.padEnd(12)} api ${row.submitApiMs} ms/submit, ${row.statusApiMs} ms/status read  ` +
+    `${String(row.jobsPerSecond).padStart(7)} jobs/s  worker ${row.cpuMs} ms/job ` +
     `(main ${row.main}, gc ${row.gc}, libuv ${row.libuv})  postgres ${row.postgresMs} ms/job`
   );
 }
