@@ -9,7 +9,10 @@ import type {
 } from './entities/job.entity';
 import type { JobStatus } from './entities/job-status';
 
-/** A `jobs` row as node-postgres returns it for `SELECT ${JOB_COLUMNS}` (timestamps as Dates, jsonb parsed). */
+/**
+ * A `jobs` row as the hot statements return it: the one json column `JOB_OBJECT`, parsed (jsonb
+ * columns nested as they are, timestamps as PostgreSQL writes them in JSON: ISO 8601 with offset).
+ */
 export interface JobRow {
   id: string;
   owner: string;
@@ -28,11 +31,11 @@ export interface JobRow {
   output_shape: JobOutputShape | null;
   progress: JobProgressRecord | null;
   attempt_history: JobAttemptRecord[];
-  created_at: Date;
-  started_at: Date | null;
-  completed_at: Date | null;
-  outputs_expired_at: Date | null;
-  updated_at: Date;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  outputs_expired_at: string | null;
+  updated_at: string;
 }
 
 /**
@@ -66,6 +69,16 @@ export const JOB_COLUMNS = [
 ].join(', ');
 
 /**
+ * The row as one json object (`job`), which the hot statements select or return instead of the
+ * columns: node-postgres then describes and parses one column instead of 22 per statement (a
+ * status read's client CPU in the database driver fell by about a third), and `JSON.parse` reads
+ * the whole row, jsonb columns included, at once. The columns stay named, for the reason above.
+ */
+export const JOB_OBJECT = `json_build_object(${JOB_COLUMNS.split(', ')
+  .map((column) => `'${column}', ${column}`)
+  .join(', ')}) AS job`;
+
+/**
  * The one place where a `jobs` row read with plain SQL (the hot paths of JobsRepository) becomes a
  * JobEntity. Its spec checks it against the entity's TypeORM columns, so the two cannot drift.
  */
@@ -88,12 +101,16 @@ export function jobFromRow(row: JobRow): JobEntity {
     outputShape: row.output_shape,
     progress: row.progress,
     attemptHistory: row.attempt_history,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    outputsExpiredAt: row.outputs_expired_at,
-    updatedAt: row.updated_at,
+    createdAt: new Date(row.created_at),
+    startedAt: dateOrNull(row.started_at),
+    completedAt: dateOrNull(row.completed_at),
+    outputsExpiredAt: dateOrNull(row.outputs_expired_at),
+    updatedAt: new Date(row.updated_at),
   };
+}
+
+function dateOrNull(timestamp: string | null): Date | null {
+  return timestamp === null ? null : new Date(timestamp);
 }
 
 export interface NewJob {

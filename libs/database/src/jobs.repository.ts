@@ -9,7 +9,7 @@ import type { JobStatus } from './entities/job-status';
 import {
   INSERTED_COLUMNS,
   type InsertedJobRow,
-  JOB_COLUMNS,
+  JOB_OBJECT,
   type JobRow,
   jobFromInsert,
   jobFromRow,
@@ -66,9 +66,9 @@ const INSERT_JOB = `INSERT INTO jobs (owner, prompt, model, input, max_attempts,
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
   ON CONFLICT DO NOTHING
   RETURNING ${INSERTED_COLUMNS}`;
-const SELECT_BY_IDEMPOTENCY_KEY = `SELECT ${JOB_COLUMNS} FROM jobs WHERE owner = $1 AND idempotency_key = $2`;
-const SELECT_BY_ID = `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`;
-const SELECT_OWNED = `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1 AND owner = $2`;
+const SELECT_BY_IDEMPOTENCY_KEY = `SELECT ${JOB_OBJECT} FROM jobs WHERE owner = $1 AND idempotency_key = $2`;
+const SELECT_BY_ID = `SELECT ${JOB_OBJECT} FROM jobs WHERE id = $1`;
+const SELECT_OWNED = `SELECT ${JOB_OBJECT} FROM jobs WHERE id = $1 AND owner = $2`;
 const BEGIN_ATTEMPT = `UPDATE jobs
   SET status = 'processing', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
       attempt_history = attempt_history || jsonb_build_array(jsonb_build_object(
@@ -76,7 +76,7 @@ const BEGIN_ATTEMPT = `UPDATE jobs
       progress = NULL,
       updated_at = now()
   WHERE id = $1 AND status = ANY($2::text[]) AND attempts < max_attempts AND outputs = '[]'::jsonb
-  RETURNING ${JOB_COLUMNS}`;
+  RETURNING ${JOB_OBJECT}`;
 const RECORD_PROGRESS = `UPDATE jobs
   SET progress = jsonb_build_object('percent', $3::int, 'message', $4::text, 'updatedAt', ${ISO_NOW}),
       updated_at = now()
@@ -105,8 +105,8 @@ export interface JobListQuery {
  * changes nothing instead of overwriting a newer or terminal state.
  *
  * The hot paths (submit, status reads, an attempt's writes) are one plain parameterised statement
- * each, returning the row where it is needed, run on TypeORM's own pool and mapped by
- * `jobFromRow`. They are named prepared statements unless DATABASE_PREPARED_STATEMENTS is off
+ * each, returning the row where it is needed (as one json object, `JOB_OBJECT`), run on TypeORM's
+ * own pool and mapped by `jobFromRow`. They are named prepared statements unless DATABASE_PREPARED_STATEMENTS is off
  * or PostgreSQL shows a pooler in between cannot keep them (see NamedStatements). The rest goes
  * through TypeORM.
  */
@@ -139,7 +139,7 @@ export class JobsRepository {
   }
 
   private async rows(sql: string, params: unknown[]): Promise<JobEntity[]> {
-    return (await this.query<JobRow>(sql, params)).map(jobFromRow);
+    return (await this.query<{ job: JobRow }>(sql, params)).map(({ job }) => jobFromRow(job));
   }
 
   private async row(sql: string, params: unknown[]): Promise<JobEntity | null> {
@@ -284,7 +284,7 @@ export class JobsRepository {
     }
     const attempt = attemptParam === undefined ? '' : ` AND attempts = ${attemptParam}`;
     return this.row(
-      `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING ${JOB_COLUMNS}`,
+      `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING ${JOB_OBJECT}`,
       params,
     );
   }
