@@ -42,11 +42,14 @@ describe('job lifecycle guards', () => {
       maxAttempts: 3,
       idempotencyKey: 'as-stored-key',
       requestFingerprint: 'as-stored-fingerprint',
-      webhook: { url: 'https://example.com/hook', events: ['start', 'completed'] },
+      webhook: { url: 'http://127.0.0.1:9/hook', events: ['start', 'completed'] },
     });
+    const stored = await jobs.findById(job.id);
+    // Never queued: removed before the sweep could queue it.
+    await database.query('DELETE FROM jobs WHERE id = $1', [job.id]);
 
     expect(created).toBe(true);
-    expect(job).toStrictEqual(await jobs.findById(job.id));
+    expect(job).toStrictEqual(stored);
   });
 
   it('ignores a late attempt once the job is terminal', async () => {
