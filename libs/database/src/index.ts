@@ -14,7 +14,7 @@ export {
 } from './entities/job.entity';
 export { JOB_STATUSES, type JobStatus } from './entities/job-status';
 export { DELIVERY_STATUSES, type DeliveryStatus, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
-export type { NewJob } from './job-row';
+export { jobFromInsert, type NewJob } from './job-row';
 export {
   type JobChange,
   type JobGuard,

@@ -1,15 +1,16 @@
 // In-memory fakes of the ports the job domain uses, shared by its unit specs (not mutated by Stryker).
 import { Readable } from 'node:stream';
-import type {
-  JobChange,
-  JobEntity,
-  JobErrorRecord,
-  JobGuard,
-  JobListQuery,
-  JobStatus,
-  NewJob,
-  ProgressChange,
-  WebhookDeliveryEntity,
+import {
+  type JobChange,
+  type JobEntity,
+  type JobErrorRecord,
+  type JobGuard,
+  type JobListQuery,
+  type JobStatus,
+  jobFromInsert,
+  type NewJob,
+  type ProgressChange,
+  type WebhookDeliveryEntity,
 } from '@app/database';
 import type { GeneratedMedia } from '@app/generator';
 import type { QueuedJob } from '@app/queue';
@@ -28,31 +29,20 @@ export const T0 = new Date('2026-11-30T10:00:00.000Z');
 
 /** A job row with every column set; `overrides` wins. */
 export function jobRow(overrides: Partial<JobEntity> = {}): JobEntity {
-  return {
-    id: 'job-1',
-    owner: 'alice',
-    idempotencyKey: null,
-    requestFingerprint: null,
-    webhook: null,
-    status: 'queued',
-    prompt: 'a cat',
-    model: 'mock',
-    input: {},
-    attempts: 0,
-    maxAttempts: 3,
-    error: null,
-    predictionId: null,
-    outputs: [],
-    outputShape: null,
-    progress: null,
-    attemptHistory: [],
-    createdAt: T0,
-    startedAt: null,
-    completedAt: null,
-    outputsExpiredAt: null,
-    updatedAt: T0,
-    ...overrides,
-  };
+  const submitted = jobFromInsert(
+    {
+      owner: 'alice',
+      prompt: 'a cat',
+      model: 'mock',
+      input: {},
+      maxAttempts: 3,
+      idempotencyKey: null,
+      requestFingerprint: null,
+      webhook: null,
+    },
+    { id: 'job-1', created_at: T0, updated_at: T0 },
+  );
+  return { ...submitted, ...overrides };
 }
 
 /**
