@@ -14,7 +14,7 @@ import { ATTEMPTS_EXHAUSTED, isFinalAttempt } from './attempt-policy';
 import { isInfrastructureUnavailable } from './infrastructure-outage';
 import { JobEvents } from './job-events.service';
 import { JobFiles } from './job-files.service';
-import { isTerminal, statusesLeadingTo } from './job-lifecycle';
+import { isClaimed, isTerminal, statusesLeadingTo } from './job-lifecycle';
 import {
   AttemptCanceledError,
   AttemptFailedError,
@@ -367,14 +367,6 @@ export class GenerationService {
       scope.log.warn(`Could not ${what}`, { err: error });
     }
   }
-}
-
-/**
- * An attempt of a release before attempt-named outputs claimed the row with its outputs (it stayed
- * processing); only that attempt's publication may follow.
- */
-function isClaimed(job: JobEntity): boolean {
-  return job.status === 'processing' && job.outputs.length > 0;
 }
 
 function describeFailure(thrown: unknown): AttemptFailure {

@@ -1,5 +1,5 @@
 import { JOB_STATUSES, type JobStatus } from '@app/database';
-import { canTransition, isTerminal, statusesLeadingTo } from './job-lifecycle';
+import { canTransition, isClaimed, isTerminal, statusesLeadingTo } from './job-lifecycle';
 
 const ALLOWED: ReadonlyArray<[JobStatus, JobStatus]> = [
   ['queued', 'processing'],
@@ -84,6 +84,22 @@ describe('job lifecycle', () => {
     it.each([...JOB_STATUSES])('lists for %s exactly the statuses that canTransition allows', (to) => {
       const expected = JOB_STATUSES.filter((from) => isAllowed(from, to));
       expect([...statusesLeadingTo(to)].sort()).toEqual([...expected].sort());
+    });
+  });
+
+  describe('isClaimed', () => {
+    const output = { file: '0.png', contentType: 'image/png', bytes: 1, sha256: 'x' };
+
+    it('is a processing job that lists outputs (an older release claimed it)', () => {
+      expect(isClaimed({ status: 'processing', outputs: [output] })).toBe(true);
+    });
+
+    it('is not a processing job without outputs (an attempt runs)', () => {
+      expect(isClaimed({ status: 'processing', outputs: [] })).toBe(false);
+    });
+
+    it('is not a job that succeeded with its outputs', () => {
+      expect(isClaimed({ status: 'succeeded', outputs: [output] })).toBe(false);
     });
   });
 });

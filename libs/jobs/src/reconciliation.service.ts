@@ -5,7 +5,7 @@ import { WebhookDispatcher } from '@app/webhooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ATTEMPT_LOST, isFinalAttempt } from './attempt-policy';
 import { GenerationService } from './generation.service';
-import { statusesLeadingTo } from './job-lifecycle';
+import { isClaimed, statusesLeadingTo } from './job-lifecycle';
 
 export interface SweepReport {
   checked: number;
@@ -68,10 +68,8 @@ export class ReconciliationService {
   }
 
   private async recover(job: JobEntity): Promise<'requeued' | 'failed' | 'published' | null> {
-    // An attempt of a release before attempt-named outputs claimed the job with its outputs, then
-    // died: only publishing them may follow.
-    // Stryker disable next-line ConditionalExpression: a row with claimed outputs is always processing (a claim writes processing; a claimed row only ends), so the status test cannot change the outcome
-    if (job.status === 'processing' && job.outputs.length > 0) {
+    // The claiming attempt died: only publishing its outputs may follow.
+    if (isClaimed(job)) {
       return (await this.generation.completeClaim(job)) ? 'published' : null;
     }
     const lastAttempt = isFinalAttempt(job.attempts, job.maxAttempts);
