@@ -255,6 +255,7 @@ export class Bench {
     const phase = async (name: string, run: (system: System) => Promise<void>) => {
       for (const system of systems) {
         log(`${system.name}: ${name}`);
+        await this.settleWrites();
         await run(system);
       }
     };
@@ -436,10 +437,10 @@ export class Bench {
 
   /** Forgets the jobs of the submit phase: no row and no queue entry left for the worker to run. */
   /**
-   * Has PostgreSQL and the kernel write out what the phases before left in memory (the submits'
-   * rows, a truncated table), so that it is not written back during the next system's jobs. Without
-   * it the system whose jobs run first paid for it: the service's end-to-end ratio was 0.67–0.69
-   * when its jobs ran first and 0.86–1.03 when the reference's did; with it, 0.70–0.75 and 0.71–0.82.
+   * Has PostgreSQL and the kernel write out what ran before (the other system's submits, a truncated
+   * table), so that it is not written back while the next system is measured. Without it the order
+   * of the systems showed: the service's end-to-end ratio was 0.67–0.69 when its jobs ran first and
+   * 0.86–1.03 when the reference's did; settled before the jobs, 0.70–0.75 and 0.71–0.82.
    */
   private async settleWrites(): Promise<void> {
     try {
