@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import { crc32, deflate as deflateCallback } from 'node:zlib';
-
-const deflate = promisify(deflateCallback);
+import { constants, crc32, createDeflate } from 'node:zlib';
 
 const DISCS = 6;
 /** Rows painted between two turns of the event loop: a few milliseconds of work, even before the JIT warmed up. */
@@ -18,7 +15,21 @@ const HEADER_BYTES = 13;
 /** Length, type and CRC around each chunk's data. */
 const CHUNK_FRAME = 12;
 /** The deflate settings pngjs used (level 9, Z_RLE), so images are byte-for-byte what they were. */
-const DEFLATE_OPTIONS = { chunkSize: 32 * 1024, level: 9, strategy: 3 };
+const DEFLATE_OPTIONS = { level: 9, strategy: 3 };
+/**
+ * zlib hands its output out in chunks of at most this size (a 512×512 image's 700 KB in six trips to
+ * the thread pool), and of no more than the rows' size for smaller images: each chunk is allocated
+ * whole, however little of it is used.
+ */
+const MAX_DEFLATE_CHUNK = 128 * 1024;
+/**
+ * The row buffers of the last finished images are kept for the next images of their size, up to
+ * this many bytes (four 512×512 images' rows, the oldest dropped first). Each image's rows are 1 MB
+ * at 512×512, and so much memory outside V8's heap, allocated anew for every image, made V8 run a
+ * full collection every few images.
+ */
+const SPARE_ROW_BYTES = 4 * (1 + 512 * 4) * 512;
+const spareRows: Buffer[] = [];
 
 /**
  * Renders a PNG that depends only on (prompt, seed, size): a two-colour gradient with a few
@@ -30,14 +41,20 @@ const DEFLATE_OPTIONS = { chunkSize: 32 * 1024, level: 9, strategy: 3 };
  */
 export async function renderMockImage(prompt: string, seed: number, width: number, height: number): Promise<Buffer> {
   const digest = createHash('sha256').update(`${seed}\u0000${prompt}`).digest();
-  const scanlines = Buffer.alloc((1 + width * 4) * height);
-  for (let top = 0; top < height; top += ROWS_PER_SLICE) {
-    if (top > 0) await yieldToEventLoop();
-    paintRows(scanlines, digest, width, height, top, Math.min(height, top + ROWS_PER_SLICE));
+  const scanlines = takeRows((1 + width * 4) * height);
+  let compressed: Buffer[];
+  try {
+    for (let top = 0; top < height; top += ROWS_PER_SLICE) {
+      if (top > 0) await yieldToEventLoop();
+      paintRows(scanlines, digest, width, height, top, Math.min(height, top + ROWS_PER_SLICE));
+    }
+    compressed = await deflateChunks(scanlines);
+  } finally {
+    giveBackRows(scanlines);
   }
-  const compressed = await deflate(scanlines, DEFLATE_OPTIONS);
+  const compressedBytes = compressed.reduce((total, chunk) => total + chunk.length, 0);
   // One buffer for the whole file: signature, IHDR, IDAT (the compressed rows), IEND.
-  const png = Buffer.allocUnsafe(PNG_SIGNATURE.length + 3 * CHUNK_FRAME + HEADER_BYTES + compressed.length);
+  const png = Buffer.allocUnsafe(PNG_SIGNATURE.length + 3 * CHUNK_FRAME + HEADER_BYTES + compressedBytes);
   let offset = PNG_SIGNATURE.copy(png, 0);
   offset = writeChunk(png, offset, 'IHDR', HEADER_BYTES, (at) => {
     png.writeUInt32BE(width, at);
@@ -46,19 +63,45 @@ export async function renderMockImage(prompt: string, seed: number, width: numbe
     png[at + 8] = BIT_DEPTH;
     png[at + 9] = COLOR_TYPE_RGBA;
   });
-  offset = writeChunk(png, offset, 'IDAT', compressed.length, (at) => compressed.copy(png, at));
+  offset = writeChunk(png, offset, 'IDAT', compressedBytes, (at) => {
+    let position = at;
+    for (const chunk of compressed) position += chunk.copy(png, position);
+  });
   writeChunk(png, offset, 'IEND', 0, () => undefined);
   return png;
+}
+
+/** A buffer for `bytes` of rows: a spare one of that size, or a new one (paintRows writes every byte). */
+function takeRows(bytes: number): Buffer {
+  const spare = spareRows.findIndex((rows) => rows.length === bytes);
+  return spare === -1 ? Buffer.allocUnsafe(bytes) : spareRows.splice(spare, 1)[0];
+}
+
+function giveBackRows(rows: Buffer): void {
+  spareRows.push(rows);
+  while (spareRows.reduce((total, spare) => total + spare.length, 0) > SPARE_ROW_BYTES) spareRows.shift();
+}
+
+/** The compressed rows as zlib hands them out, compressed on libuv's thread pool, not copied into one buffer. */
+async function deflateChunks(scanlines: Buffer): Promise<Buffer[]> {
+  const chunkSize = Math.max(constants.Z_MIN_CHUNK, Math.min(MAX_DEFLATE_CHUNK, scanlines.length));
+  const deflater = createDeflate({ ...DEFLATE_OPTIONS, chunkSize });
+  deflater.end(scanlines);
+  const chunks: Buffer[] = [];
+  for await (const chunk of deflater) chunks.push(chunk as Buffer);
+  return chunks;
 }
 
 /**
  * Paints rows [from, to) of the image into `scanlines` (PNG rows: a filter byte, 0 = none, then
  * RGBA pixels): the gradient from colour `from` (top left) to `to` (bottom right), then the discs.
+ * Every byte of the rows is written, so a buffer that held another image serves as well.
  */
 function paintRows(scanlines: Buffer, digest: Buffer, width: number, height: number, from: number, to: number): void {
   const stride = 1 + width * 4;
   const at = (x: number, y: number) => y * stride + 1 + x * 4;
   for (let y = from; y < to; y++) {
+    scanlines[y * stride] = 0;
     for (let x = 0; x < width; x++) {
       const t = (x / width + y / height) / 2;
       const index = at(x, y);
