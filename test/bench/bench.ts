@@ -252,9 +252,15 @@ export class Bench {
       if (!this.options.profile || !child.inspectorUrl) return void (await run());
       (profiles.get(system) ?? {})[phase] = await profileDuring(child.inspectorUrl, run);
     };
-    const phase = async (name: string, run: (system: System) => Promise<void>) => {
+    /** Runs `prepare` (what must happen before a system's turn, e.g. emptying its table), then settles writes, then `run`. */
+    const phase = async (
+      name: string,
+      run: (system: System) => Promise<void>,
+      prepare: (system: System) => Promise<void> = async () => undefined,
+    ) => {
       for (const system of systems) {
         log(`${system.name}: ${name}`);
+        await prepare(system);
         await this.settleWrites();
         await run(system);
       }
@@ -285,8 +291,6 @@ export class Bench {
       await phase(
         `end to end, ${warmupJobs} warm-up jobs + ${jobs} jobs, then ${this.options.defaultImageJobs} jobs at 512×512`,
         async (system) => {
-          await this.emptyQueue(system);
-          await this.settleWrites();
           system.worker.start();
           await system.waitForWorker();
           await warmUp(system, 'end to end: worker', system.worker, () =>
@@ -308,6 +312,7 @@ export class Bench {
           Object.assign(phases.get(system) ?? {}, { defaultImages });
           await system.worker.stop();
         },
+        (system) => this.emptyQueue(system),
       );
     } finally {
       await Promise.all(systems.flatMap((system) => [system.worker.stop(), system.api.stop()]));
