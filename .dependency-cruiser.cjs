@@ -100,6 +100,15 @@ module.exports = {
       to: { path: '^libs/', pathNot: ['^$1/$2/', '^libs/[^/]+/src/index\\.ts$'] },
     },
     {
+      name: 'body-dtos-are-json',
+      comment:
+        'A request body DTO (`*-request.dto.ts`) takes no class-transformer decorators: a JSON body already has ' +
+        'its types and is copied onto the DTO as is (RequestValidationPipe), so such a decorator would do nothing.',
+      severity: 'error',
+      from: { path: '-request\\.dto\\.ts$' },
+      to: { path: 'node_modules/class-transformer/' },
+    },
+    {
       name: 'no-unresolvable-import',
       comment:
         'Every import resolves (an `@app/<lib>/<file>` deep import does not: only `@app/<lib>` is mapped in tsconfig).',
@@ -117,7 +126,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(dist|node_modules|\\.stryker-tmp)/' },
+    exclude: { path: '(^|/)(dist|\\.stryker-tmp)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     // Type-only imports count too: a layer that needs another's types depends on it.
     tsPreCompilationDeps: true,

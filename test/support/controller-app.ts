@@ -5,9 +5,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { authenticateApiRequests } from '../../apps/api/src/http/api-key.guard';
-import { JsonShapePipe } from '../../apps/api/src/http/json-shape';
 import { ProblemDetailsFilter } from '../../apps/api/src/http/problem-details.filter';
-import { createValidationPipe } from '../../apps/api/src/http/request-validation';
+import { RequestValidationPipe } from '../../apps/api/src/http/request-validation';
 
 /** The key controller specs send; it belongs to OWNER. */
 export const API_KEY = 'key-of-alice';
@@ -26,7 +25,7 @@ export async function startControllerApp(controller: Type, providers: Provider[]
     providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, ...providers],
   }).compile();
   const app = module.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-  app.useGlobalPipes(new JsonShapePipe(), createValidationPipe());
+  app.useGlobalPipes(new RequestValidationPipe());
   const keyOwnersByHash = { [createHash('sha256').update(API_KEY).digest('hex')]: OWNER };
   authenticateApiRequests(app.getHttpAdapter().getInstance(), { keyOwnersByHash } as Partial<AuthConfig> as AuthConfig);
   await app.init();

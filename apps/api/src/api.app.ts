@@ -9,10 +9,9 @@ import { authenticateApiRequests } from './http/api-key.guard';
 import { edgeErrorAnswers } from './http/client-error';
 import { applyClientTimeouts } from './http/client-timeouts';
 import { acceptEmptyBodies } from './http/empty-bodies';
-import { JsonShapePipe } from './http/json-shape';
 import { serveOpenApiDocs } from './http/openapi';
 import { logRequests } from './http/request-logging';
-import { createValidationPipe } from './http/request-validation';
+import { RequestValidationPipe } from './http/request-validation';
 import { mountQueueDashboard } from './ops/queue-dashboard';
 import { serveUi } from './ui/serve-ui';
 
@@ -46,7 +45,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   // JSON is the only body the API takes; anything else gets Fastify's 415.
   fastify.removeContentTypeParser('text/plain');
   acceptEmptyBodies(fastify);
-  app.useGlobalPipes(new JsonShapePipe(), createValidationPipe());
+  app.useGlobalPipes(new RequestValidationPipe());
   logRequests(fastify, logger.pino);
   authenticateApiRequests(fastify, auth);
   const httpMetrics = app.get(HttpMetrics);

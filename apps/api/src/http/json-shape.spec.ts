@@ -26,6 +26,12 @@ describe('jsonShapeProblem', () => {
     expect(jsonShapeProblem(value)).toEqual({ field, message: expect.stringContaining('NUL') });
   });
 
+  it('names the field from a parameter name when given one', () => {
+    expect(jsonShapeProblem('a\u0000', 'token')?.field).toBe('token');
+    expect(jsonShapeProblem({ 'k\u0000': 1 }, 'filter')?.field).toBe('filter');
+    expect(jsonShapeProblem({ list: ['\u0000'] }, 'filter')?.field).toBe('filter.list.0');
+  });
+
   it('refuses one level past the limit, naming the top-level field', () => {
     expect(jsonShapeProblem({ input: nested(MAX_JSON_DEPTH - 1) })).toBeNull();
     expect(jsonShapeProblem({ input: nested(MAX_JSON_DEPTH) })).toEqual({

@@ -1,6 +1,4 @@
-import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
 import type { FieldError } from './problem-details';
-import { RequestValidationException } from './request-validation';
 
 /** Containers (objects, arrays) a request may nest, the outermost counting as 1. */
 export const MAX_JSON_DEPTH = 32;
@@ -11,10 +9,11 @@ const NUL = '\u0000';
  * The one place where limits on the shape of request data are decided, checked before anything
  * else walks it: no deeper than MAX_JSON_DEPTH (deeper bodies would exhaust the stack of the DTO
  * transform), and no NUL character in any string or key (PostgreSQL cannot store `\u0000` in text
- * or jsonb). Returns the first problem, naming the field as a dotted path.
+ * or jsonb). Returns the first problem, naming the field as a dotted path from `name` (the
+ * parameter's name when the value is one named parameter, none for a whole body or query).
  */
-export function jsonShapeProblem(value: unknown): FieldError | null {
-  return check(value, '', 1);
+export function jsonShapeProblem(value: unknown, name = ''): FieldError | null {
+  return check(value, name, 1);
 }
 
 function check(value: unknown, path: string, depth: number): FieldError | null {
@@ -35,15 +34,4 @@ function check(value: unknown, path: string, depth: number): FieldError | null {
     if (problem) return problem;
   }
   return null;
-}
-
-/** Applies `jsonShapeProblem` to request bodies and query strings, ahead of DTO validation. */
-@Injectable()
-export class JsonShapePipe implements PipeTransform {
-  transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type !== 'body' && metadata.type !== 'query') return value;
-    const problem = jsonShapeProblem(value);
-    if (problem) throw new RequestValidationException([problem]);
-    return value;
-  }
 }

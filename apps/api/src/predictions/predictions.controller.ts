@@ -40,8 +40,9 @@ import { PreferHeader, waitAsPreferred } from '../http/prefer-wait';
 import { RequestValidationException } from '../http/request-validation';
 import { SubmitRateLimitGuard } from '../http/submit-rate-limit.guard';
 import { UuidParam } from '../http/uuid-param';
+import { ListPredictionsQuery } from './dto/list-predictions-query.dto';
 import { Prediction, PredictionPage } from './dto/prediction.dto';
-import { ListPredictionsQuery, ModelPredictionRequest, PredictionRequest } from './dto/prediction-request.dto';
+import { ModelPredictionRequest, PredictionRequest } from './dto/prediction-request.dto';
 
 const CREATE_HEADERS = [
   {

@@ -1,22 +1,7 @@
 import { PREDICTION_WEBHOOK_EVENTS, type PredictionWebhookEvent } from '@app/jobs';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { MAX_INPUT_BYTES, MaxSerializedBytes } from '../../jobs/dto/generate-request.dto';
-import { MAX_PAGE_SIZE } from '../../jobs/dto/list-jobs-query.dto';
 
 /** `owner/name`, `owner/name:version`, or a bare version id. */
 const VERSION_PATTERN = /^(?:[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+(?::[A-Za-z0-9._-]+)?|[A-Za-z0-9._-]+)$/;
@@ -76,25 +61,4 @@ export class PredictionRequest extends ModelPredictionRequest {
   @MaxLength(200)
   @Matches(VERSION_PATTERN, { message: 'version must be owner/name:version, owner/name or a version id' })
   version: string;
-}
-
-export class ListPredictionsQuery {
-  @ApiPropertyOptional({
-    type: 'integer',
-    description: 'Page size',
-    minimum: 1,
-    maximum: MAX_PAGE_SIZE,
-    default: MAX_PAGE_SIZE,
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit: number = MAX_PAGE_SIZE;
-
-  @ApiPropertyOptional({ description: 'Where the page starts: as given in the `next` URL of the previous page' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a cursor this API gave out' })
-  cursor?: string;
 }
