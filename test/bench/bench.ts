@@ -440,7 +440,6 @@ export class Bench {
     return rows.map((row) => row.id);
   }
 
-  /** Forgets the jobs of the submit phase: no row and no queue entry left for the worker to run. */
   /**
    * Has PostgreSQL and the kernel write out what ran before (the other system's submits, a truncated
    * table), so that it is not written back while the next system is measured. Without it the order
@@ -457,6 +456,7 @@ export class Bench {
     await promisify(execFile)('sync');
   }
 
+  /** Forgets the jobs of the submit phase: no row and no queue entry left for the worker to run. */
   private async emptyQueue(system: System): Promise<void> {
     await this.resources.database().query(`TRUNCATE ${system.table} CASCADE`);
     const queue = new Queue(system.name === 'service' ? GENERATION_QUEUE : REFERENCE_QUEUE, {

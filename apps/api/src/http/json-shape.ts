@@ -7,10 +7,11 @@ const NUL = '\u0000';
 
 /**
  * The one place where limits on the shape of request data are decided, checked before anything
- * else walks it: no deeper than MAX_JSON_DEPTH (deeper bodies would exhaust the stack of the DTO
- * transform), and no NUL character in any string or key (PostgreSQL cannot store `\u0000` in text
- * or jsonb). Returns the first problem, naming the field as a dotted path from `name` (the
- * parameter's name when the value is one named parameter, none for a whole body or query).
+ * else walks it: no deeper than MAX_JSON_DEPTH (deeper values would exhaust the stack of what
+ * walks them next: class-transformer on a query, `JSON.stringify` in a size rule), and no NUL
+ * character in any string or key (PostgreSQL cannot store `\u0000` in text or jsonb). Returns the
+ * first problem, naming the field as a dotted path from `name` (the parameter's name when the value
+ * is one named parameter, none for a whole body or query).
  */
 export function jsonShapeProblem(value: unknown, name = ''): FieldError | null {
   return check(value, name, 1);
