@@ -130,7 +130,7 @@ export class GenerationService {
   private async attempt(job: JobEntity, scope: AttemptScope, signal?: AbortSignal): Promise<void> {
     const { jobId, attempt } = scope;
     scope.log.log('Attempt started', { model: job.model });
-    await this.events.changed(jobId);
+    this.events.changed(jobId);
     if (attempt === 1) await this.events.started(job);
 
     const unrecordedPrediction: { error?: unknown } = {};
@@ -170,7 +170,7 @@ export class GenerationService {
     const { attempt } = scope;
     const progress = new ProgressThrottle((update) =>
       this.bestEffort(scope, 'record progress', async () => {
-        if (await this.jobs.recordProgress(job.id, attempt, update)) await this.events.changed(job.id);
+        if (await this.jobs.recordProgress(job.id, attempt, update)) this.events.changed(job.id);
       }),
     );
     let generation: Generation;
@@ -349,7 +349,7 @@ export class GenerationService {
       if (ending) await this.closeHistory(scope, historyError);
     }
     // A terminal change is announced as finished by the caller.
-    else if (change.status === 'queued') await this.events.changed(jobId);
+    else if (change.status === 'queued') this.events.changed(jobId);
     return recorded;
   }
 

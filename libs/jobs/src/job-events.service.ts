@@ -28,14 +28,17 @@ export class JobEvents {
     await this.notify(job.id, () => this.webhooks.schedule(job, 'start', () => this.present(job)));
   }
 
-  /** The job's status or progress changed, short of an end (see `finished`). */
-  async changed(jobId: string): Promise<void> {
-    await this.signals.announceChanged(jobId);
+  /**
+   * The job's status or progress changed, short of an end (see `finished`). Sent without waiting
+   * for Redis: listeners re-read the row, which is already written, and the job goes on meanwhile.
+   */
+  changed(jobId: string): void {
+    void this.signals.announceChanged(jobId);
   }
 
   /** `job` is the row as the write that ended it returned it. */
   async finished(job: JobEntity): Promise<void> {
-    await this.signals.announceFinished(job.id);
+    void this.signals.announceFinished(job.id);
     await this.notify(job.id, async () => {
       this.metrics.jobFinished(job);
       await this.webhooks.schedule(job, 'completed', () => this.present(job));

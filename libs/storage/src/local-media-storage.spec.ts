@@ -60,6 +60,43 @@ describe('LocalMediaStorage', () => {
     expect(source.destroyed).toBe(true);
   });
 
+  it('reads the first chunk while it creates the file, not once the file exists', async () => {
+    const path = join(root, 'job-a', '0.png');
+    let fileExistedAtFirstRead: boolean | undefined;
+    const source = Readable.from(
+      (async function* () {
+        fileExistedAtFirstRead = existsSync(path);
+        yield Buffer.from('rendered');
+      })(),
+    );
+
+    await storage.save('job-a/0.png', source, 'image/png');
+
+    expect(fileExistedAtFirstRead).toBe(false);
+    expect(await readFile(path, 'utf8')).toBe('rendered');
+  });
+
+  it('fails with the folder error when the source fails too, leaving no rejection unhandled', async () => {
+    await storage.save('job-a', Readable.from([Buffer.from('a file where the folder should be')]), 'image/png');
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const source = Readable.from(
+        (async function* () {
+          yield* [];
+          throw new Error('upstream connection reset');
+        })(),
+      );
+
+      await expect(storage.save('job-a/0.png', source, 'image/png')).rejects.toMatchObject({ code: 'EEXIST' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
   it('releases a source whose file it could not open (a download is not left open), leaving what is there', async () => {
     await mkdir(join(root, 'job-a', '0.png'), { recursive: true });
     const source = Readable.from([Buffer.from('lost')]);

@@ -19,6 +19,12 @@ export class LocalMediaStorage extends MediaStorage {
     const digest = createHash('sha256');
     let bytes = 0;
     let file: FileHandle | undefined;
+    const chunks = (content as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    // The first chunk is read (an image rendered, a download's first bytes received) while the
+    // file is created, rather than after: on a journaled disk creating it takes as long.
+    const firstChunk = chunks.next();
+    // Awaited below unless creating the file fails first; then the source is destroyed.
+    firstChunk.catch(() => undefined);
     try {
       await mkdir(dirname(path), { recursive: true });
       // Written in place, with no temporary file to rename: callers save under keys nothing
@@ -27,7 +33,8 @@ export class LocalMediaStorage extends MediaStorage {
       file = await open(path, 'w');
       // One file handle and a plain loop rather than a chain of streams: most outputs are a
       // chunk or a few, for which the streams' setup cost more than the write itself.
-      for await (const chunk of content as AsyncIterable<Buffer>) {
+      for (let next = await firstChunk; !next.done; next = await chunks.next()) {
+        const chunk = next.value;
         meter?.(chunk.length);
         digest.update(chunk);
         bytes += chunk.length;
