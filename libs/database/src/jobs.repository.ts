@@ -88,6 +88,21 @@ const CLOSE_ATTEMPT = `UPDATE jobs
       updated_at = now()
   WHERE id = $1 AND attempt_history @> jsonb_build_array(jsonb_build_object('attempt', $2::int, 'endedAt', NULL))`;
 
+/**
+ * `changeIf`'s UPDATE for each combination of fields it sets, built once: the same text each time
+ * also means the same prepared statement, found without rehashing a long new string.
+ */
+const changeStatements = new Map<string, string>();
+
+function changeStatement(columns: string, attemptParam?: string, historyError?: string): string {
+  const closing =
+    historyError === undefined
+      ? ''
+      : `, attempt_history = ${historyWithAttemptClosed(attemptParam as string, historyError)}, progress = NULL`;
+  const attempt = attemptParam === undefined ? '' : ` AND attempts = ${attemptParam}`;
+  return `UPDATE jobs SET ${columns}${closing} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING ${JOB_OBJECT}`;
+}
+
 export interface JobListQuery {
   owner: string;
   statuses?: JobStatus[];
@@ -277,16 +292,19 @@ export class JobsRepository {
       'updated_at = now()',
     ];
     const attemptParam = guard.attempt === undefined ? undefined : `$${params.push(guard.attempt)}`;
+    let historyError: string | undefined;
     if (change.closeAttempt) {
       if (attemptParam === undefined) throw new Error('closeAttempt needs the guard to name the attempt');
-      const error = `$${params.push(JSON.stringify(change.closeAttempt.error))}`;
-      assignments.push(`attempt_history = ${historyWithAttemptClosed(attemptParam, error)}`, 'progress = NULL');
+      historyError = `$${params.push(JSON.stringify(change.closeAttempt.error))}`;
     }
-    const attempt = attemptParam === undefined ? '' : ` AND attempts = ${attemptParam}`;
-    return this.row(
-      `UPDATE jobs SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${attempt} RETURNING ${JOB_OBJECT}`,
-      params,
-    );
+    const columns = assignments.join(', ');
+    const shape = `${columns}|${attemptParam}|${historyError}`;
+    let sql = changeStatements.get(shape);
+    if (sql === undefined) {
+      sql = changeStatement(columns, attemptParam, historyError);
+      changeStatements.set(shape, sql);
+    }
+    return this.row(sql, params);
   }
 
   /**
