@@ -53,6 +53,11 @@ export interface BenchOptions {
   durationSeconds: number;
   warmupSeconds: number;
   jobs: number;
+  /**
+   * Turns of `jobs` jobs each system runs end to end, the systems taking turns and each round
+   * starting with the next one; each figure reported is the median of a system's turns.
+   */
+  endToEndRounds: number;
   warmupJobs: number;
   /** Jobs run with the mock's default 512×512 image after the end-to-end phase. */
   defaultImageJobs: number;
@@ -252,13 +257,17 @@ export class Bench {
       if (!this.options.profile || !child.inspectorUrl) return void (await run());
       (profiles.get(system) ?? {})[phase] = await profileDuring(child.inspectorUrl, run);
     };
-    /** Runs `prepare` (what must happen before a system's turn, e.g. emptying its table), then settles writes, then `run`. */
+    /**
+     * Runs `prepare` (what must happen before a system's turn, e.g. emptying its table), then settles
+     * writes, then `run`, for each system in `order`.
+     */
     const phase = async (
       name: string,
       run: (system: System) => Promise<void>,
       prepare: (system: System) => Promise<void> = async () => undefined,
+      order = systems,
     ) => {
-      for (const system of systems) {
+      for (const system of order) {
         log(`${system.name}: ${name}`);
         await prepare(system);
         await this.settleWrites();
@@ -287,33 +296,47 @@ export class Bench {
         Object.assign(phases.get(system) ?? {}, { status });
       });
 
-      const { warmupJobs, jobs } = this.options;
+      const { warmupJobs, jobs, endToEndRounds, defaultImageJobs } = this.options;
       await phase(
-        `end to end, ${warmupJobs} warm-up jobs + ${jobs} jobs, then ${this.options.defaultImageJobs} jobs at 512×512`,
+        `end to end, ${warmupJobs} warm-up jobs`,
         async (system) => {
           system.worker.start();
           await system.waitForWorker();
           await warmUp(system, 'end to end: worker', system.worker, () =>
             this.endToEnd(system, warmupJobs, 'bench warm-up'),
           );
-          const endToEnd = await this.endToEnd(system, jobs, 'bench end to end');
-          log(
-            `  ${endToEnd.jobsPerSecond} jobs/s, completion p50 ${endToEnd.completionP50Ms} ms, p99 ${endToEnd.completionP99Ms} ms`,
-          );
-          Object.assign(phases.get(system) ?? {}, { endToEnd });
-          const { defaultImageJobs } = this.options;
-          await eventLoopDelay(system);
-          const large = await this.endToEnd(system, defaultImageJobs, 'bench default image', DEFAULT_IMAGE_INPUT);
-          const loop = await eventLoopDelay(system);
-          const defaultImages = { ...large, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs };
-          log(
-            `  512×512: ${large.jobsPerSecond} jobs/s, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`,
-          );
-          Object.assign(phases.get(system) ?? {}, { defaultImages });
-          await system.worker.stop();
         },
         (system) => this.emptyQueue(system),
       );
+      // One turn each is ~1.5 s of work: a disk stall or other load in it would decide the ratio.
+      const turns = new Map<System, EndToEndResult[]>(systems.map((system) => [system, []]));
+      for (let round = 1; round <= endToEndRounds; round++) {
+        await phase(
+          `end to end, round ${round} of ${endToEndRounds}, ${jobs} jobs`,
+          async (system) => {
+            const turn = await this.endToEnd(system, jobs, `bench end to end ${round}`);
+            log(
+              `  ${turn.jobsPerSecond} jobs/s, completion p50 ${turn.completionP50Ms} ms, p99 ${turn.completionP99Ms} ms`,
+            );
+            turns.get(system)?.push(turn);
+          },
+          undefined,
+          rotated(systems, round - 1),
+        );
+      }
+      for (const system of systems) {
+        Object.assign(phases.get(system) ?? {}, { endToEnd: medianTurn(turns.get(system) ?? []) });
+      }
+
+      await phase(`${defaultImageJobs} jobs at 512×512`, async (system) => {
+        await eventLoopDelay(system);
+        const large = await this.endToEnd(system, defaultImageJobs, 'bench default image', DEFAULT_IMAGE_INPUT);
+        const loop = await eventLoopDelay(system);
+        const defaultImages = { ...large, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs };
+        log(`  ${large.jobsPerSecond} jobs/s, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`);
+        Object.assign(phases.get(system) ?? {}, { defaultImages });
+        await system.worker.stop();
+      });
     } finally {
       await Promise.all(systems.flatMap((system) => [system.worker.stop(), system.api.stop()]));
     }
@@ -571,4 +594,38 @@ export function serviceEnvironment(settings: {
 export function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** `items` starting from item number `by` (wrapping around). */
+export function rotated<T>(items: T[], by: number): T[] {
+  const start = by % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
+/**
+ * One system's end-to-end turns as one result: each figure the median of the turns' (the upper
+ * one of an even count), the jobs accepted and succeeded summed, so a failed job in any turn shows.
+ */
+export function medianTurn(turns: EndToEndResult[]): EndToEndResult {
+  if (turns.length === 0) throw new Error('no end-to-end turn ran');
+  const middle = (figure: (turn: EndToEndResult) => number) =>
+    turns.map(figure).sort((a, b) => a - b)[Math.floor(turns.length / 2)];
+  const cpu = (key: keyof CpuUse) => middle((turn) => turn.cpuMsPerJob[key]);
+  const sum = (figure: (turn: EndToEndResult) => number) => turns.reduce((total, turn) => total + figure(turn), 0);
+  return {
+    accepted: sum((turn) => turn.accepted),
+    succeeded: sum((turn) => turn.succeeded),
+    submitSeconds: middle((turn) => turn.submitSeconds),
+    seconds: middle((turn) => turn.seconds),
+    jobsPerSecond: middle((turn) => turn.jobsPerSecond),
+    completionP50Ms: middle((turn) => turn.completionP50Ms),
+    completionP99Ms: middle((turn) => turn.completionP99Ms),
+    cpuMsPerJob: {
+      api: cpu('api'),
+      worker: cpu('worker'),
+      postgres: cpu('postgres'),
+      redis: cpu('redis'),
+      otherShare: cpu('otherShare'),
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Client } from 'pg';
 import { freePort } from '../support/loopback';
-import { round, serviceEnvironment, waitForHttp } from './bench';
+import { rotated, round, serviceEnvironment, waitForHttp } from './bench';
 import { BenchRun } from './bench-run';
 import { type LoadRequest, type LoadResult, load } from './load';
 import { type BenchProcess, cpuSecondsOf, postgresCpuBetween, postgresCpuByPid, threadCpuSeconds } from './processes';
@@ -222,12 +222,6 @@ function contender(system: string): Contender {
     queue: 'generation',
     ready: (process, port) => waitForHttp(`http://127.0.0.1:${port}/health/ready`, process),
   };
-}
-
-/** `items` starting from item number `by` (wrapping around). */
-function rotated<T>(items: T[], by: number): T[] {
-  const start = by % items.length;
-  return [...items.slice(start), ...items.slice(0, start)];
 }
 
 function median(rows: CompareRow[]): CompareRow {
