@@ -242,7 +242,8 @@ export class Bench {
    * Both systems, phase by phase, one right after the other in each phase, so that other load on
    * the machine drifting during the run skews both alike. Submit and status run with the apis
    * alone, so no worker competes for the two cores; then each system's table and queue are
-   * emptied and its worker runs the end-to-end phase, alone too.
+   * emptied, both workers start and the end-to-end rounds follow, each system's queue empty
+   * outside its own turns.
    */
   private async measure(systems: System[]): Promise<SystemResult[]> {
     const { connections, durationSeconds, warmupSeconds, log } = this.options;
@@ -310,18 +311,18 @@ export class Bench {
       );
       // One turn each is ~1.5 s of work: a disk stall or other load in it would decide the ratio.
       const turns = new Map<System, EndToEndResult[]>(systems.map((system) => [system, []]));
-      for (let round = 1; round <= endToEndRounds; round++) {
+      for (let number = 1; number <= endToEndRounds; number++) {
         await phase(
-          `end to end, round ${round} of ${endToEndRounds}, ${jobs} jobs`,
+          `end to end, round ${number} of ${endToEndRounds}, ${jobs} jobs`,
           async (system) => {
-            const turn = await this.endToEnd(system, jobs, `bench end to end ${round}`);
+            const turn = await this.endToEnd(system, jobs, `bench end to end ${number}`);
             log(
               `  ${turn.jobsPerSecond} jobs/s, completion p50 ${turn.completionP50Ms} ms, p99 ${turn.completionP99Ms} ms`,
             );
             turns.get(system)?.push(turn);
           },
           undefined,
-          rotated(systems, round - 1),
+          rotated(systems, number - 1),
         );
       }
       for (const system of systems) {
@@ -602,14 +603,18 @@ export function rotated<T>(items: T[], by: number): T[] {
   return [...items.slice(start), ...items.slice(0, start)];
 }
 
+/** The median of `figure` over `items` (the upper one of an even count). */
+export function medianOf<T>(items: T[], figure: (item: T) => number): number {
+  return items.map(figure).sort((a, b) => a - b)[Math.floor(items.length / 2)];
+}
+
 /**
  * One system's end-to-end turns as one result: each figure the median of the turns' (the upper
  * one of an even count), the jobs accepted and succeeded summed, so a failed job in any turn shows.
  */
 export function medianTurn(turns: EndToEndResult[]): EndToEndResult {
   if (turns.length === 0) throw new Error('no end-to-end turn ran');
-  const middle = (figure: (turn: EndToEndResult) => number) =>
-    turns.map(figure).sort((a, b) => a - b)[Math.floor(turns.length / 2)];
+  const middle = (figure: (turn: EndToEndResult) => number) => medianOf(turns, figure);
   const cpu = (key: keyof CpuUse) => middle((turn) => turn.cpuMsPerJob[key]);
   const sum = (figure: (turn: EndToEndResult) => number) => turns.reduce((total, turn) => total + figure(turn), 0);
   return {

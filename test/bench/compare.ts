@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Client } from 'pg';
 import { freePort } from '../support/loopback';
-import { rotated, round, serviceEnvironment, waitForHttp } from './bench';
+import { medianOf, rotated, round, serviceEnvironment, waitForHttp } from './bench';
 import { BenchRun } from './bench-run';
 import { type LoadRequest, type LoadResult, load } from './load';
 import { type BenchProcess, cpuSecondsOf, postgresCpuBetween, postgresCpuByPid, threadCpuSeconds } from './processes';
@@ -225,7 +225,7 @@ function contender(system: string): Contender {
 }
 
 function median(rows: CompareRow[]): CompareRow {
-  const middle = (key: Measure) => rows.map((row) => row[key]).sort((a, b) => a - b)[Math.floor(rows.length / 2)];
+  const middle = (key: Measure) => medianOf(rows, (row) => row[key]);
   return {
     system: rows[0].system,
     submitApiMs: middle('submitApiMs'),
