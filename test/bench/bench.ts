@@ -64,7 +64,7 @@ export interface BenchOptions {
   poolSize: number;
   concurrency: number;
   settleTimeoutMs: number;
-  /** CPU-profile each phase's warm-up (never the measured part) and report where the time went. */
+  /** After the measured phases, CPU-profile each phase's load again and report where the time went. */
   profile: boolean;
   log: (line: string) => void;
 }
@@ -120,8 +120,11 @@ export interface SystemResult {
   status: PhaseResult;
   endToEnd: EndToEndResult;
   defaultImages: DefaultImagesResult;
+  /** Peak resident set under load, until a CPU profiler was attached. */
   peakRssMb: { api: number; worker: number };
-  /** Self-time summaries of the CPU profiles taken during the warm-ups, by phase (when profiling). */
+  /** Peak resident set once a CPU profiler was attached (0 when not profiling): not counted above. */
+  profiledPeakRssMb: { api: number; worker: number };
+  /** Self-time summaries of the CPU profiles taken after the measured phases, by phase (when profiling). */
   profiles: Record<string, ProfileSummary>;
   /** Warning and error log lines (pino levels 40 and 50+) per process, with the first few messages. */
   logs: Record<string, { warnings: number; errors: number; messages: string[] }>;
@@ -247,16 +250,23 @@ export class Bench {
    */
   private async measure(systems: System[]): Promise<SystemResult[]> {
     const { connections, durationSeconds, warmupSeconds, log } = this.options;
+    const profiling = this.options.profile;
     const timed = { connections, durationSeconds };
     const warm = { connections, durationSeconds: warmupSeconds };
     const phases = new Map<System, Partial<Pick<SystemResult, 'submit' | 'status' | 'endToEnd' | 'defaultImages'>>>(
       systems.map((system) => [system, {}]),
     );
     const profiles = new Map<System, Record<string, ProfileSummary>>(systems.map((system) => [system, {}]));
-    // The warm-up runs the same load as the measured part: profiling it costs the measurement nothing.
-    const warmUp = async (system: System, phase: string, child: BenchProcess, run: () => Promise<unknown>) => {
-      if (!this.options.profile || !child.inspectorUrl) return void (await run());
-      (profiles.get(system) ?? {})[phase] = await profileDuring(child.inspectorUrl, run);
+    /**
+     * Takes a CPU profile of `child` while `run` runs. Profiles are taken after the measured phases,
+     * never during them: a profiler costs CPU, and its samples and code map stay in the process's
+     * memory afterwards (about 16 MB in the api), so a profile taken earlier would raise later figures.
+     */
+    const profile = async (system: System, phase: string, child: BenchProcess, run: () => Promise<unknown>) => {
+      const { inspectorUrl } = child;
+      if (!inspectorUrl) throw new Error(`${child.name} was started without an inspector`);
+      child.stopCounting();
+      (profiles.get(system) ?? {})[phase] = await profileDuring(inspectorUrl, run);
     };
     /**
      * Runs `prepare` (what must happen before a system's turn, e.g. emptying its table), then settles
@@ -280,20 +290,23 @@ export class Bench {
       await Promise.all(systems.map((system) => system.waitForApi()));
 
       const submitRequest = { method: 'POST' as const, path: '/v1/generate', body: body('bench submit') };
+      const statusRequest = async (system: System) => {
+        const ids = await this.ids(system.table);
+        let next = 0;
+        return { method: 'GET' as const, path: () => `/v1/status/${ids[next++ % ids.length]}`, ids: ids.length };
+      };
       await phase(`POST /v1/generate, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
-        await warmUp(system, 'submit: api', system.api, () => load(system.baseUrl, submitRequest, warm));
+        await load(system.baseUrl, submitRequest, warm);
         const submit = await this.timed(system, () => load(system.baseUrl, submitRequest, timed));
         log(`  ${describe(submit)}`);
         Object.assign(phases.get(system) ?? {}, { submit });
       });
 
       await phase(`GET /v1/status/{id}, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
-        const ids = await this.ids(system.table);
-        let next = 0;
-        const statusRequest = { method: 'GET' as const, path: () => `/v1/status/${ids[next++ % ids.length]}` };
-        await warmUp(system, 'status: api', system.api, () => load(system.baseUrl, statusRequest, warm));
-        const status = await this.timed(system, () => load(system.baseUrl, statusRequest, timed));
-        log(`  ${describe(status)} (over ${ids.length} ids)`);
+        const request = await statusRequest(system);
+        await load(system.baseUrl, request, warm);
+        const status = await this.timed(system, () => load(system.baseUrl, request, timed));
+        log(`  ${describe(status)} (over ${request.ids} ids)`);
         Object.assign(phases.get(system) ?? {}, { status });
       });
 
@@ -303,9 +316,7 @@ export class Bench {
         async (system) => {
           system.worker.start();
           await system.waitForWorker();
-          await warmUp(system, 'end to end: worker', system.worker, () =>
-            this.endToEnd(system, warmupJobs, 'bench warm-up'),
-          );
+          await this.endToEnd(system, warmupJobs, 'bench warm-up');
         },
         (system) => this.emptyQueue(system),
       );
@@ -336,8 +347,24 @@ export class Bench {
         const defaultImages = { ...large, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs };
         log(`  ${large.jobsPerSecond} jobs/s, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`);
         Object.assign(phases.get(system) ?? {}, { defaultImages });
+        if (profiling) {
+          await profile(system, 'end to end: worker', system.worker, () =>
+            this.endToEnd(system, warmupJobs, 'bench profile'),
+          );
+        }
         await system.worker.stop();
       });
+
+      if (profiling) {
+        await phase(
+          `CPU profiles of the apis: ${warmupSeconds} s of submits, ${warmupSeconds} s of status reads`,
+          async (system) => {
+            await profile(system, 'submit: api', system.api, () => load(system.baseUrl, submitRequest, warm));
+            const request = await statusRequest(system);
+            await profile(system, 'status: api', system.api, () => load(system.baseUrl, request, warm));
+          },
+        );
+      }
     } finally {
       await Promise.all(systems.flatMap((system) => [system.worker.stop(), system.api.stop()]));
     }
@@ -351,6 +378,7 @@ export class Bench {
         endToEnd,
         defaultImages,
         peakRssMb: { api: api.peakRssMb, worker: worker.peakRssMb },
+        profiledPeakRssMb: { api: api.uncountedPeakRssMb, worker: worker.uncountedPeakRssMb },
         profiles: profiles.get(system) ?? {},
         logs: Object.fromEntries(
           [api, worker].map((child) => [

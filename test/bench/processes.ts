@@ -21,6 +21,9 @@ export class BenchProcess {
   private child?: ChildProcess;
   private sampler?: NodeJS.Timeout;
   private peakRssKb = 0;
+  private uncountedPeakRssKb = 0;
+  /** Whether peaks count: not once a profiler was attached (see `stopCounting`). */
+  private counting = true;
   /** The process's inspector WebSocket, once it printed it (only when started with `inspect`). */
   inspectorUrl?: string;
   readonly lines: string[] = [];
@@ -46,9 +49,14 @@ export class BenchProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The highest resident set seen: the kernel's high-water mark (VmHWM) or the 200 ms samples. */
+  /** The highest resident set seen until `stopCounting`: the kernel's high-water mark (VmHWM) or the 200 ms samples. */
   get peakRssMb(): number {
-    return Math.round((this.peakRssKb / 1024) * 10) / 10;
+    return megabytes(this.peakRssKb);
+  }
+
+  /** The highest resident set seen after `stopCounting` (0 if it was not called). */
+  get uncountedPeakRssMb(): number {
+    return megabytes(this.uncountedPeakRssKb);
   }
 
   /** CPU time (user + system) the process used so far, in seconds; 0 once it exited. */
@@ -83,6 +91,15 @@ export class BenchProcess {
     throw new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.lines.join('\n')}`);
   }
 
+  /**
+   * From now on peaks go to `uncountedPeakRssMb`, not `peakRssMb`: they are the instrument's (a CPU
+   * profiler attached holds its samples and code map in the process until it exits).
+   */
+  stopCounting(): void {
+    this.sample();
+    this.counting = false;
+  }
+
   /** Sends `signal` to the process, if it runs. */
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.child?.kill(signal);
@@ -105,9 +122,12 @@ export class BenchProcess {
     if (!this.child?.pid || !this.running) return;
     try {
       const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-      for (const field of ['VmHWM', 'VmRSS']) {
+      // The high-water mark covers the process's whole life: once peaks no longer count, only the samples tell.
+      for (const field of this.counting ? ['VmHWM', 'VmRSS'] : ['VmRSS']) {
         const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-        if (match) this.peakRssKb = Math.max(this.peakRssKb, Number(match[1]));
+        if (!match) continue;
+        if (this.counting) this.peakRssKb = Math.max(this.peakRssKb, Number(match[1]));
+        else this.uncountedPeakRssKb = Math.max(this.uncountedPeakRssKb, Number(match[1]));
       }
     } catch {
       // The process exited between the check and the read.
@@ -214,6 +234,10 @@ function clockTicks(): number {
   } catch {
     return 100;
   }
+}
+
+function megabytes(kilobytes: number): number {
+  return Math.round((kilobytes / 1024) * 10) / 10;
 }
 
 function messageOf(line: string): string {

@@ -147,15 +147,17 @@ export async function runReferenceWorker(): Promise<void> {
       );
       if (rows.length === 0) return;
       const { prompt, input } = rows[0] as { prompt: string; input: Record<string, number | undefined> };
-      const image = await renderMockImage(prompt, input.seed ?? 0, input.width ?? 512, input.height ?? 512);
+      const parts = await renderMockImage(prompt, input.seed ?? 0, input.width ?? 512, input.height ?? 512);
       const folder = join(settings.mediaDir, jobId);
       await mkdir(folder, { recursive: true });
-      await writeFile(join(folder, '0.png'), image);
+      await writeFile(join(folder, '0.png'), parts);
+      const digest = createHash('sha256');
+      for (const part of parts) digest.update(part);
       const output = {
         file: '0.png',
         contentType: 'image/png',
-        bytes: image.length,
-        sha256: createHash('sha256').update(image).digest('hex'),
+        bytes: parts.reduce((total, part) => total + part.length, 0),
+        sha256: digest.digest('hex'),
       };
       await pool.query(
         `UPDATE ${REFERENCE_TABLE}

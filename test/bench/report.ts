@@ -42,11 +42,15 @@ export function compare(service: SystemResult, reference: SystemResult): Row[] {
     const target = 'min' in bound ? `≥ ${bound.min}×` : `≤ ${bound.max}×`;
     return { metric, service: ours, reference: theirs, ratio, target, pass };
   };
-  const absolute = (metric: string, pick: Pick, max: number, unit: string): Row => ({
+  /** A figure read on its own, not as a ratio (memory, delay), with the issue's bound if it has one. */
+  const figure = (metric: string, pick: Pick): Row => ({
     metric,
     service: pick(service),
     reference: pick(reference),
     ratio: null,
+  });
+  const absolute = (metric: string, pick: Pick, max: number, unit: string): Row => ({
+    ...figure(metric, pick),
     target: `≤ ${max} ${unit}`,
     pass: pick(service) <= max,
   });
@@ -80,10 +84,17 @@ export function compare(service: SystemResult, reference: SystemResult): Row[] {
     ),
     absolute('api peak RSS MB', (result) => result.peakRssMb.api, TARGETS.apiRssMb, 'MB'),
     absolute('worker peak RSS MB', (result) => result.peakRssMb.worker, TARGETS.workerRssMb, 'MB'),
+    // Profiles are taken after the measured phases (not at all with BENCH_PROFILE=0).
+    ...(service.profiledPeakRssMb.api > 0
+      ? [
+          figure('api peak RSS MB, profiler attached', (result) => result.profiledPeakRssMb.api),
+          figure('worker peak RSS MB, profiler attached', (result) => result.profiledPeakRssMb.worker),
+        ]
+      : []),
   ];
 }
 
-/** Where each process spent its CPU during each phase's warm-up, service and reference. */
+/** Where each process spent its CPU in each phase's load, profiled after the measured phases, service and reference. */
 export function formatProfiles(service: SystemResult, reference: SystemResult): string {
   const lines: string[] = [];
   for (const [name, result] of [

@@ -53,7 +53,7 @@ export class MockMediaGenerator extends MediaGenerator {
       // Rendered when storage reads it, so only one image at a time sits in memory.
       content: Readable.from(
         (async function* () {
-          yield await renderMockImage(request.prompt, input.seed + index, input.width, input.height);
+          yield* await renderMockImage(request.prompt, input.seed + index, input.width, input.height);
         })(),
       ),
     }));
