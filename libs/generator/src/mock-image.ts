@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { constants, crc32, createDeflate } from 'node:zlib';
+import { constants, createDeflate } from 'node:zlib';
+import { pngFile } from './png-file';
 
 const DISCS = 6;
 /** Rows painted between two turns of the event loop: a few milliseconds of work, even before the JIT warmed up. */
 const ROWS_PER_SLICE = 32;
 const DISC_OPACITY = 0.6;
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** 8 bits per channel, RGBA, no interlacing. */
-const BIT_DEPTH = 8;
-const COLOR_TYPE_RGBA = 6;
-/** IHDR: width, height, bit depth, colour type, compression, filter, interlace. */
-const HEADER_BYTES = 13;
-/** Length, type and CRC around each chunk's data. */
-const CHUNK_FRAME = 12;
-/** The IDAT chunk's length and type, before its data. */
-const IDAT_PREFIX = 8;
-/** Room for the IDAT chunk's CRC, then IEND: length 0, type, and its CRC (of the type alone). */
-const IEND_WITH_LEADING_CRC = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 /**
  * zlib's fastest level: a 512×512 image takes 1.1 ms of the thread pool's time and comes to 31 KB.
  * The settings pngjs used (level 9, Z_RLE) took 6.2 ms and made 661 KB, most of the worker's
@@ -25,12 +14,10 @@ const IEND_WITH_LEADING_CRC = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0x49, 0x45, 0
  */
 const DEFLATE_OPTIONS = { level: 1 };
 /**
- * zlib hands its output out in chunks of at most this size (a 512×512 image's in one), and of no
- * more than the rows' size for smaller images: each chunk is allocated whole, however little of it is used.
+ * zlib hands its output out in chunks of at most this size, and of no more than the rows' size for
+ * smaller images: each chunk is allocated whole, however little of it is used.
  */
-const MAX_DEFLATE_CHUNK = 32 * 1024;
-/** Up to this many compressed bytes the file is one buffer: copying it costs less than the writes it saves. */
-const ONE_BUFFER_UP_TO = 64 * 1024;
+const MAX_DEFLATE_CHUNK = 64 * 1024;
 /**
  * The row buffers of the last finished images are kept for the next images of their size, up to
  * this many bytes (four 512×512 images' rows, the oldest dropped first). Each image's rows are 1 MB
@@ -48,8 +35,7 @@ const spareRows: Buffer[] = [];
  * The event loop is never held for long: pixels are painted a slice of rows at a time and the
  * compression runs on libuv's thread pool, so other jobs' I/O and lock renewals go on meanwhile.
  *
- * Most images (512×512 is 31 KB) are one buffer, written at once. A larger file comes as its parts
- * in order, zlib's output chunks between the bytes before and after them, not copied together.
+ * The file comes as `pngFile` puts it together: most images (512×512 is about 32 KB) as one buffer.
  */
 export async function renderMockImage(prompt: string, seed: number, width: number, height: number): Promise<Buffer[]> {
   const digest = createHash('sha256').update(`${seed}\u0000${prompt}`).digest();
@@ -64,37 +50,7 @@ export async function renderMockImage(prompt: string, seed: number, width: numbe
   } finally {
     giveBackRows(scanlines);
   }
-  const compressedBytes = compressed.reduce((total, chunk) => total + chunk.length, 0);
-  const parts = [pngHead(width, height, compressedBytes), ...compressed, pngTail(compressed)];
-  return compressedBytes <= ONE_BUFFER_UP_TO ? [Buffer.concat(parts)] : parts;
-}
-
-/** Signature, IHDR, and the IDAT chunk's length and type: all that comes before the compressed rows. */
-function pngHead(width: number, height: number, compressedBytes: number): Buffer {
-  const head = Buffer.alloc(PNG_SIGNATURE.length + CHUNK_FRAME + HEADER_BYTES + IDAT_PREFIX);
-  let offset = PNG_SIGNATURE.copy(head, 0);
-  head.writeUInt32BE(HEADER_BYTES, offset);
-  head.write('IHDR', offset + 4, 'latin1');
-  head.writeUInt32BE(width, offset + 8);
-  head.writeUInt32BE(height, offset + 12);
-  head[offset + 16] = BIT_DEPTH;
-  head[offset + 17] = COLOR_TYPE_RGBA;
-  // Compression, filter and interlace methods stay 0.
-  offset += 8 + HEADER_BYTES;
-  offset = head.writeUInt32BE(crc32(head.subarray(offset - HEADER_BYTES - 4, offset)), offset);
-  head.writeUInt32BE(compressedBytes, offset);
-  head.write('IDAT', offset + 4, 'latin1');
-  return head;
-}
-
-/** The IDAT chunk's CRC (of its type and the compressed rows), then the empty IEND chunk. */
-function pngTail(compressed: Buffer[]): Buffer {
-  const tail = Buffer.from(IEND_WITH_LEADING_CRC);
-  tail.writeUInt32BE(
-    compressed.reduce((crc, chunk) => crc32(chunk, crc), crc32('IDAT')),
-    0,
-  );
-  return tail;
+  return pngFile(width, height, compressed);
 }
 
 /** A buffer for `bytes` of rows: a spare one of that size, or a new one (paintRows writes every byte). */
