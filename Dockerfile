@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 # One image for both apps (and the migration runner); pick the process with the command:
 #   api (default):  node --max-semi-space-size=16 --max-old-space-size=512 --no-maglev dist/apps/api/apps/api/src/main.js
-#   worker:         node --max-semi-space-size=8 --max-old-space-size=512 dist/apps/worker/apps/worker/src/main.js
+#   worker:         node --max-semi-space-size=4 --max-old-space-size=512 dist/apps/worker/apps/worker/src/main.js
 #   migrations:     node dist/cli/libs/database/src/migrate.js
-# e.g. `docker run --rm mediagen node --max-semi-space-size=8 --max-old-space-size=512 dist/apps/worker/apps/worker/src/main.js`.
-# --max-semi-space-size=16 (api) / 8 (worker): V8's young generation capped at 16 or 8 MB a half: about 50 MB less
-#   memory under load, same throughput (8 costs the api 12-17 % CPU per submit, the worker about 4 % per job).
+# e.g. `docker run --rm mediagen node --max-semi-space-size=4 --max-old-space-size=512 dist/apps/worker/apps/worker/src/main.js`.
+# --max-semi-space-size=16 (api) / 4 (worker): V8's young generation capped at 16 or 4 MB a half: 50-60 MB less
+#   memory under load, same throughput (8 costs the api 2-10 % CPU per submit; the worker peaks about 8 MB lower at 4
+#   than at 8, with no CPU per job measurable on a 2-core machine).
 # --no-maglev (api only): V8's mid-tier compiler off: about 25 MB less at the api's peak, no more CPU per request
 #   (the worker's CPU per job rises about 12 % without it, so it keeps it).
 # --max-old-space-size=512: V8 collects the old generation well before it would on a big machine (about 50 MB is live):

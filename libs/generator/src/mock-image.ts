@@ -81,16 +81,17 @@ async function deflateChunks(scanlines: Buffer): Promise<Buffer[]> {
  */
 function paintRows(scanlines: Buffer, digest: Buffer, width: number, height: number, from: number, to: number): void {
   const stride = 1 + width * 4;
-  const at = (x: number, y: number) => y * stride + 1 + x * 4;
+  const columns = columnFractions(width);
+  const [red, green, blue] = [digest[0], digest[1], digest[2]];
+  const [redRise, greenRise, blueRise] = [digest[3] - red, digest[4] - green, digest[5] - blue];
   for (let y = from; y < to; y++) {
     scanlines[y * stride] = 0;
-    for (let x = 0; x < width; x++) {
-      const t = (x / width + y / height) / 2;
-      const index = at(x, y);
-      for (let channel = 0; channel < 3; channel++) {
-        const start = digest[channel];
-        scanlines[index + channel] = Math.round(start + (digest[3 + channel] - start) * t);
-      }
+    const row = y / height;
+    for (let x = 0, index = y * stride + 1; x < width; x++, index += 4) {
+      const t = (columns[x] + row) / 2;
+      scanlines[index] = Math.round(red + redRise * t);
+      scanlines[index + 1] = Math.round(green + greenRise * t);
+      scanlines[index + 2] = Math.round(blue + blueRise * t);
       scanlines[index + 3] = 255;
     }
   }
@@ -100,23 +101,55 @@ function paintRows(scanlines: Buffer, digest: Buffer, width: number, height: num
     const cx = (digest[offset] / 255) * width;
     const cy = (digest[offset + 1] / 255) * height;
     const radius = (0.08 + (digest[offset + 2] / 255) * 0.22) * size;
-    const color = (offset + 3) % 30;
-    // Only the disc's bounding box (within these rows) can change, so only it is visited.
+    const blend = blendTable(digest, (offset + 3) % 30);
+    // Only the disc's rows (within these) can change, and in each row one run of pixels.
     const top = Math.max(from, Math.floor(cy - radius));
     const bottom = Math.min(to - 1, Math.ceil(cy + radius));
-    const left = Math.max(0, Math.floor(cx - radius));
-    const right = Math.min(width - 1, Math.ceil(cx + radius));
     for (let y = top; y <= bottom; y++) {
-      for (let x = left; x <= right; x++) {
-        const dx = x - cx;
-        const dy = y - cy;
-        if (dx * dx + dy * dy > radius * radius) continue;
-        const index = at(x, y);
-        for (let channel = 0; channel < 3; channel++) {
-          const under = scanlines[index + channel];
-          scanlines[index + channel] = Math.round(under + (digest[color + channel] - under) * DISC_OPACITY);
-        }
+      const dy = y - cy;
+      const [first, last] = runInside(cx, dy * dy, radius * radius, width);
+      for (let x = first, index = y * stride + 1 + first * 4; x <= last; x++, index += 4) {
+        scanlines[index] = blend[scanlines[index]];
+        scanlines[index + 1] = blend[256 + scanlines[index + 1]];
+        scanlines[index + 2] = blend[512 + scanlines[index + 2]];
       }
     }
   }
+}
+
+let lastColumnFractions = new Float64Array(0);
+
+/** `x / width` for every column (kept for the next slice or image of that width). */
+function columnFractions(width: number): Float64Array {
+  if (lastColumnFractions.length !== width) {
+    lastColumnFractions = Float64Array.from({ length: width }, (_, x) => x / width);
+  }
+  return lastColumnFractions;
+}
+
+/** What a disc of colour `digest[color…color+2]` makes of each channel value under it: three runs of 256. */
+function blendTable(digest: Buffer, color: number): Uint8Array {
+  const table = new Uint8Array(768);
+  for (let channel = 0; channel < 3; channel++) {
+    for (let under = 0; under < 256; under++) {
+      table[channel * 256 + under] = Math.round(under + (digest[color + channel] - under) * DISC_OPACITY);
+    }
+  }
+  return table;
+}
+
+/**
+ * The columns of a row at `rise` (squared distance from the centre row) that a disc of squared
+ * radius `reach` covers, as [first, last] (first > last: none): one run around the column nearest
+ * the centre, walked outwards with the pixel test the painting has always used.
+ */
+function runInside(cx: number, rise: number, reach: number, width: number): [number, number] {
+  const inside = (x: number) => (x - cx) * (x - cx) + rise <= reach;
+  const nearest = Math.min(width - 1, Math.round(cx));
+  if (!inside(nearest)) return [1, 0];
+  let first = nearest;
+  while (first > 0 && inside(first - 1)) first--;
+  let last = nearest;
+  while (last < width - 1 && inside(last + 1)) last++;
+  return [first, last];
 }
