@@ -50,14 +50,16 @@ export interface BenchOptions {
   /** Key prefix of the run's queues (two of them: `<prefix>-service`, `<prefix>-reference`). */
   queuePrefix: string;
   connections: number;
+  /** Length of each measured turn of submits or status reads. */
   durationSeconds: number;
   warmupSeconds: number;
+  /** Jobs in each end-to-end turn. */
   jobs: number;
   /**
-   * Turns of `jobs` jobs each system runs end to end, the systems taking turns and each round
+   * Turns each system takes in every measured phase, the systems taking turns and each round
    * starting with the next one; each figure reported is the median of a system's turns.
    */
-  endToEndRounds: number;
+  rounds: number;
   warmupJobs: number;
   /** Jobs run with the mock's default 512×512 image after the end-to-end phase. */
   defaultImageJobs: number;
@@ -285,6 +287,25 @@ export class Bench {
         await run(system);
       }
     };
+    /**
+     * Runs `turn` once per system in each of the rounds, each round starting with the next system:
+     * one turn is seconds of work, and a disk stall or other load in it would decide a ratio.
+     */
+    const inRounds = async <T>(
+      name: string,
+      turn: (system: System, number: number) => Promise<T>,
+    ): Promise<Map<System, T[]>> => {
+      const turns = new Map<System, T[]>(systems.map((system) => [system, []]));
+      for (let number = 1; number <= this.options.rounds; number++) {
+        await phase(
+          `${name}, round ${number} of ${this.options.rounds}`,
+          async (system) => void turns.get(system)?.push(await turn(system, number)),
+          undefined,
+          rotated(systems, number - 1),
+        );
+      }
+      return turns;
+    };
     try {
       for (const system of systems) system.api.start();
       await Promise.all(systems.map((system) => system.waitForApi()));
@@ -295,22 +316,30 @@ export class Bench {
         let next = 0;
         return { method: 'GET' as const, path: () => `/v1/status/${ids[next++ % ids.length]}`, ids: ids.length };
       };
-      await phase(`POST /v1/generate, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
+      await phase(`POST /v1/generate, ${warmupSeconds} s warm-up`, async (system) => {
         await load(system.baseUrl, submitRequest, warm);
+      });
+      const submits = await inRounds(`POST /v1/generate, ${durationSeconds} s`, async (system) => {
         const submit = await this.timed(system, () => load(system.baseUrl, submitRequest, timed));
         log(`  ${describe(submit)}`);
-        Object.assign(phases.get(system) ?? {}, { submit });
+        return submit;
       });
 
-      await phase(`GET /v1/status/{id}, ${warmupSeconds} s warm-up + ${durationSeconds} s`, async (system) => {
+      const statusRequests = new Map<System, Awaited<ReturnType<typeof statusRequest>>>();
+      await phase(`GET /v1/status/{id}, ${warmupSeconds} s warm-up`, async (system) => {
         const request = await statusRequest(system);
+        statusRequests.set(system, request);
         await load(system.baseUrl, request, warm);
+      });
+      const statuses = await inRounds(`GET /v1/status/{id}, ${durationSeconds} s`, async (system) => {
+        const request = statusRequests.get(system);
+        if (!request) throw new Error(`${system.name}: no status request`);
         const status = await this.timed(system, () => load(system.baseUrl, request, timed));
         log(`  ${describe(status)} (over ${request.ids} ids)`);
-        Object.assign(phases.get(system) ?? {}, { status });
+        return status;
       });
 
-      const { warmupJobs, jobs, endToEndRounds, defaultImageJobs } = this.options;
+      const { warmupJobs, jobs, defaultImageJobs } = this.options;
       await phase(
         `end to end, ${warmupJobs} warm-up jobs`,
         async (system) => {
@@ -320,33 +349,37 @@ export class Bench {
         },
         (system) => this.emptyQueue(system),
       );
-      // One turn each is ~1.5 s of work: a disk stall or other load in it would decide the ratio.
-      const turns = new Map<System, EndToEndResult[]>(systems.map((system) => [system, []]));
-      for (let number = 1; number <= endToEndRounds; number++) {
-        await phase(
-          `end to end, round ${number} of ${endToEndRounds}, ${jobs} jobs`,
-          async (system) => {
-            const turn = await this.endToEnd(system, jobs, `bench end to end ${number}`);
-            log(
-              `  ${turn.jobsPerSecond} jobs/s, completion p50 ${turn.completionP50Ms} ms, p99 ${turn.completionP99Ms} ms`,
-            );
-            turns.get(system)?.push(turn);
-          },
-          undefined,
-          rotated(systems, number - 1),
+      const endToEnds = await inRounds(`end to end, ${jobs} jobs`, async (system, number) => {
+        const turn = await this.endToEnd(system, jobs, `bench end to end ${number}`);
+        log(
+          `  ${turn.jobsPerSecond} jobs/s, completion p50 ${turn.completionP50Ms} ms, p99 ${turn.completionP99Ms} ms`,
         );
-      }
+        return turn;
+      });
+
+      const largeImages = await inRounds(`${defaultImageJobs} jobs at 512×512`, async (system, number) => {
+        await eventLoopDelay(system);
+        const turn = await this.endToEnd(
+          system,
+          defaultImageJobs,
+          `bench default image ${number}`,
+          DEFAULT_IMAGE_INPUT,
+        );
+        const loop = await eventLoopDelay(system);
+        log(`  ${turn.jobsPerSecond} jobs/s, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`);
+        return { ...turn, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs };
+      });
       for (const system of systems) {
-        Object.assign(phases.get(system) ?? {}, { endToEnd: medianTurn(turns.get(system) ?? []) });
+        const turnsOf = <T>(results: Map<System, T[]>) => results.get(system) ?? [];
+        Object.assign(phases.get(system) ?? {}, {
+          submit: medianLoad(turnsOf(submits)),
+          status: medianLoad(turnsOf(statuses)),
+          endToEnd: medianTurn(turnsOf(endToEnds)),
+          defaultImages: medianImageTurn(turnsOf(largeImages)),
+        });
       }
 
-      await phase(`${defaultImageJobs} jobs at 512×512`, async (system) => {
-        await eventLoopDelay(system);
-        const large = await this.endToEnd(system, defaultImageJobs, 'bench default image', DEFAULT_IMAGE_INPUT);
-        const loop = await eventLoopDelay(system);
-        const defaultImages = { ...large, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs };
-        log(`  ${large.jobsPerSecond} jobs/s, worker event-loop delay p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`);
-        Object.assign(phases.get(system) ?? {}, { defaultImages });
+      await phase(profiling ? 'CPU profile of the worker, then it stops' : 'the worker stops', async (system) => {
         if (profiling) {
           await profile(system, 'end to end: worker', system.worker, () =>
             this.endToEnd(system, warmupJobs, 'bench profile'),
@@ -636,29 +669,69 @@ export function medianOf<T>(items: T[], figure: (item: T) => number): number {
   return items.map(figure).sort((a, b) => a - b)[Math.floor(items.length / 2)];
 }
 
+/** The sum of `figure` over `items`. */
+function sumOf<T>(items: T[], figure: (item: T) => number): number {
+  return items.reduce((total, item) => total + figure(item), 0);
+}
+
 /**
  * One system's end-to-end turns as one result: each figure the median of the turns' (the upper
  * one of an even count), the jobs accepted and succeeded summed, so a failed job in any turn shows.
  */
 export function medianTurn(turns: EndToEndResult[]): EndToEndResult {
   if (turns.length === 0) throw new Error('no end-to-end turn ran');
-  const middle = (figure: (turn: EndToEndResult) => number) => medianOf(turns, figure);
-  const cpu = (key: keyof CpuUse) => middle((turn) => turn.cpuMsPerJob[key]);
-  const sum = (figure: (turn: EndToEndResult) => number) => turns.reduce((total, turn) => total + figure(turn), 0);
   return {
-    accepted: sum((turn) => turn.accepted),
-    succeeded: sum((turn) => turn.succeeded),
-    submitSeconds: middle((turn) => turn.submitSeconds),
-    seconds: middle((turn) => turn.seconds),
-    jobsPerSecond: middle((turn) => turn.jobsPerSecond),
-    completionP50Ms: middle((turn) => turn.completionP50Ms),
-    completionP99Ms: middle((turn) => turn.completionP99Ms),
-    cpuMsPerJob: {
-      api: cpu('api'),
-      worker: cpu('worker'),
-      postgres: cpu('postgres'),
-      redis: cpu('redis'),
-      otherShare: cpu('otherShare'),
-    },
+    accepted: sumOf(turns, (turn) => turn.accepted),
+    succeeded: sumOf(turns, (turn) => turn.succeeded),
+    submitSeconds: medianOf(turns, (turn) => turn.submitSeconds),
+    seconds: medianOf(turns, (turn) => turn.seconds),
+    jobsPerSecond: medianOf(turns, (turn) => turn.jobsPerSecond),
+    completionP50Ms: medianOf(turns, (turn) => turn.completionP50Ms),
+    completionP99Ms: medianOf(turns, (turn) => turn.completionP99Ms),
+    cpuMsPerJob: medianCpu(turns.map((turn) => turn.cpuMsPerJob)),
+  };
+}
+
+/** One system's 512×512 turns as one result: `medianTurn`, and the medians of the event-loop delays. */
+function medianImageTurn(turns: DefaultImagesResult[]): DefaultImagesResult {
+  return {
+    ...medianTurn(turns),
+    eventLoopDelayP99Ms: medianOf(turns, (turn) => turn.eventLoopDelayP99Ms),
+    eventLoopDelayMaxMs: medianOf(turns, (turn) => turn.eventLoopDelayMaxMs),
+  };
+}
+
+/**
+ * One system's turns of submits or status reads as one result: each rate, latency and CPU figure
+ * the median of the turns', the answers (and their status codes) summed, so a failure in any shows.
+ */
+function medianLoad(turns: PhaseResult[]): PhaseResult {
+  if (turns.length === 0) throw new Error('no turn of requests ran');
+  const statusCodes: Record<string, number> = {};
+  for (const [code, count] of turns.flatMap((turn) => Object.entries(turn.statusCodes))) {
+    statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  return {
+    requestsPerSecond: medianOf(turns, (turn) => turn.requestsPerSecond),
+    latencyP50Ms: medianOf(turns, (turn) => turn.latencyP50Ms),
+    latencyP99Ms: medianOf(turns, (turn) => turn.latencyP99Ms),
+    latencyMaxMs: medianOf(turns, (turn) => turn.latencyMaxMs),
+    ok: sumOf(turns, (turn) => turn.ok),
+    failed: sumOf(turns, (turn) => turn.failed),
+    statusCodes,
+    seconds: sumOf(turns, (turn) => turn.seconds),
+    cpuMsPerRequest: medianCpu(turns.map((turn) => turn.cpuMsPerRequest)),
+  };
+}
+
+/** Each process's CPU figure, the median over the turns. */
+function medianCpu(uses: CpuUse[]): CpuUse {
+  const middle = (key: keyof CpuUse) => medianOf(uses, (use) => use[key]);
+  return {
+    api: middle('api'),
+    worker: middle('worker'),
+    postgres: middle('postgres'),
+    redis: middle('redis'),
+    otherShare: middle('otherShare'),
   };
 }

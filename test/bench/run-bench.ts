@@ -32,10 +32,10 @@ async function main(): Promise<void> {
   const options: BenchOptions = {
     ...commonOptions('mediagen_bench', 'mediagen-bench'),
     connections: number('BENCH_CONNECTIONS', 32),
-    durationSeconds: number('BENCH_DURATION_S', 10),
+    durationSeconds: number('BENCH_DURATION_S', 5),
     warmupSeconds: number('BENCH_WARMUP_S', 3),
     jobs: number('BENCH_JOBS', 1000),
-    endToEndRounds: number('BENCH_E2E_ROUNDS', 3),
+    rounds: number('BENCH_ROUNDS', 3),
     warmupJobs: number('BENCH_WARMUP_JOBS', 200),
     defaultImageJobs: number('BENCH_DEFAULT_IMAGE_JOBS', 200),
     settleTimeoutMs: number('BENCH_SETTLE_TIMEOUT_MS', 90_000),
