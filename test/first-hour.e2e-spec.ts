@@ -154,10 +154,18 @@ describe('many workers on one host', () => {
   });
 });
 
-/** Four seconds of an app that cannot reach something: 0.5 s, 1 s, 2 s, so three or four tries, each one line. */
-async function expectBackOffLines(app: { messages: string[] }, line: string): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 4000));
-  expect(app.messages.length).toBeGreaterThanOrEqual(3);
-  expect(app.messages.length).toBeLessThanOrEqual(4);
-  for (const message of app.messages) expect(message).toMatch(new RegExp(line));
+/**
+ * An app that cannot reach something: one line per back-off step (0.5 s, 1 s, 2 s …), each matching
+ * `line`. Timed from its first such line, not from its start, which a busy machine delays by seconds.
+ */
+async function expectBackOffLines(app: AppProcess, line: string): Promise<void> {
+  const pattern = new RegExp(line);
+  await app.waitForLine(pattern);
+  const firstSeenAt = Date.now();
+  await app.waitForLines(pattern, 3);
+
+  // Two back-off waits (0.5 s, then 1 s) lie between the first line and the third.
+  expect(Date.now() - firstSeenAt).toBeGreaterThanOrEqual(1_300);
+  expect(app.messages).toHaveLength(3);
+  for (const message of app.messages) expect(message).toMatch(pattern);
 }

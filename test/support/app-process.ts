@@ -41,12 +41,17 @@ export class AppProcess {
 
   /** Waits until a line matches `pattern` (or the process exits, or `timeoutMs` passes); returns it. */
   async waitForLine(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+    return (await this.waitForLines(pattern, 1, timeoutMs))[0];
+  }
+
+  /** Waits until `count` lines match `pattern` (or the process exits, or `timeoutMs` passes); returns them. */
+  async waitForLines(pattern: RegExp, count: number, timeoutMs = 15_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.messages.find((message) => pattern.test(message));
-      if (found) return found;
+      const found = this.messages.filter((message) => pattern.test(message));
+      if (found.length >= count) return found;
       if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`no line matching ${pattern}; got:\n${this.lines.join('\n')}`);
+        throw new Error(`${found.length} of ${count} lines matching ${pattern}; got:\n${this.lines.join('\n')}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
