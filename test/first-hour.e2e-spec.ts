@@ -96,7 +96,7 @@ describe('errors that name the fix', () => {
       expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
 
       await proxy.close();
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await api.waitForLines(/^Redis unreachable at/, 2);
 
       expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(503);
       const redisLines = api.lines.filter((line) => line.includes('Redis unreachable at'));
