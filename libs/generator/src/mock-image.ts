@@ -38,13 +38,13 @@ const spareRows: Buffer[] = [];
  * The file comes as `pngFile` puts it together: most images (512×512 is about 32 KB) as one buffer.
  */
 export async function renderMockImage(prompt: string, seed: number, width: number, height: number): Promise<Buffer[]> {
-  const digest = createHash('sha256').update(`${seed}\u0000${prompt}`).digest();
+  const picture = pictureOf(createHash('sha256').update(`${seed}\u0000${prompt}`).digest(), width, height);
   const scanlines = takeRows((1 + width * 4) * height);
   let compressed: Buffer[];
   try {
     for (let top = 0; top < height; top += ROWS_PER_SLICE) {
       if (top > 0) await yieldToEventLoop();
-      paintRows(scanlines, digest, width, height, top, Math.min(height, top + ROWS_PER_SLICE));
+      paintRows(scanlines, picture, top, Math.min(height, top + ROWS_PER_SLICE));
     }
     compressed = await deflateChunks(scanlines);
   } finally {
@@ -74,16 +74,68 @@ async function deflateChunks(scanlines: Buffer): Promise<Buffer[]> {
   return chunks;
 }
 
+interface Disc {
+  cx: number;
+  cy: number;
+  radius: number;
+  /** What the disc makes of each channel value under it: red, green, blue, 256 values each. */
+  blend: Uint8Array;
+}
+
+/** What painting any row of an image needs, worked out once per image from its digest and size. */
+interface Picture {
+  width: number;
+  height: number;
+  /** `x / width` for every column. */
+  columns: Float64Array;
+  /** The gradient's top-left colour, and what it rises by towards the bottom right (red, green, blue). */
+  start: [number, number, number];
+  rise: [number, number, number];
+  discs: Disc[];
+}
+
+function pictureOf(digest: Buffer, width: number, height: number): Picture {
+  const size = Math.min(width, height);
+  const discs = Array.from({ length: DISCS }, (_, disc) => {
+    const offset = 6 + disc * 4;
+    return {
+      cx: (digest[offset] / 255) * width,
+      cy: (digest[offset + 1] / 255) * height,
+      radius: (0.08 + (digest[offset + 2] / 255) * 0.22) * size,
+      blend: blendTable(digest, (offset + 3) % 30),
+    };
+  });
+  return {
+    width,
+    height,
+    columns: Float64Array.from({ length: width }, (_, x) => x / width),
+    start: [digest[0], digest[1], digest[2]],
+    rise: [digest[3] - digest[0], digest[4] - digest[1], digest[5] - digest[2]],
+    discs,
+  };
+}
+
+/** What a disc of colour `digest[color…color+2]` makes of each channel value under it: three runs of 256. */
+function blendTable(digest: Buffer, color: number): Uint8Array {
+  const table = new Uint8Array(768);
+  for (let channel = 0; channel < 3; channel++) {
+    for (let under = 0; under < 256; under++) {
+      table[channel * 256 + under] = Math.round(under + (digest[color + channel] - under) * DISC_OPACITY);
+    }
+  }
+  return table;
+}
+
 /**
- * Paints rows [from, to) of the image into `scanlines` (PNG rows: a filter byte, 0 = none, then
- * RGBA pixels): the gradient from colour `from` (top left) to `to` (bottom right), then the discs.
- * Every byte of the rows is written, so a buffer that held another image serves as well.
+ * Paints rows [from, to) of the picture into `scanlines` (PNG rows: a filter byte, 0 = none, then
+ * RGBA pixels): the gradient from its start colour (top left) to start + rise (bottom right), then
+ * the discs. Every byte of the rows is written, so a buffer that held another image serves as well.
  */
-function paintRows(scanlines: Buffer, digest: Buffer, width: number, height: number, from: number, to: number): void {
+function paintRows(scanlines: Buffer, picture: Picture, from: number, to: number): void {
+  const { width, height, columns } = picture;
   const stride = 1 + width * 4;
-  const columns = columnFractions(width);
-  const [red, green, blue] = [digest[0], digest[1], digest[2]];
-  const [redRise, greenRise, blueRise] = [digest[3] - red, digest[4] - green, digest[5] - blue];
+  const [red, green, blue] = picture.start;
+  const [redRise, greenRise, blueRise] = picture.rise;
   for (let y = from; y < to; y++) {
     scanlines[y * stride] = 0;
     const row = y / height;
@@ -95,13 +147,9 @@ function paintRows(scanlines: Buffer, digest: Buffer, width: number, height: num
       scanlines[index + 3] = 255;
     }
   }
-  const size = Math.min(width, height);
-  for (let disc = 0; disc < DISCS; disc++) {
-    const offset = 6 + disc * 4;
-    const cx = (digest[offset] / 255) * width;
-    const cy = (digest[offset + 1] / 255) * height;
-    const radius = (0.08 + (digest[offset + 2] / 255) * 0.22) * size;
-    const blend = blendTable(digest, (offset + 3) % 30);
+  // Indexed, not for…of: painting took about a quarter longer with a for…of over the discs.
+  for (let disc = 0; disc < picture.discs.length; disc++) {
+    const { cx, cy, radius, blend } = picture.discs[disc];
     // Only the disc's rows (within these) can change, and in each row one run of pixels.
     const top = Math.max(from, Math.floor(cy - radius));
     const bottom = Math.min(to - 1, Math.ceil(cy + radius));
@@ -115,27 +163,6 @@ function paintRows(scanlines: Buffer, digest: Buffer, width: number, height: num
       }
     }
   }
-}
-
-let lastColumnFractions = new Float64Array(0);
-
-/** `x / width` for every column (kept for the next slice or image of that width). */
-function columnFractions(width: number): Float64Array {
-  if (lastColumnFractions.length !== width) {
-    lastColumnFractions = Float64Array.from({ length: width }, (_, x) => x / width);
-  }
-  return lastColumnFractions;
-}
-
-/** What a disc of colour `digest[color…color+2]` makes of each channel value under it: three runs of 256. */
-function blendTable(digest: Buffer, color: number): Uint8Array {
-  const table = new Uint8Array(768);
-  for (let channel = 0; channel < 3; channel++) {
-    for (let under = 0; under < 256; under++) {
-      table[channel * 256 + under] = Math.round(under + (digest[color + channel] - under) * DISC_OPACITY);
-    }
-  }
-  return table;
 }
 
 /**
