@@ -43,6 +43,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The try-it page's static files, served by the api at / (UI_ENABLED).
 COPY --from=build /app/apps/api/ui ./apps/api/ui
+# The OpenAPI document the api serves at /docs-json (built from the code by `npm run openapi`).
+COPY openapi.json ./openapi.json
 
 # Local media storage (STORAGE_LOCAL_DIR defaults to generated_images, relative to /app).
 # Mount a volume shared by api and worker here; a fresh named volume inherits this ownership.

@@ -5,11 +5,11 @@ import { AppLogger, HttpMetrics, QuietFrameworkLogger } from '@app/observability
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiModule } from './api.module';
+import { serveOpenApiDocs } from './http/api-docs';
 import { authenticateApiRequests } from './http/api-key.guard';
 import { edgeErrorAnswers } from './http/client-error';
 import { applyClientTimeouts } from './http/client-timeouts';
 import { acceptEmptyBodies } from './http/empty-bodies';
-import { serveOpenApiDocs } from './http/openapi';
 import { logRequests } from './http/request-logging';
 import { RequestValidationPipe } from './http/request-validation';
 import { mountQueueDashboard } from './ops/queue-dashboard';

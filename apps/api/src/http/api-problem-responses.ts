@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { headerDoc } from './header-doc';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from './openapi-decorators';
 import { ProblemDetails } from './problem-details';
 
 const DESCRIPTIONS: Record<number, string> = {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { headerDoc } from './header-doc';
 
@@ -56,47 +55,6 @@ function declareRequestIdHeader(document: OpenAPIObject): void {
     }
   }
 }
-
-/** Swagger UI at `/docs` (JSON at `/docs-json`) and ReDoc at `/redoc`, all served from installed packages. */
-export function serveOpenApiDocs(app: NestFastifyApplication): void {
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  const redocBundle = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'));
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.get('/redoc', (_request, reply) =>
-    reply.type('text/html; charset=utf-8').header('content-security-policy', REDOC_CSP).send(REDOC_PAGE),
-  );
-  fastify.get('/redoc/redoc.standalone.js', (_request, reply) =>
-    reply
-      .type('application/javascript; charset=utf-8')
-      .header('cache-control', 'public, max-age=3600')
-      .send(redocBundle),
-  );
-}
-
-// The page loads nothing from elsewhere (ReDoc would fetch its logo from a CDN): everything is ours.
-const REDOC_CSP = [
-  "default-src 'self'",
-  "img-src 'self' data:",
-  "style-src 'self' 'unsafe-inline'",
-  "script-src 'self'",
-  "worker-src 'self' blob:",
-  "font-src 'self' data:",
-].join('; ');
-
-const REDOC_PAGE = `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>mediagen API reference</title>
-  </head>
-  <body>
-    <redoc spec-url="/docs-json" hide-download-button="false" disable-search="false"></redoc>
-    <script src="/redoc/redoc.standalone.js"></script>
-  </body>
-</html>
-`;
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

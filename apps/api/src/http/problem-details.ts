@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './openapi-decorators';
 
 export class FieldError {
   @ApiProperty({ description: 'The request field at fault, as a dotted path', example: 'prompt' })

@@ -13,6 +13,11 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiKeyGuard, Owner } from '../http/api-key.guard';
+import { ApiProblemResponses } from '../http/api-problem-responses';
+import { headerDoc } from '../http/header-doc';
+import { parseIdempotencyKey } from '../http/idempotency-key';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -25,12 +30,7 @@ import {
   ApiProduces,
   ApiTags,
   getSchemaPath,
-} from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { ApiKeyGuard, Owner } from '../http/api-key.guard';
-import { ApiProblemResponses } from '../http/api-problem-responses';
-import { headerDoc } from '../http/header-doc';
-import { parseIdempotencyKey } from '../http/idempotency-key';
+} from '../http/openapi-decorators';
 import { PreferHeader, waitAsPreferred } from '../http/prefer-wait';
 import { RequestValidationException } from '../http/request-validation';
 import { serveEventStream } from '../http/server-sent-events';

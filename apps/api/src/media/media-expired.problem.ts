@@ -1,5 +1,5 @@
 import type { MediaExpiredError } from '@app/jobs';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../http/openapi-decorators';
 import { ProblemDetails, problem } from '../http/problem-details';
 
 /** The 410 answer for a media URL whose files retention removed. */

@@ -1,6 +1,10 @@
 import { type AuthConfig, authConfig } from '@app/config';
 import { JobsService, mediaServing, SERVED_CONTENT_TYPES } from '@app/jobs';
 import { Controller, Get, Headers, Inject, Param, Query, Res, StreamableFile, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiKeyGuard, Owner } from '../http/api-key.guard';
+import { ApiProblemResponses } from '../http/api-problem-responses';
+import { headerDoc } from '../http/header-doc';
 import {
   ApiBearerAuth,
   ApiExtraModels,
@@ -10,11 +14,7 @@ import {
   ApiResponse,
   ApiTags,
   getSchemaPath,
-} from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { ApiKeyGuard, Owner } from '../http/api-key.guard';
-import { ApiProblemResponses } from '../http/api-problem-responses';
-import { headerDoc } from '../http/header-doc';
+} from '../http/openapi-decorators';
 import { UuidParam } from '../http/uuid-param';
 import { MediaExpiredProblem } from './media-expired.problem';
 

@@ -1,7 +1,7 @@
 import { MetricsRegistry, Readiness } from '@app/observability';
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiExcludeController } from '../http/openapi-decorators';
 
 /** Endpoints for orchestrators and Prometheus (not part of the public API contract). */
 @ApiExcludeController()

@@ -23,6 +23,10 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiKeyGuard, Owner } from '../http/api-key.guard';
+import { ApiProblemResponses } from '../http/api-problem-responses';
+import { parseIdempotencyKey } from '../http/idempotency-key';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -31,11 +35,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
-} from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { ApiKeyGuard, Owner } from '../http/api-key.guard';
-import { ApiProblemResponses } from '../http/api-problem-responses';
-import { parseIdempotencyKey } from '../http/idempotency-key';
+} from '../http/openapi-decorators';
 import { PreferHeader, waitAsPreferred } from '../http/prefer-wait';
 import { RequestValidationException } from '../http/request-validation';
 import { SubmitRateLimitGuard } from '../http/submit-rate-limit.guard';

@@ -1,5 +1,5 @@
 import type { ReadableSecrets } from '@app/webhooks';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../http/openapi-decorators';
 
 export class WebhookSecretResponse implements ReadableSecrets {
   @ApiProperty({

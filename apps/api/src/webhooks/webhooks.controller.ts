@@ -1,8 +1,15 @@
 import { WebhookSecrets } from '@app/webhooks';
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ApiKeyGuard, Owner } from '../http/api-key.guard';
 import { ApiProblemResponses } from '../http/api-problem-responses';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '../http/openapi-decorators';
 import { ProblemDetails } from '../http/problem-details';
 import { WebhookSecretResponse } from './webhook-secret.dto';
 

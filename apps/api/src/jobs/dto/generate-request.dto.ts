@@ -1,5 +1,4 @@
 import { MODEL_REFERENCE_PATTERN } from '@app/config';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayUnique,
   IsArray,
@@ -13,6 +12,7 @@ import {
   MaxLength,
   ValidateBy,
 } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '../../http/openapi-decorators';
 
 export const WEBHOOK_EVENTS = ['start', 'completed'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

@@ -1,5 +1,5 @@
 import { JOB_STATUSES, type JobEntity, type JobStatus, presentJob } from '@app/jobs';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../http/openapi-decorators';
 
 export class JobError {
   @ApiProperty({ example: 'upstream_unavailable' })

@@ -1,7 +1,7 @@
 import { isAcceptedInstant, JOB_STATUSES, type JobStatus } from '@app/jobs';
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { ApiPropertyOptional } from '../../http/openapi-decorators';
 
 export const MAX_PAGE_SIZE = 100;
 

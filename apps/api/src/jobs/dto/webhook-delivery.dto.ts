@@ -1,5 +1,5 @@
 import { DELIVERY_STATUSES, type DeliveryStatus, type WebhookDeliveryEntity } from '@app/jobs';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../http/openapi-decorators';
 
 export class WebhookDelivery {
   @ApiProperty({ format: 'uuid', description: 'Also the `webhook-id` (prefixed `msg_`) every attempt carries' })

@@ -1,6 +1,6 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { ApiPropertyOptional } from '../../http/openapi-decorators';
 import { MAX_PAGE_SIZE } from '../../jobs/dto/list-jobs-query.dto';
 
 export class ListPredictionsQuery {

@@ -1,6 +1,6 @@
 import { PREDICTION_WEBHOOK_EVENTS, type PredictionWebhookEvent } from '@app/jobs';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '../../http/openapi-decorators';
 import { MAX_INPUT_BYTES, MaxSerializedBytes } from '../../jobs/dto/generate-request.dto';
 
 /** `owner/name`, `owner/name:version`, or a bare version id. */

@@ -1,5 +1,5 @@
 import { PREDICTION_STATUS, type PredictionStatus } from '@app/jobs';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../http/openapi-decorators';
 
 const PREDICTION_STATUSES = [...new Set(Object.values(PREDICTION_STATUS))] as PredictionStatus[];
 const EXAMPLE_ID = '0b9f6c1e-8d7a-4d6e-9a53-2f0c1f1e2a3b';
