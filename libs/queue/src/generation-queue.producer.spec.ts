@@ -20,16 +20,31 @@ describe('generationJobOptions', () => {
 describe('GenerationQueueProducer', () => {
   let queue: FakeBullQueue;
   let producer: GenerationQueueProducer;
-  /** The one Redis command queue positions start with (redis-waiting-list.spec reads a real list). */
+  /** The Redis command queue positions start with, in a transaction with LLEN (redis-waiting-list.spec reads a real list). */
   let lrange: jest.Mock;
 
   beforeEach(() => {
     queue = new FakeBullQueue();
     lrange = jest.fn();
+    const multi = () => {
+      let range: unknown[] = [];
+      const transaction = {
+        lrange: (...args: unknown[]) => {
+          range = args;
+          return transaction;
+        },
+        llen: () => transaction,
+        exec: async () => [
+          [null, await lrange(...range)],
+          [null, 2],
+        ],
+      };
+      return transaction;
+    };
     producer = new GenerationQueueProducer(
       queue as unknown as Queue<GenerationJobData>,
       { backoffMs: 2500 } as QueueConfig,
-      { client: { lrange } } as unknown as QueueRedis,
+      { client: { multi } } as unknown as QueueRedis,
     );
   });
 

@@ -1,5 +1,6 @@
 import {
   CLOCK_SKEW_MS,
+  type ListHead,
   POSITIONS_KNOWN,
   type QueuedJob,
   QueuePositions,
@@ -11,13 +12,21 @@ import {
 class FakeWaitingList implements WaitingList {
   ids: string[] = [];
   frontReads: number[] = [];
+  headReads = 0;
   finds: string[][] = [];
   frontWith?: () => Promise<string[]>;
+  headWith?: () => Promise<ListHead>;
   findWith?: () => Promise<Map<string, number>>;
 
-  async front(count: number): Promise<string[]> {
+  async front(count: number): Promise<{ ids: string[]; length: number }> {
     this.frontReads.push(count);
-    return this.frontWith ? this.frontWith() : this.ids.slice(-count);
+    return { ids: this.frontWith ? await this.frontWith() : this.ids.slice(-count), length: this.ids.length };
+  }
+
+  async head(): Promise<ListHead> {
+    this.headReads += 1;
+    if (this.headWith) return this.headWith();
+    return { front: this.ids.at(-1), length: this.ids.length };
   }
 
   async find(ids: readonly string[], count: number): Promise<Map<string, number>> {
@@ -82,6 +91,51 @@ describe('QueuePositions', () => {
     expect(list.frontReads).toHaveLength(2);
   });
 
+  it('rule: after half a second a list whose head is unchanged is not read again: the last read answers, as of then', async () => {
+    list.ids = ['b', 'a'];
+    await positions.of([job('a')]);
+    now = T0 + SNAPSHOT_TTL_MS;
+    const storedBeforeTheCheck = job('gone', CLOCK_SKEW_MS - SNAPSHOT_TTL_MS);
+
+    expect(await positions.of([job('a'), job('b'), storedBeforeTheCheck])).toEqual(
+      new Map([
+        ['a', 0],
+        ['b', 1],
+      ]),
+    );
+    expect(list.frontReads).toHaveLength(1);
+    expect(list.headReads).toBe(1);
+    expect(list.finds).toEqual([]);
+  });
+
+  it('rule: a job taken from the front or added at the back since the read has the list read again', async () => {
+    list.ids = ['b', 'a'];
+    await positions.of([job('a')]);
+    list.ids = ['c', 'b', 'a'];
+    now = T0 + SNAPSHOT_TTL_MS;
+    expect(await positions.of([job('c')])).toEqual(new Map([['c', 2]]));
+    list.ids = ['c', 'b'];
+    now = T0 + 2 * SNAPSHOT_TTL_MS;
+    expect(await positions.of([job('c')])).toEqual(new Map([['c', 1]]));
+    expect(list.frontReads).toHaveLength(3);
+    expect(list.headReads).toBe(2);
+  });
+
+  it('rule: a job taken and another added since the read (as many waiting as before) has the list read again', async () => {
+    list.ids = ['c', 'b', 'a'];
+    await positions.of([job('a')]);
+    list.ids = ['d', 'c', 'b'];
+    now = T0 + SNAPSHOT_TTL_MS;
+    expect(await positions.of([job('b'), job('c'), job('d')])).toEqual(
+      new Map([
+        ['b', 0],
+        ['c', 1],
+        ['d', 2],
+      ]),
+    );
+    expect(list.frontReads).toHaveLength(2);
+  });
+
   it('rule: questions asked while the list is being read share that read', async () => {
     list.ids = ['b', 'a'];
     const answers = await Promise.all([positions.of([job('a')]), positions.of([job('b')])]);
@@ -124,6 +178,20 @@ describe('QueuePositions', () => {
     list.ids = ['a'];
     expect(await positions.of([job('a')])).toEqual(new Map([['a', 0]]));
     expect(list.frontReads).toHaveLength(2);
+  });
+
+  it('rule: when the head cannot be read every position is unknown, the error is reported, and the next question asks again', async () => {
+    list.ids = ['b', 'a'];
+    await positions.of([job('a')]);
+    const down = new Error('Connection is closed.');
+    list.headWith = () => Promise.reject(down);
+    now = T0 + SNAPSHOT_TTL_MS;
+    expect(await positions.of([job('a')])).toEqual(new Map());
+    expect(errors).toEqual([down]);
+    list.headWith = undefined;
+    expect(await positions.of([job('a')])).toEqual(new Map([['a', 0]]));
+    expect(list.headReads).toBe(2);
+    expect(list.frontReads).toHaveLength(1);
   });
 
   it('rule: a failed lookup of new jobs leaves them unknown and keeps the others', async () => {

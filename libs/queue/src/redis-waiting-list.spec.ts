@@ -21,9 +21,15 @@ describe('redisWaitingList', () => {
     redis.disconnect();
   });
 
-  it('rule: the front is the end workers take from, given last', async () => {
-    expect(await list.front(10)).toEqual(['third', 'second', 'first']);
-    expect(await list.front(2)).toEqual(['second', 'first']);
+  it('rule: the front is the end workers take from, given last, with how many wait in all', async () => {
+    expect(await list.front(10)).toEqual({ ids: ['third', 'second', 'first'], length: 3 });
+    expect(await list.front(2)).toEqual({ ids: ['second', 'first'], length: 3 });
+  });
+
+  it('rule: the head is the job at the front and how many wait; an empty list has none at its front', async () => {
+    expect(await list.head()).toEqual({ front: 'first', length: 3 });
+    await redis.del(key);
+    expect(await list.head()).toEqual({ front: undefined, length: 0 });
   });
 
   it('rule: a job found is given the number of jobs nearer the front; one missing is left out', async () => {
@@ -43,5 +49,7 @@ describe('redisWaitingList', () => {
     await redis.del(key);
     await redis.set(key, 'not a list');
     await expect(list.find(['first'], 10)).rejects.toThrow(/WRONGTYPE/);
+    await expect(list.front(10)).rejects.toThrow(/WRONGTYPE/);
+    await expect(list.head()).rejects.toThrow(/WRONGTYPE/);
   });
 });

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { WaitingList } from './queue-positions';
 
 /**
@@ -8,7 +8,14 @@ import type { WaitingList } from './queue-positions';
  */
 export function redisWaitingList(connection: () => Redis | Cluster, key: string): WaitingList {
   return {
-    front: (count) => connection().lrange(key, -count, -1),
+    async front(count) {
+      const [ids, length] = await readTogether(connection().multi().lrange(key, -count, -1).llen(key));
+      return { ids: ids as string[], length: length as number };
+    },
+    async head() {
+      const [front, length] = await readTogether(connection().multi().lindex(key, -1).llen(key));
+      return { front: (front as string | null) ?? undefined, length: length as number };
+    },
     async find(ids, count) {
       const pipeline = connection().pipeline().llen(key);
       for (const id of ids) pipeline.lpos(key, id, 'RANK', -1, 'MAXLEN', count);
@@ -22,4 +29,13 @@ export function redisWaitingList(connection: () => Redis | Cluster, key: string)
       return positions;
     },
   };
+}
+
+/** The replies of `commands`, run as one transaction so they see the list in one state; the first error is thrown. */
+async function readTogether(commands: ChainableCommander): Promise<unknown[]> {
+  // exec() answers null only for a transaction that WATCHed a key: this one watches none.
+  const replies = (await commands.exec()) as [Error | null, unknown][];
+  const failed = replies.find(([error]) => error);
+  if (failed) throw failed[0];
+  return replies.map(([, reply]) => reply);
 }
