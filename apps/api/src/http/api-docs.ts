@@ -25,11 +25,7 @@ export function serveOpenApiDocs(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
 
   fastify.get('/docs-json', (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
-  for (const path of ['/docs', '/docs/']) {
-    fastify.get(path, (_request, reply) =>
-      reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(SWAGGER_UI_PAGE),
-    );
-  }
+  for (const path of ['/docs', '/docs/']) fastify.get(path, (_request, reply) => sendPage(reply, SWAGGER_UI_PAGE));
   fastify.get('/docs/swagger-initializer.js', (_request, reply) =>
     reply.type('application/javascript; charset=utf-8').send(SWAGGER_UI_INITIALIZER),
   );
@@ -37,12 +33,14 @@ export function serveOpenApiDocs(app: NestFastifyApplication): void {
     fastify.get(`/docs/${file}`, (_request, reply) => sendFile(reply, join(swaggerUi, file), type));
   }
 
-  fastify.get('/redoc', (_request, reply) =>
-    reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(REDOC_PAGE),
-  );
+  fastify.get('/redoc', (_request, reply) => sendPage(reply, REDOC_PAGE));
   fastify.get('/redoc/redoc.standalone.js', (_request, reply) =>
     sendFile(reply, redocBundle, 'application/javascript; charset=utf-8'),
   );
+}
+
+function sendPage(reply: FastifyReply, page: string): FastifyReply {
+  return reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(page);
 }
 
 function sendFile(reply: FastifyReply, path: string, type: string): FastifyReply {

@@ -14,28 +14,10 @@ export function recordOpenApiMetadata(): void {
   swagger ??= require('@nestjs/swagger') as typeof Swagger;
 }
 
-type DecoratorName =
-  | 'ApiAcceptedResponse'
-  | 'ApiBearerAuth'
-  | 'ApiBody'
-  | 'ApiCreatedResponse'
-  | 'ApiExcludeController'
-  | 'ApiExtraModels'
-  | 'ApiHeader'
-  | 'ApiOkResponse'
-  | 'ApiOperation'
-  | 'ApiParam'
-  | 'ApiProduces'
-  | 'ApiProperty'
-  | 'ApiPropertyOptional'
-  | 'ApiQuery'
-  | 'ApiResponse'
-  | 'ApiTags';
-
 const recordsNothing = () => undefined;
 
 /** `name` from @nestjs/swagger once metadata is recorded, otherwise a decorator that does nothing. */
-function decorator<Name extends DecoratorName>(name: Name): (typeof Swagger)[Name] {
+function decorator<Name extends keyof typeof Swagger>(name: Name): (typeof Swagger)[Name] {
   return ((...options: unknown[]) =>
     swagger ? (swagger[name] as (...options: unknown[]) => unknown)(...options) : recordsNothing) as never;
 }
