@@ -643,7 +643,8 @@ export function serviceEnvironment(settings: {
     WORKER_CONCURRENCY: String(settings.concurrency),
     WORKER_HEALTH_PORT: String(settings.healthPort),
     SUBMIT_RATE_LIMIT_PER_MINUTE: '0',
-    LOG_LEVEL: 'warn',
+    // The default a user gets: one line per request and per job, their cost measured with the rest.
+    LOG_LEVEL: 'info',
     // Whatever the caller's environment or a .env file holds: no auth, no Replicate, no webhooks, no dashboard.
     API_KEYS: '',
     REPLICATE_API_TOKEN: '',

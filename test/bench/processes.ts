@@ -136,12 +136,8 @@ export class BenchProcess {
 
   private record(line: string): void {
     this.inspectorUrl ??= /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
-    let level = 0;
-    try {
-      level = Number((JSON.parse(line) as { level?: unknown }).level) || 0;
-    } catch {
-      // Not a pino line (a crash trace, say): kept as it is.
-    }
+    // pino writes the level first; read without parsing: the apps log a line per request.
+    const level = Number(/^\{"level":(\d+)/.exec(line)?.[1] ?? 0);
     if (level >= 50) this.errors += 1;
     else if (level >= 40) this.warnings += 1;
     if (level >= 40 && this.messages.size < KEPT_MESSAGES) this.messages.add(messageOf(line));

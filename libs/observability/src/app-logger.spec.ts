@@ -1,5 +1,9 @@
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { AppLogger, createPino } from './app-logger';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppLogger, bufferedLogDestination, createPino, STDOUT_FLUSH_INTERVAL_MS } from './app-logger';
 import { runInRequest } from './request-context';
 
 /** An AppLogger at `level` writing JSON lines into `lines`. */
@@ -74,5 +78,26 @@ describe('AppLogger', () => {
     logger.log({ req: { headers: { authorization: 'Bearer secret', 'x-api-key': 'k' } } }, 'headers');
 
     expect(JSON.stringify(lines[0])).not.toMatch(/secret|"k"/);
+  });
+
+  it('gathers lines into few writes: a short line waits for the next flush, a burst is written at once', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'app-logger-')), 'stdout');
+    const fd = openSync(file, 'a');
+    const destination = bufferedLogDestination(fd);
+    const pino = createPino({ level: 'info', pretty: false }, destination);
+    try {
+      pino.info('first');
+      await sleep(STDOUT_FLUSH_INTERVAL_MS / 5);
+      expect(readFileSync(file, 'utf8')).toBe('');
+
+      await sleep(STDOUT_FLUSH_INTERVAL_MS * 3);
+      expect(readFileSync(file, 'utf8')).toContain('"msg":"first"');
+
+      for (let line = 0; line < 100; line++) pino.info({ line }, 'burst');
+      await sleep(50);
+      expect(readFileSync(file, 'utf8')).toContain('"line":0,');
+    } finally {
+      destination.destroy(); // closes fd
+    }
   });
 });
