@@ -155,7 +155,9 @@ function paintRows(scanlines: Buffer, picture: Picture, from: number, to: number
     const bottom = Math.min(to - 1, Math.ceil(cy + radius));
     for (let y = top; y <= bottom; y++) {
       const dy = y - cy;
-      const [first, last] = runInside(cx, dy * dy, radius * radius, width);
+      const run = runInside(cx, dy * dy, radius * radius, width);
+      const first = run[0];
+      const last = run[1];
       for (let x = first, index = y * stride + 1 + first * 4; x <= last; x++, index += 4) {
         scanlines[index] = blend[scanlines[index]];
         scanlines[index + 1] = blend[256 + scanlines[index + 1]];
@@ -168,15 +170,28 @@ function paintRows(scanlines: Buffer, picture: Picture, from: number, to: number
 /**
  * The columns of a row at `rise` (squared distance from the centre row) that a disc of squared
  * radius `reach` covers, as [first, last] (first > last: none): one run around the column nearest
- * the centre, walked outwards with the pixel test the painting has always used.
+ * the centre, walked outwards with the pixel test the painting has always used. The answer is
+ * written into one shared pair, read before the next call (painting never awaits): a new pair and
+ * test closure for every row of every disc were most of an image's garbage.
  */
-function runInside(cx: number, rise: number, reach: number, width: number): [number, number] {
-  const inside = (x: number) => (x - cx) * (x - cx) + rise <= reach;
+function runInside(cx: number, rise: number, reach: number, width: number): Int32Array {
   const nearest = Math.min(width - 1, Math.round(cx));
-  if (!inside(nearest)) return [1, 0];
+  if (!covers(nearest, cx, rise, reach)) return setRun(1, 0);
   let first = nearest;
-  while (first > 0 && inside(first - 1)) first--;
+  while (first > 0 && covers(first - 1, cx, rise, reach)) first--;
   let last = nearest;
-  while (last < width - 1 && inside(last + 1)) last++;
-  return [first, last];
+  while (last < width - 1 && covers(last + 1, cx, rise, reach)) last++;
+  return setRun(first, last);
+}
+
+const sharedRun = new Int32Array(2);
+
+function setRun(first: number, last: number): Int32Array {
+  sharedRun[0] = first;
+  sharedRun[1] = last;
+  return sharedRun;
+}
+
+function covers(x: number, cx: number, rise: number, reach: number): boolean {
+  return (x - cx) * (x - cx) + rise <= reach;
 }
