@@ -20,9 +20,22 @@ const REDACTED_PATHS = [
 const STDOUT_BUFFER_BYTES = 4096;
 export const STDOUT_FLUSH_INTERVAL_MS = 500;
 
+type BufferedDestination = ReturnType<typeof pino.destination>;
+
 /** Where the JSON lines go: file descriptor `fd` (stdout), buffered as above. */
-export function bufferedLogDestination(fd = 1): ReturnType<typeof pino.destination> {
+export function bufferedLogDestination(fd = 1): BufferedDestination {
   return pino.destination({ dest: fd, minLength: STDOUT_BUFFER_BYTES, periodicFlush: STDOUT_FLUSH_INTERVAL_MS });
+}
+
+/**
+ * The process's one buffer in front of stdout, whichever loggers write to it (an api and a worker
+ * built in one test process, say): two buffers on one descriptor would put lines out of order.
+ */
+let stdout: BufferedDestination | undefined;
+
+function sharedStdout(): BufferedDestination {
+  stdout ??= bufferedLogDestination();
+  return stdout;
 }
 
 export interface AppLoggerSettings {
@@ -45,7 +58,7 @@ export function createPino(settings: AppLoggerSettings, destination?: Destinatio
     },
   };
   if (settings.pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true } } });
-  return pino(options, destination ?? bufferedLogDestination());
+  return pino(options, destination ?? sharedStdout());
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
