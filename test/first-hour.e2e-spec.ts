@@ -51,6 +51,21 @@ describe('start-up in a terminal', () => {
   });
 });
 
+describe('stopping', () => {
+  it('SIGTERM: the api closes, writes the log lines it still held, and exits 0', async () => {
+    const port = await freePort();
+    const api = start('api', { PORT: String(port) });
+    await api.waitForLine(/^mediagen api ready/);
+
+    // Its line waits in the log buffer (a short line is written within half a second, or at exit).
+    expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+    api.child.kill('SIGTERM');
+
+    expect(await api.exitCode()).toBe(0);
+    expect(api.messages).toContain('request completed');
+  });
+});
+
 describe('errors that name the fix', () => {
   it('a missing database: one line naming DATABASE_URL and `npm run migration:run`, then exit 1', async () => {
     const api = start('api', { DATABASE_URL: withPath(TEST_DATABASE_URL, '/mediagen_never_created') });

@@ -55,7 +55,8 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     httpMetrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.enableShutdownHooks();
+  // Exits through process.exit once closed, so the log lines still buffered are written (the exit hook).
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
   serveOpenApiDocs(app);
   // The try-it page at `/`; its static files ship beside the app (apps/api/ui).
   if (config.uiEnabled) await serveUi(app, join(process.cwd(), 'apps/api/ui'));

@@ -7,6 +7,7 @@ import { WorkerModule } from './worker.module';
 export async function createWorkerApp(): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(new QuietFrameworkLogger(app.get(AppLogger)));
-  app.enableShutdownHooks();
+  // Exits through process.exit once closed, so the log lines still buffered are written (the exit hook).
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;
 }

@@ -13,9 +13,10 @@ const REDACTED_PATHS = [
 /**
  * JSON lines are gathered up to this many bytes (about fifteen request lines) before one write to
  * stdout, and written at least this often whatever the traffic. One write per line cost a system
- * call and a trip through libuv's thread pool on every request. Lines still held when the process
- * exits, crash included, are written synchronously on the way out (pino's exit hook); only a
- * SIGKILL or the kernel's OOM killer can lose them.
+ * call on every request. The write itself is synchronous, as pino's own default is: handing each
+ * batch to libuv's thread pool cost more CPU (a queued task, a thread wake-up, a callback) than the
+ * write. Lines still held when the process exits, crash included, are written on the way out (see
+ * `sharedStdout`); only a SIGKILL or the kernel's OOM killer can lose them.
  */
 const STDOUT_BUFFER_BYTES = 4096;
 export const STDOUT_FLUSH_INTERVAL_MS = 500;
@@ -24,7 +25,12 @@ type BufferedDestination = ReturnType<typeof pino.destination>;
 
 /** Where the JSON lines go: file descriptor `fd` (stdout), buffered as above. */
 export function bufferedLogDestination(fd = 1): BufferedDestination {
-  return pino.destination({ dest: fd, minLength: STDOUT_BUFFER_BYTES, periodicFlush: STDOUT_FLUSH_INTERVAL_MS });
+  return pino.destination({
+    dest: fd,
+    sync: true,
+    minLength: STDOUT_BUFFER_BYTES,
+    periodicFlush: STDOUT_FLUSH_INTERVAL_MS,
+  });
 }
 
 /**
@@ -34,7 +40,12 @@ export function bufferedLogDestination(fd = 1): BufferedDestination {
 let stdout: BufferedDestination | undefined;
 
 function sharedStdout(): BufferedDestination {
-  stdout ??= bufferedLogDestination();
+  if (stdout === undefined) {
+    const destination = bufferedLogDestination();
+    // pino flushes only asynchronous destinations at exit by itself.
+    process.once('exit', () => destination.flushSync());
+    stdout = destination;
+  }
   return stdout;
 }
 

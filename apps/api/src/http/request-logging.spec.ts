@@ -65,6 +65,18 @@ describe('logRequests', () => {
     expect(JSON.stringify(lines[0])).not.toContain('secret');
   });
 
+  it('never writes a capability token from the query string', async () => {
+    const { app, lines } = appWithRequestLogging();
+
+    await app.inject({ method: 'GET', url: '/v1/thing?size=2&token=capability-secret&token=other-secret' });
+    await app.inject({ method: 'GET', url: '/v1/thing?token=' });
+
+    expect(lines.map((line) => (line.req as { url: string }).url)).toEqual([
+      '/v1/thing?size=2&token=[redacted]&token=[redacted]',
+      '/v1/thing?token=[redacted]',
+    ]);
+  });
+
   it('writes no request line above info', async () => {
     const { app, lines } = appWithRequestLogging('warn');
 
