@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { PNG } from 'pngjs';
 import { GenerationError } from './generation.error';
 import type { GenerationProgress, GenerationRequest } from './media-generator';
-import { MockMediaGenerator } from './mock-media-generator';
+import { MockMediaGenerator, renderedOnRead } from './mock-media-generator';
 
 const MODEL = 'black-forest-labs/flux-schnell';
 
@@ -319,5 +320,33 @@ describe('MockMediaGenerator', () => {
         'input.width',
       ]);
     });
+  });
+});
+
+describe('renderedOnRead', () => {
+  it('renders once, at the first read, and streams the parts in order', async () => {
+    const render = jest.fn(async () => [Buffer.from('first '), Buffer.from('second')]);
+    const stream = renderedOnRead(render);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(render).not.toHaveBeenCalled();
+
+    expect(await text(stream)).toBe('first second');
+    expect(render).toHaveBeenCalledTimes(1);
+  });
+
+  it('never renders when destroyed before it is read', async () => {
+    const render = jest.fn(async () => [Buffer.from('unused')]);
+    renderedOnRead(render).destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(render).not.toHaveBeenCalled();
+  });
+
+  it('fails the stream when rendering fails', async () => {
+    const stream = renderedOnRead(async () => {
+      throw new Error('render failed');
+    });
+
+    await expect(text(stream)).rejects.toThrow('render failed');
   });
 });

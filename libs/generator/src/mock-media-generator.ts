@@ -51,11 +51,7 @@ export class MockMediaGenerator extends MediaGenerator {
       contentType: 'image/png',
       extension: 'png',
       // Rendered when storage reads it, so only one image at a time sits in memory.
-      content: Readable.from(
-        (async function* () {
-          yield* await renderMockImage(request.prompt, input.seed + index, input.width, input.height);
-        })(),
-      ),
+      content: renderedOnRead(() => renderMockImage(request.prompt, input.seed + index, input.width, input.height)),
     }));
     return { media, shape: mockOutputShape(request.input, media.length) };
   }
@@ -80,4 +76,26 @@ export class MockMediaGenerator extends MediaGenerator {
 function mockOutputShape(input: Record<string, unknown>, count: number): OutputShape {
   if (input.num_outputs === undefined) return { $output: 0 };
   return Array.from({ length: count }, (_, index) => ({ $output: index }));
+}
+
+/**
+ * A stream of the parts `render` makes, rendered at its first read (never, if it is destroyed
+ * first). A plain Readable fed once costs a job less than `Readable.from` over an async generator,
+ * whose bridging allocated more than the image itself.
+ */
+export function renderedOnRead(render: () => Promise<Buffer[]>): Readable {
+  let rendering = false;
+  return new Readable({
+    read() {
+      if (rendering) return;
+      rendering = true;
+      render().then(
+        (parts) => {
+          for (const part of parts) this.push(part);
+          this.push(null);
+        },
+        (error: Error) => this.destroy(error),
+      );
+    },
+  });
 }
