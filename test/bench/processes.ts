@@ -1,10 +1,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { Client } from 'pg';
 
 const SAMPLE_INTERVAL_MS = 200;
+/** How often the output file is read for new lines. */
+const OUTPUT_POLL_MS = 50;
+const OUTPUT_READ_BYTES = 65_536;
 const STOP_TIMEOUT_MS = 10_000;
 /** Log lines kept per process, to explain a failure. */
 const KEPT_LINES = 20;
@@ -16,10 +21,15 @@ const CLOCK_TICKS_PER_SECOND = clockTicks();
  * One process under test (an app of the service or of the reference), its resident memory
  * sampled every 200 ms from /proc while it runs. Its output lines are kept (the last few) and
  * counted by pino level, so warnings and errors under load show up in the report.
+ *
+ * The output goes to a file that is read as it grows, not through a pipe: the apps write their
+ * logs synchronously, and a pipe left unread while this process is busy driving the load would
+ * stall them on a full buffer, a cost of the harness rather than of the service.
  */
 export class BenchProcess {
   private child?: ChildProcess;
   private sampler?: NodeJS.Timeout;
+  private output?: { folder: string; fd: number; reader: NodeJS.Timeout; decoder: StringDecoder; partial: string };
   private peakRssKb = 0;
   private uncountedPeakRssKb = 0;
   /** Whether peaks count: not once a profiler was attached (see `stopCounting`). */
@@ -66,10 +76,14 @@ export class BenchProcess {
 
   start(): void {
     const args = this.inspect ? ['--inspect=127.0.0.1:0', ...this.args] : this.args;
-    const child = spawn(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.record(line));
-    }
+    const folder = mkdtempSync(join(tmpdir(), 'mediagen-bench-output-'));
+    const file = join(folder, 'output');
+    const written = openSync(file, 'w');
+    const child = spawn(process.execPath, args, { env: this.env, stdio: ['ignore', written, written] });
+    closeSync(written);
+    const reader = setInterval(() => this.readOutput(), OUTPUT_POLL_MS);
+    reader.unref();
+    this.output = { folder, fd: openSync(file, 'r'), reader, decoder: new StringDecoder('utf8'), partial: '' };
     this.child = child;
     this.sampler = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
     this.sampler.unref();
@@ -82,6 +96,7 @@ export class BenchProcess {
   async waitForLine(pattern: RegExp, timeoutMs: number, after = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      this.readOutput();
       const fresh = this.lines.slice(Math.max(0, this.lines.length - (this.linesSeen - after)));
       const found = fresh.find((line) => pattern.test(line));
       if (found !== undefined) return found;
@@ -110,12 +125,37 @@ export class BenchProcess {
     const child = this.child;
     this.sample();
     clearInterval(this.sampler);
-    if (!child || !this.running) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    if (child && this.running) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.closeOutput();
+  }
+
+  /** Records the lines written to the output file since the last read. */
+  private readOutput(): void {
+    const output = this.output;
+    if (!output) return;
+    const buffer = Buffer.allocUnsafe(OUTPUT_READ_BYTES);
+    for (let read = readSync(output.fd, buffer); read > 0; read = readSync(output.fd, buffer)) {
+      const lines = (output.partial + output.decoder.write(buffer.subarray(0, read))).split('\n');
+      output.partial = lines.pop() ?? '';
+      for (const line of lines) this.record(line);
+    }
+  }
+
+  private closeOutput(): void {
+    const output = this.output;
+    if (!output) return;
+    this.readOutput();
+    if (output.partial) this.record(output.partial);
+    clearInterval(output.reader);
+    closeSync(output.fd);
+    rmSync(output.folder, { recursive: true, force: true });
+    this.output = undefined;
   }
 
   private sample(): void {
