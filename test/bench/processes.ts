@@ -29,7 +29,14 @@ const CLOCK_TICKS_PER_SECOND = clockTicks();
 export class BenchProcess {
   private child?: ChildProcess;
   private sampler?: NodeJS.Timeout;
-  private output?: { folder: string; fd: number; reader: NodeJS.Timeout; decoder: StringDecoder; partial: string };
+  private output?: {
+    folder: string;
+    fd: number;
+    reader: NodeJS.Timeout;
+    buffer: Buffer;
+    decoder: StringDecoder;
+    partial: string;
+  };
   private peakRssKb = 0;
   private uncountedPeakRssKb = 0;
   /** Whether peaks count: not once a profiler was attached (see `stopCounting`). */
@@ -83,7 +90,14 @@ export class BenchProcess {
     closeSync(written);
     const reader = setInterval(() => this.readOutput(), OUTPUT_POLL_MS);
     reader.unref();
-    this.output = { folder, fd: openSync(file, 'r'), reader, decoder: new StringDecoder('utf8'), partial: '' };
+    this.output = {
+      folder,
+      fd: openSync(file, 'r'),
+      reader,
+      buffer: Buffer.allocUnsafe(OUTPUT_READ_BYTES),
+      decoder: new StringDecoder('utf8'),
+      partial: '',
+    };
     this.child = child;
     this.sampler = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
     this.sampler.unref();
@@ -139,7 +153,7 @@ export class BenchProcess {
   private readOutput(): void {
     const output = this.output;
     if (!output) return;
-    const buffer = Buffer.allocUnsafe(OUTPUT_READ_BYTES);
+    const { buffer } = output;
     for (let read = readSync(output.fd, buffer); read > 0; read = readSync(output.fd, buffer)) {
       const lines = (output.partial + output.decoder.write(buffer.subarray(0, read))).split('\n');
       output.partial = lines.pop() ?? '';

@@ -9,7 +9,7 @@ const UNLOGGED_URLS = new Set(['/metrics', '/favicon.ico']);
 const TOKEN_PARAMETER = /([?&]token=)[^&]*/gi;
 
 /** The request's URL as logged: any capability token replaced. */
-export function loggedUrl(url: string): string {
+function loggedUrl(url: string): string {
   return url.includes('?') ? url.replace(TOKEN_PARAMETER, '$1[redacted]') : url;
 }
 
